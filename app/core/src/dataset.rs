@@ -1,0 +1,147 @@
+//! The notebook's two-digit data set: MNIST train file → (train, test) split for one digit pair.
+
+use crate::idx::{self, IdxError, PIXELS};
+
+/// Names of the MNIST files the app serves from `public/mnist/`.
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
+
+/// Images of each class held out for the test set, as in the notebook.
+pub const TEST_PER_CLASS: usize = 1000;
+
+/// A whole MNIST file pair: `labels.len()` images of 28×28 bytes.
+#[derive(Debug, Clone)]
+pub struct Mnist {
+    pub images: Vec<u8>,
+    pub labels: Vec<u8>,
+}
+
+impl Mnist {
+    /// Parses an images file and a labels file (gzip or raw) and checks they agree.
+    pub fn from_idx(images: &[u8], labels: &[u8]) -> Result<Self, IdxError> {
+        let images = idx::parse_images(TRAIN_IMAGES, images)?;
+        let labels = idx::parse_labels(TRAIN_LABELS, labels)?;
+        if images.len() / PIXELS != labels.len() {
+            return Err(IdxError::CountMismatch { images: images.len() / PIXELS, labels: labels.len() });
+        }
+        Ok(Self { images, labels })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn image(&self, i: usize) -> &[u8] {
+        &self.images[i * PIXELS..(i + 1) * PIXELS]
+    }
+}
+
+/// Which digit is class 0 and which is class 1 (the notebook: 8 → 0, 1 → 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DigitPair {
+    pub negative: u8,
+    pub positive: u8,
+}
+
+impl Default for DigitPair {
+    fn default() -> Self {
+        Self { negative: 8, positive: 1 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    #[error("digits must be 0-9, got {0}")]
+    NotADigit(u8),
+    #[error("the two digits must differ, got {0} twice")]
+    SameDigit(u8),
+    #[error("digit {digit} has {found} images, at least {needed} are needed")]
+    TooFew { digit: u8, found: usize, needed: usize },
+    #[error("cannot read digit pair {0:?}: expected two digits such as \"8,1\"")]
+    Syntax(String),
+}
+
+impl DigitPair {
+    pub fn new(negative: u8, positive: u8) -> Result<Self, SplitError> {
+        for d in [negative, positive] {
+            if d > 9 {
+                return Err(SplitError::NotADigit(d));
+            }
+        }
+        if negative == positive {
+            return Err(SplitError::SameDigit(negative));
+        }
+        Ok(Self { negative, positive })
+    }
+
+    /// The digit a class index stands for.
+    pub fn digit(&self, class: usize) -> u8 {
+        if class == 0 { self.negative } else { self.positive }
+    }
+}
+
+impl std::str::FromStr for DigitPair {
+    type Err = SplitError;
+    /// Reads "8,1" (negative first, as the notebook's class order).
+    fn from_str(s: &str) -> Result<Self, SplitError> {
+        let bad = || SplitError::Syntax(s.to_string());
+        let (a, b) = s.split_once(',').ok_or_else(bad)?;
+        let a: u8 = a.trim().parse().map_err(|_| bad())?;
+        let b: u8 = b.trim().parse().map_err(|_| bad())?;
+        Self::new(a, b)
+    }
+}
+
+/// Images as floats in [0, 1] (pixel / 255), row-major `len × 784`, with class labels 0/1.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    pub pixels: Vec<f32>,
+    pub classes: Vec<u8>,
+}
+
+impl Samples {
+    pub fn len(&self) -> usize {
+        self.classes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+
+    fn push(&mut self, image: &[u8], class: u8) {
+        self.pixels.extend(image.iter().map(|&p| p as f32 / 255.0));
+        self.classes.push(class);
+    }
+}
+
+/// The notebook's split: per class in file order, the first 1000 images test, the rest train;
+/// each set holds all of class 0 then all of class 1.
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub pair: DigitPair,
+    pub train: Samples,
+    pub test: Samples,
+}
+
+impl Split {
+    pub fn new(mnist: &Mnist, pair: DigitPair) -> Result<Self, SplitError> {
+        let pair = DigitPair::new(pair.negative, pair.positive)?;
+        let (mut train, mut test) = (Samples::default(), Samples::default());
+        for class in 0..2u8 {
+            let digit = pair.digit(class as usize);
+            let indices: Vec<usize> = (0..mnist.len()).filter(|&i| mnist.labels[i] == digit).collect();
+            if indices.len() <= TEST_PER_CLASS {
+                return Err(SplitError::TooFew { digit, found: indices.len(), needed: TEST_PER_CLASS + 1 });
+            }
+            for (k, &i) in indices.iter().enumerate() {
+                let set = if k < TEST_PER_CLASS { &mut test } else { &mut train };
+                set.push(mnist.image(i), class);
+            }
+        }
+        Ok(Self { pair, train, test })
+    }
+}

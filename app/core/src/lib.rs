@@ -1,0 +1,14 @@
+//! Filterlab's core: the MNIST "1 vs 8" notebook as pure Rust on Burn, independent of the browser
+//! and of the device it runs on. The CLI and the web worker are thin shells over it.
+
+pub mod dataset;
+pub mod device;
+pub mod idx;
+pub mod model;
+pub mod training;
+pub mod weights;
+
+pub use dataset::{DigitPair, Mnist, Split};
+pub use model::Model;
+pub use training::{EpochMetrics, OptimizerKind, Outcome, Progress, TrainConfig, Trainer};
+pub use weights::Weights;

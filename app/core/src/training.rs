@@ -1,0 +1,398 @@
+//! The notebook's training loop, on any Burn device, asynchronous and stoppable between steps.
+//!
+//! The data set lives on the device; each step gathers its batch there. Loss and correct counts
+//! accumulate on the device and are read back once per epoch (plus the latest batch loss every
+//! `report_every` steps), always with async reads so the same code runs in a browser worker.
+
+use std::ops::ControlFlow;
+
+use burn::{
+    module::Module,
+    optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig},
+    prelude::*,
+    tensor::{ExecutionError, Transaction},
+};
+use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
+use web_time::Instant;
+
+use crate::{
+    dataset::{Samples, Split},
+    idx::PIXELS,
+    model::Model,
+    weights::Weights,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OptimizerKind {
+    Sgd,
+    Adam,
+}
+
+impl std::fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sgd => "SGD",
+            Self::Adam => "Adam",
+        })
+    }
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s.to_ascii_lowercase().as_str() {
+            "sgd" => Ok(Self::Sgd),
+            "adam" => Ok(Self::Adam),
+            _ => Err(ConfigError::Optimizer(s.to_string())),
+        }
+    }
+}
+
+/// Hyper-parameters; the defaults are the notebook's.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    #[config(default = "OptimizerKind::Sgd")]
+    pub optimizer: OptimizerKind,
+    #[config(default = 1e-3)]
+    pub lr: f64,
+    #[config(default = 64)]
+    pub batch_size: usize,
+    #[config(default = 10)]
+    pub epochs: usize,
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Read the latest batch loss back every this many steps (each read is a device sync).
+    #[config(default = 10)]
+    pub report_every: usize,
+}
+
+/// Largest values the form and the CLI accept; beyond them a run is surely a typo.
+pub const MAX_LR: f64 = 10.0;
+pub const MAX_EPOCHS: usize = 1000;
+pub const MAX_BATCH: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("learning rate must be a number in (0, {MAX_LR}], got {0}")]
+    LearningRate(f64),
+    #[error("batch size must be between 1 and {MAX_BATCH}, got {0}")]
+    BatchSize(usize),
+    #[error("epochs must be between 1 and {MAX_EPOCHS}, got {0}")]
+    Epochs(usize),
+    #[error("report_every must be at least 1")]
+    ReportEvery,
+    #[error("unknown optimizer {0:?}: expected sgd or adam")]
+    Optimizer(String),
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= MAX_LR) {
+            return Err(ConfigError::LearningRate(self.lr));
+        }
+        if !(1..=MAX_BATCH).contains(&self.batch_size) {
+            return Err(ConfigError::BatchSize(self.batch_size));
+        }
+        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
+            return Err(ConfigError::Epochs(self.epochs));
+        }
+        if self.report_every == 0 {
+            return Err(ConfigError::ReportEvery);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("the device failed: {0}")]
+    Device(String),
+    #[error("the loss became {value} at epoch {epoch}: training diverged (try a smaller learning rate)")]
+    NotFinite { epoch: usize, value: f32 },
+}
+
+impl From<ExecutionError> for TrainError {
+    fn from(e: ExecutionError) -> Self {
+        Self::Device(format!("{e:?}"))
+    }
+}
+
+/// The notebook's four numbers after an epoch, and how long the epoch took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochMetrics {
+    /// 1-based, as the notebook prints it.
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub train_acc: f32,
+    pub test_loss: f32,
+    pub test_acc: f32,
+    /// Training steps and test evaluation, wall clock.
+    pub seconds: f64,
+    /// The model's parameters at the end of the epoch (the filters change as it learns).
+    pub weights: Weights,
+}
+
+/// What `Trainer::run` reports as it goes.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// One optimizer step done. `loss` is that batch's loss when it was read back.
+    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: Option<f32> },
+    Epoch(EpochMetrics),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    Stopped,
+}
+
+/// A data set resident on the device: images `[n, 784]` and classes `[n]`.
+struct DeviceSet {
+    images: Tensor<2>,
+    classes: Tensor<1, Int>,
+    len: usize,
+}
+
+impl DeviceSet {
+    fn new(samples: &Samples, device: &Device) -> Self {
+        let len = samples.len();
+        let classes: Vec<i64> = samples.classes.iter().map(|&c| c as i64).collect();
+        Self {
+            images: Tensor::from_data(TensorData::new(samples.pixels.clone(), [len, PIXELS]), device),
+            classes: Tensor::from_data(TensorData::new(classes, [len]), device),
+            len,
+        }
+    }
+}
+
+/// Mean negative log-likelihood of the true classes, like `nn.NLLLoss()`: `[batch, 2]` → `[1]`.
+pub fn nll_loss(log_probs: Tensor<2>, classes: Tensor<1, Int>) -> Tensor<1> {
+    let [batch, _] = log_probs.dims();
+    log_probs.gather(1, classes.reshape([batch, 1])).mean().neg()
+}
+
+/// Holds the model, its optimizer and the device-resident data; advance it with
+/// [`Trainer::step`] and [`Trainer::finish_epoch`], or let [`Trainer::run`] drive it.
+pub struct Trainer {
+    config: TrainConfig,
+    model: Model,
+    optim: ModuleOptimizer,
+    train: DeviceSet,
+    test: DeviceSet,
+    rng: StdRng,
+    /// Epochs finished so far.
+    epoch: usize,
+    /// This epoch's shuffled sample order, on the device.
+    order: Tensor<1, Int>,
+    cursor: usize,
+    step_in_epoch: usize,
+    loss_sum: Tensor<1>,
+    correct: Tensor<1, Int>,
+    last_loss: Option<Tensor<1>>,
+    epoch_start: Instant,
+}
+
+impl Trainer {
+    /// Seeds the device, initialises a fresh model and moves the data onto `device`.
+    pub fn new(split: &Split, config: TrainConfig, device: &Device) -> Result<Self, TrainError> {
+        config.validate()?;
+        device.seed(config.seed);
+        let model = Model::new(&device.clone().autodiff());
+        Ok(Self::with_model(split, config, model, device))
+    }
+
+    /// Continues training an existing model (for example one loaded from a file).
+    pub fn with_model(split: &Split, config: TrainConfig, model: Model, device: &Device) -> Self {
+        let ad = device.clone().autodiff();
+        let model = model.fork(&ad);
+        let optim = match config.optimizer {
+            OptimizerKind::Sgd => SgdConfig::new().init(),
+            // PyTorch's epsilon, so Adam behaves as in the notebook.
+            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).init(),
+        };
+        let mut trainer = Self {
+            rng: StdRng::seed_from_u64(config.seed),
+            model,
+            optim,
+            train: DeviceSet::new(&split.train, &ad),
+            test: DeviceSet::new(&split.test, device),
+            epoch: 0,
+            order: Tensor::zeros([1], device),
+            cursor: 0,
+            step_in_epoch: 0,
+            loss_sum: Tensor::zeros([1], device),
+            correct: Tensor::zeros([1], device),
+            last_loss: None,
+            epoch_start: Instant::now(),
+            config,
+        };
+        trainer.start_epoch();
+        trainer
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The model as it is now (with autodiff; call `.valid()` for inference).
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Epochs finished so far.
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.train.len.div_ceil(self.config.batch_size)
+    }
+
+    /// Steps taken in the current epoch.
+    pub fn step_in_epoch(&self) -> usize {
+        self.step_in_epoch
+    }
+
+    fn start_epoch(&mut self) {
+        let device = self.train.classes.device();
+        let mut order: Vec<i64> = (0..self.train.len as i64).collect();
+        order.shuffle(&mut self.rng);
+        self.order = Tensor::from_data(TensorData::new(order, [self.train.len]), &device);
+        self.cursor = 0;
+        self.step_in_epoch = 0;
+        let inner = self.test.classes.device();
+        self.loss_sum = Tensor::zeros([1], &inner);
+        self.correct = Tensor::zeros([1], &inner);
+        self.last_loss = None;
+        self.epoch_start = Instant::now();
+    }
+
+    /// Queues one optimizer step on the next batch; reads nothing back.
+    /// Returns `false` (and does nothing) when this epoch's batches are used up.
+    pub fn step(&mut self) -> bool {
+        if self.cursor >= self.train.len {
+            return false;
+        }
+        let end = (self.cursor + self.config.batch_size).min(self.train.len);
+        let batch = end - self.cursor;
+        let picks = self.order.clone().slice(self.cursor..end);
+        let images = self.train.images.clone().select(0, picks.clone());
+        let classes = self.train.classes.clone().select(0, picks);
+
+        let log_probs = self.model.forward_flat(images); // [batch, 2]
+        let loss = nll_loss(log_probs.clone(), classes.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optim.step(self.config.lr, self.model.clone(), grads);
+
+        // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
+        let loss = loss.inner();
+        let predicted = log_probs.inner().argmax(1).reshape([batch]);
+        let correct = predicted.equal(classes.inner()).int().sum();
+        self.loss_sum = self.loss_sum.clone() + loss.clone() * batch as f32;
+        self.correct = self.correct.clone() + correct;
+        self.last_loss = Some(loss);
+        self.cursor = end;
+        self.step_in_epoch += 1;
+        true
+    }
+
+    /// Reads the loss of the latest step back from the device.
+    pub async fn last_loss(&self) -> Result<Option<f32>, TrainError> {
+        let Some(loss) = self.last_loss.clone() else { return Ok(None) };
+        let value = loss.into_scalar_async::<f32>().await?;
+        if !value.is_finite() {
+            return Err(TrainError::NotFinite { epoch: self.epoch + 1, value });
+        }
+        Ok(Some(value))
+    }
+
+    /// Evaluates on the test set, reads the epoch's numbers back in one transfer, and starts the
+    /// next epoch. Call when [`Trainer::step`] returns `false`.
+    pub async fn finish_epoch(&mut self) -> Result<EpochMetrics, TrainError> {
+        let model = self.model.valid();
+        let (test_loss, test_correct) = evaluate(&model, &self.test);
+        let tx = Transaction::default()
+            .register(self.loss_sum.clone())
+            .register(self.correct.clone())
+            .register(test_loss)
+            .register(test_correct);
+        let mut data = model.register_weights(tx).execute_async().await?;
+        let weights = Model::weights_from_data(data.split_off(4));
+        let scalar = |d: TensorData| d.convert::<f32>().try_into_vec::<f32>().unwrap()[0];
+        let mut it = data.into_iter().map(scalar);
+        let (loss_sum, correct, test_loss_sum, test_correct) =
+            (it.next().unwrap(), it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+        let seen = self.cursor as f32;
+        let metrics = EpochMetrics {
+            epoch: self.epoch + 1,
+            train_loss: loss_sum / seen,
+            train_acc: correct / seen,
+            test_loss: test_loss_sum / self.test.len as f32,
+            test_acc: test_correct / self.test.len as f32,
+            seconds: self.epoch_start.elapsed().as_secs_f64(),
+            weights,
+        };
+        if !metrics.train_loss.is_finite() {
+            return Err(TrainError::NotFinite { epoch: metrics.epoch, value: metrics.train_loss });
+        }
+        self.epoch += 1;
+        self.start_epoch();
+        Ok(metrics)
+    }
+
+    /// Trains for the configured number of epochs, reporting each step and epoch to `on`.
+    /// `on` returning `Break` stops after the current step.
+    pub async fn run(
+        &mut self,
+        mut on: impl FnMut(&Progress) -> ControlFlow<()>,
+    ) -> Result<Outcome, TrainError> {
+        let steps_per_epoch = self.steps_per_epoch();
+        while self.epoch < self.config.epochs {
+            while self.step() {
+                let step = self.step_in_epoch;
+                let loss = if step % self.config.report_every == 0 || step == steps_per_epoch {
+                    self.last_loss().await?
+                } else {
+                    None
+                };
+                let progress = Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss };
+                if on(&progress).is_break() {
+                    return Ok(Outcome::Stopped);
+                }
+            }
+            let metrics = self.finish_epoch().await?;
+            if on(&Progress::Epoch(metrics)).is_break() {
+                return Ok(Outcome::Stopped);
+            }
+        }
+        Ok(Outcome::Finished)
+    }
+}
+
+/// Test loss and accuracy of a model (no autodiff) on a set of samples.
+pub async fn test_metrics(model: &Model, samples: &Samples, device: &Device) -> Result<(f32, f32), TrainError> {
+    let set = DeviceSet::new(samples, device);
+    let (loss, correct) = evaluate(model, &set);
+    let data = Transaction::default().register(loss).register(correct).execute_async().await?;
+    let v: Vec<f32> = data.into_iter().map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap()[0]).collect();
+    Ok((v[0] / set.len as f32, v[1] / set.len as f32))
+}
+
+/// Summed NLL and correct count over a whole set, on the device, in chunks of 500 images.
+fn evaluate(model: &Model, set: &DeviceSet) -> (Tensor<1>, Tensor<1, Int>) {
+    const CHUNK: usize = 500;
+    let device = set.classes.device();
+    let mut loss = Tensor::<1>::zeros([1], &device);
+    let mut correct = Tensor::<1, Int>::zeros([1], &device);
+    for start in (0..set.len).step_by(CHUNK) {
+        let end = (start + CHUNK).min(set.len);
+        let images = set.images.clone().slice(start..end);
+        let classes = set.classes.clone().slice(start..end);
+        let log_probs = model.forward_flat(images);
+        loss = loss + nll_loss(log_probs.clone(), classes.clone()) * (end - start) as f32;
+        correct = correct + log_probs.argmax(1).reshape([end - start]).equal(classes).int().sum();
+    }
+    (loss, correct)
+}

@@ -1,0 +1,23 @@
+//! The real MNIST train files from `public/mnist/`, parsed once per test binary.
+
+use std::sync::OnceLock;
+
+use filterlab_core::{
+    DigitPair, Mnist, Split,
+    dataset::{TRAIN_IMAGES, TRAIN_LABELS},
+};
+
+pub fn mnist() -> &'static Mnist {
+    static MNIST: OnceLock<Mnist> = OnceLock::new();
+    MNIST.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/mnist");
+        let read = |name| std::fs::read(dir.join(name)).expect("public/mnist holds the MNIST files");
+        Mnist::from_idx(&read(TRAIN_IMAGES), &read(TRAIN_LABELS)).unwrap()
+    })
+}
+
+#[allow(dead_code)]
+pub fn split() -> &'static Split {
+    static SPLIT: OnceLock<Split> = OnceLock::new();
+    SPLIT.get_or_init(|| Split::new(mnist(), DigitPair::default()).unwrap())
+}

@@ -1,0 +1,118 @@
+//! Training on the CPU backend: the loss falls, SGD and Adam reach the notebook's accuracy,
+//! stopping works, bad settings and diverging runs are clear errors.
+
+mod common;
+
+use std::ops::ControlFlow;
+
+use burn::prelude::*;
+use filterlab_core::{
+    Model, OptimizerKind, Outcome, Progress, TrainConfig, Trainer, Weights,
+    training::{ConfigError, TrainError},
+};
+
+fn train(config: TrainConfig) -> Vec<filterlab_core::EpochMetrics> {
+    let mut trainer = Trainer::new(common::split(), config, &Device::flex()).unwrap();
+    let mut epochs = Vec::new();
+    let outcome = pollster::block_on(trainer.run(|p| {
+        if let Progress::Epoch(m) = p {
+            epochs.push(m.clone());
+        }
+        ControlFlow::Continue(())
+    }))
+    .unwrap();
+    assert_eq!(outcome, Outcome::Finished);
+    epochs
+}
+
+#[test]
+fn sgd_loss_falls_and_reaches_ninety_percent() {
+    let epochs = train(TrainConfig::new().with_epochs(4).with_lr(3e-3));
+    let losses: Vec<f32> = epochs.iter().map(|m| m.train_loss).collect();
+    assert!(losses.windows(2).all(|w| w[1] < w[0]), "train loss should fall: {losses:?}");
+    let last = epochs.last().unwrap();
+    assert!(last.test_acc >= 0.90, "SGD test accuracy {}", last.test_acc);
+    assert!(last.seconds > 0.0);
+    // The filters moved away from their initial values.
+    assert_ne!(epochs[0].weights.conv_weight, last.weights.conv_weight);
+}
+
+#[test]
+fn adam_reaches_ninety_seven_percent() {
+    let epochs = train(TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_epochs(2));
+    let last = epochs.last().unwrap();
+    assert!(last.test_acc >= 0.97, "Adam test accuracy {}", last.test_acc);
+}
+
+#[test]
+fn same_seed_same_run() {
+    let config = || TrainConfig::new().with_epochs(1).with_seed(7);
+    let (a, b) = (train(config()), train(config()));
+    assert_eq!(a[0].train_loss, b[0].train_loss);
+    assert_eq!(a[0].weights, b[0].weights);
+}
+
+#[test]
+fn run_stops_when_asked() {
+    let mut trainer = Trainer::new(common::split(), TrainConfig::new(), &Device::flex()).unwrap();
+    let mut steps = 0;
+    let outcome = pollster::block_on(trainer.run(|p| {
+        assert!(matches!(p, Progress::Step { .. }));
+        steps += 1;
+        if steps == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }))
+    .unwrap();
+    assert_eq!(outcome, Outcome::Stopped);
+    assert_eq!((trainer.step_in_epoch(), trainer.epochs_done()), (3, 0));
+}
+
+#[test]
+fn nonsense_hyper_parameters_are_refused() {
+    let bad = [
+        (TrainConfig::new().with_lr(0.0), ConfigError::LearningRate(0.0)),
+        (TrainConfig::new().with_lr(-1.0), ConfigError::LearningRate(-1.0)),
+        (TrainConfig::new().with_lr(1e9), ConfigError::LearningRate(1e9)),
+        (TrainConfig::new().with_batch_size(0), ConfigError::BatchSize(0)),
+        (TrainConfig::new().with_epochs(0), ConfigError::Epochs(0)),
+    ];
+    for (config, expected) in bad {
+        assert_eq!(config.validate(), Err(expected.clone()));
+        assert!(matches!(Trainer::new(common::split(), config, &Device::flex()), Err(TrainError::Config(e)) if e == expected));
+    }
+    assert!(TrainConfig::new().with_lr(f64::NAN).validate().is_err());
+    assert!("rmsprop".parse::<OptimizerKind>().is_err());
+}
+
+#[test]
+fn nan_weights_stop_training_with_a_clear_error() {
+    let device = Device::flex();
+    let mut weights = pollster::block_on(Model::new(&device).weights()).unwrap();
+    weights.fc_bias[0] = f32::NAN;
+    let model = Model::from_weights(&weights, &device);
+    let mut trainer = Trainer::with_model(common::split(), TrainConfig::new(), model, &device);
+    while trainer.step() {}
+    let err = pollster::block_on(trainer.finish_epoch()).unwrap_err();
+    assert!(matches!(err, TrainError::NotFinite { epoch: 1, .. }), "{err}");
+    assert!(err.to_string().contains("diverged"));
+}
+
+#[test]
+fn saved_model_predicts_the_same_after_loading() {
+    let device = Device::flex();
+    let epochs = train(TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_epochs(1));
+    let trained = &epochs[0].weights;
+    let file = trained.to_file(common::split().pair);
+    let (loaded, pair) = Weights::from_file(&file).unwrap();
+    assert_eq!((&loaded, pair), (trained, common::split().pair));
+    let images = Tensor::<2>::from_data(TensorData::new(common::split().test.pixels[..64 * 784].to_vec(), [64, 784]), &device);
+    let before = Model::from_weights(trained, &device).forward_flat(images.clone()).into_data();
+    let after = Model::from_weights(&loaded, &device).forward_flat(images).into_data();
+    assert_eq!(before, after);
+    let (loss, acc) = pollster::block_on(filterlab_core::training::test_metrics(
+        &Model::from_weights(&loaded, &device),
+        &common::split().test,
+        &device,
+    ))
+    .unwrap();
+    assert_eq!((loss, acc), (epochs[0].test_loss, epochs[0].test_acc));
+}
