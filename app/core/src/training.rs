@@ -206,7 +206,8 @@ impl Trainer {
     /// Continues training an existing model (for example one loaded from a file).
     pub fn with_model(split: &Split, config: TrainConfig, model: Model, device: &Device) -> Self {
         let ad = device.clone().autodiff();
-        let model = model.fork(&ad);
+        // `train()` turns gradient tracking (back) on for a model built without autodiff.
+        let model = model.fork(&ad).train();
         let optim = match config.optimizer {
             OptimizerKind::Sgd => SgdConfig::new().init(),
             // PyTorch's epsilon, so Adam behaves as in the notebook.

@@ -1,0 +1,52 @@
+//! The CLI prints the notebook's lines, saves a model that `eval` reads back, and refuses bad input.
+
+use std::process::Command;
+
+fn filterlab(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_filterlab"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// `Epoch 1/1 - Loss: 0.6738 Acc: 0.5783 ...` → (0.6738, 0.5783)
+fn numbers(line: &str, prefix: &str) -> (f32, f32) {
+    let rest = line.strip_prefix(prefix).unwrap_or_else(|| panic!("{line:?} should start with {prefix:?}"));
+    let loss = rest.split("Loss: ").nth(1).unwrap()[..6].parse().unwrap();
+    let acc = rest.split("Acc: ").nth(1).unwrap()[..6].parse().unwrap();
+    (loss, acc)
+}
+
+#[test]
+fn train_prints_the_notebook_lines_and_saves_a_model() {
+    let file = std::env::temp_dir().join(format!("filterlab-cli-{}.flab", std::process::id()));
+    let (ok, out, err) = filterlab(&["train", "--epochs", "1", "--optimizer", "adam", "--save", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Using device: CPU (Burn flex backend)");
+    assert!(lines.contains(&"Total parameters: 338"));
+    assert!(lines.contains(&"fc.weight: 256 parameters, shape [2, 128]"));
+    let epoch = lines.iter().find(|l| l.starts_with("Epoch 1/1 - ")).expect("an epoch line");
+    let (loss, acc) = numbers(epoch, "Epoch 1/1 - ");
+    assert!(loss > 0.0 && (0.5..=1.0).contains(&acc), "{epoch}");
+    let test = lines.iter().find(|l| l.starts_with("Test - ")).expect("a test line");
+    let trained = numbers(test, "Test - ");
+
+    let (ok, out, err) = filterlab(&["eval", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let line = out.lines().find(|l| l.starts_with("Test - ")).unwrap();
+    assert_eq!(numbers(line, "Test - "), trained);
+    std::fs::remove_file(file).ok();
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let (ok, _, err) = filterlab(&["train", "--lr=-1"]);
+    assert!(!ok && err.contains("learning rate"), "{err}");
+    let (ok, _, err) = filterlab(&["train", "--data", "/nonexistent"]);
+    assert!(!ok && err.contains("cannot read /nonexistent/train-images-idx3-ubyte.gz"), "{err}");
+    let (ok, _, err) = filterlab(&["eval", "Cargo.toml"]);
+    assert!(!ok && err.contains("not a Filterlab model file"), "{err}");
+}
