@@ -40,60 +40,15 @@ impl Mnist {
     }
 }
 
-/// Which digit is class 0 and which is class 1 (the notebook: 8 → 0, 1 → 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DigitPair {
-    pub negative: u8,
-    pub positive: u8,
-}
-
-impl Default for DigitPair {
-    fn default() -> Self {
-        Self { negative: 8, positive: 1 }
-    }
-}
+pub use filterlab_protocol::DigitPair;
+use filterlab_protocol::DigitError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SplitError {
-    #[error("digits must be 0-9, got {0}")]
-    NotADigit(u8),
-    #[error("the two digits must differ, got {0} twice")]
-    SameDigit(u8),
+    #[error(transparent)]
+    Digits(#[from] DigitError),
     #[error("digit {digit} has {found} images, at least {needed} are needed")]
     TooFew { digit: u8, found: usize, needed: usize },
-    #[error("cannot read digit pair {0:?}: expected two digits such as \"8,1\"")]
-    Syntax(String),
-}
-
-impl DigitPair {
-    pub fn new(negative: u8, positive: u8) -> Result<Self, SplitError> {
-        for d in [negative, positive] {
-            if d > 9 {
-                return Err(SplitError::NotADigit(d));
-            }
-        }
-        if negative == positive {
-            return Err(SplitError::SameDigit(negative));
-        }
-        Ok(Self { negative, positive })
-    }
-
-    /// The digit a class index stands for.
-    pub fn digit(&self, class: usize) -> u8 {
-        if class == 0 { self.negative } else { self.positive }
-    }
-}
-
-impl std::str::FromStr for DigitPair {
-    type Err = SplitError;
-    /// Reads "8,1" (negative first, as the notebook's class order).
-    fn from_str(s: &str) -> Result<Self, SplitError> {
-        let bad = || SplitError::Syntax(s.to_string());
-        let (a, b) = s.split_once(',').ok_or_else(bad)?;
-        let a: u8 = a.trim().parse().map_err(|_| bad())?;
-        let b: u8 = b.trim().parse().map_err(|_| bad())?;
-        Self::new(a, b)
-    }
 }
 
 /// Images as floats in [0, 1] (pixel / 255), row-major `len × 784`, with class labels 0/1.

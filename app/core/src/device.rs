@@ -2,7 +2,7 @@
 
 use burn::prelude::Device;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChoice {
     Cpu,
     Wgpu,

@@ -3,6 +3,7 @@
 
 pub mod dataset;
 pub mod device;
+pub mod drawing;
 pub mod idx;
 pub mod model;
 pub mod training;
@@ -12,3 +13,6 @@ pub use dataset::{DigitPair, Mnist, Split};
 pub use model::Model;
 pub use training::{EpochMetrics, OptimizerKind, Outcome, Progress, TrainConfig, Trainer};
 pub use weights::Weights;
+
+/// Burn, re-exported so the shells use exactly the core's version and features.
+pub use burn;

@@ -22,31 +22,8 @@ use crate::{
     weights::Weights,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum OptimizerKind {
-    Sgd,
-    Adam,
-}
-
-impl std::fmt::Display for OptimizerKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Sgd => "SGD",
-            Self::Adam => "Adam",
-        })
-    }
-}
-
-impl std::str::FromStr for OptimizerKind {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        match s.to_ascii_lowercase().as_str() {
-            "sgd" => Ok(Self::Sgd),
-            "adam" => Ok(Self::Adam),
-            _ => Err(ConfigError::Optimizer(s.to_string())),
-        }
-    }
-}
+pub use filterlab_protocol::{OptimizerKind, SettingsError as ConfigError};
+use filterlab_protocol::{Settings, settings};
 
 /// Hyper-parameters; the defaults are the notebook's.
 #[derive(Config, Debug, PartialEq)]
@@ -66,40 +43,24 @@ pub struct TrainConfig {
     pub report_every: usize,
 }
 
-/// Largest values the form and the CLI accept; beyond them a run is surely a typo.
-pub const MAX_LR: f64 = 10.0;
-pub const MAX_EPOCHS: usize = 1000;
-pub const MAX_BATCH: usize = 4096;
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("learning rate must be a number in (0, {MAX_LR}], got {0}")]
-    LearningRate(f64),
-    #[error("batch size must be between 1 and {MAX_BATCH}, got {0}")]
-    BatchSize(usize),
-    #[error("epochs must be between 1 and {MAX_EPOCHS}, got {0}")]
-    Epochs(usize),
-    #[error("report_every must be at least 1")]
-    ReportEvery,
-    #[error("unknown optimizer {0:?}: expected sgd or adam")]
-    Optimizer(String),
-}
-
 impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= MAX_LR) {
-            return Err(ConfigError::LearningRate(self.lr));
-        }
-        if !(1..=MAX_BATCH).contains(&self.batch_size) {
-            return Err(ConfigError::BatchSize(self.batch_size));
-        }
-        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
-            return Err(ConfigError::Epochs(self.epochs));
-        }
+        settings::check(self.lr, self.batch_size, self.epochs)?;
         if self.report_every == 0 {
             return Err(ConfigError::ReportEvery);
         }
         Ok(())
+    }
+}
+
+impl From<&Settings> for TrainConfig {
+    fn from(s: &Settings) -> Self {
+        Self::new()
+            .with_optimizer(s.optimizer)
+            .with_lr(s.lr)
+            .with_epochs(s.epochs)
+            .with_batch_size(s.batch_size)
+            .with_seed(s.seed)
     }
 }
 

@@ -1,0 +1,8 @@
+//! What the page and the training worker say to each other, and the settings they agree on.
+//! Plain data with serde, no Burn and no browser, so both sides (and native tests) share it.
+
+pub mod messages;
+pub mod settings;
+
+pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, ParamRow, ToWorker};
+pub use settings::{DigitError, DigitPair, OptimizerKind, Settings, SettingsError};

@@ -1,0 +1,104 @@
+//! The typed messages between the page (main thread) and the training worker.
+//! They travel as JSON strings through `postMessage`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{DigitPair, OptimizerKind, Settings};
+
+/// Which device the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DevicePref {
+    WebGpu,
+    Cpu,
+}
+
+/// Which device the worker trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceKind {
+    WebGpu,
+    Cpu,
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ToWorker {
+    /// Start a device (again) and load the data set from `{base_url}mnist/` if not loaded yet.
+    Start { device: DevicePref, base_url: String },
+    /// Train a fresh model with these settings.
+    Train { settings: Settings },
+    /// Stop after the current step.
+    Stop,
+    /// Forget the trained model.
+    Reset,
+    /// Classify a drawing: `ink` is `width × height` intensities, 0 = paper, 255 = ink.
+    Classify { width: u32, height: u32, ink: Vec<u8> },
+}
+
+/// One finished epoch: the notebook's four numbers and the time it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRow {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub optimizer: OptimizerKind,
+    pub train_loss: f32,
+    pub train_acc: f32,
+    pub test_loss: f32,
+    pub test_acc: f32,
+    pub seconds: f64,
+}
+
+/// One parameter tensor of the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamRow {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub count: usize,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum FromWorker {
+    /// The worker's message handler is installed; messages sent before this are lost.
+    Ready,
+    /// The device training runs on; `note` says why when it is not the one asked for.
+    Device { kind: DeviceKind, name: String, note: Option<String> },
+    DataProgress { loaded: u64, total: Option<u64> },
+    DataReady { train: usize, test: usize, digits: DigitPair },
+    /// The model's parameter table (338 numbers in all).
+    Model { params: Vec<ParamRow> },
+    /// Training started with these settings (the optimizer actually used is in them).
+    Training { settings: Settings, steps_per_epoch: usize },
+    /// A training step's loss, as read back from the device.
+    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32 },
+    Epoch { row: EpochRow },
+    /// The current filters: `weights` is 8 × 3 × 3 row-major, `biases` 8.
+    Filters { weights: Vec<f32>, biases: Vec<f32> },
+    /// What the model made of a drawing: the 28×28 image it saw and each class's probability.
+    Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32> },
+    Stopped,
+    Finished,
+    ResetDone,
+    Error { message: String },
+}
+
+impl ToWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages always serialise")
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| format!("malformed message to the worker: {e}"))
+    }
+}
+
+impl FromWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages always serialise")
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| format!("malformed message from the worker: {e}"))
+    }
+}

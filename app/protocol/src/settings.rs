@@ -1,0 +1,149 @@
+//! Training settings and their limits, checked the same way in the form, the CLI and the trainer.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptimizerKind {
+    Sgd,
+    Adam,
+}
+
+impl std::fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sgd => "SGD",
+            Self::Adam => "Adam",
+        })
+    }
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = SettingsError;
+    fn from_str(s: &str) -> Result<Self, SettingsError> {
+        match s.to_ascii_lowercase().as_str() {
+            "sgd" => Ok(Self::Sgd),
+            "adam" => Ok(Self::Adam),
+            _ => Err(SettingsError::Optimizer(s.to_string())),
+        }
+    }
+}
+
+/// Largest values accepted; beyond them a run is surely a typo.
+pub const MAX_LR: f64 = 10.0;
+pub const MAX_EPOCHS: usize = 1000;
+pub const MAX_BATCH: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("learning rate must be a number in (0, {MAX_LR}], got {0}")]
+    LearningRate(f64),
+    #[error("batch size must be between 1 and {MAX_BATCH}, got {0}")]
+    BatchSize(usize),
+    #[error("epochs must be between 1 and {MAX_EPOCHS}, got {0}")]
+    Epochs(usize),
+    #[error("report_every must be at least 1")]
+    ReportEvery,
+    #[error("unknown optimizer {0:?}: expected sgd or adam")]
+    Optimizer(String),
+    #[error(transparent)]
+    Digits(#[from] DigitError),
+}
+
+/// Checks the numeric hyper-parameters against the limits above.
+pub fn check(lr: f64, batch_size: usize, epochs: usize) -> Result<(), SettingsError> {
+    if !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR) {
+        return Err(SettingsError::LearningRate(lr));
+    }
+    if !(1..=MAX_BATCH).contains(&batch_size) {
+        return Err(SettingsError::BatchSize(batch_size));
+    }
+    if !(1..=MAX_EPOCHS).contains(&epochs) {
+        return Err(SettingsError::Epochs(epochs));
+    }
+    Ok(())
+}
+
+/// Which digit is class 0 and which is class 1 (the notebook: 8 → 0, 1 → 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigitPair {
+    pub negative: u8,
+    pub positive: u8,
+}
+
+impl Default for DigitPair {
+    fn default() -> Self {
+        Self { negative: 8, positive: 1 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigitError {
+    #[error("digits must be 0-9, got {0}")]
+    NotADigit(u8),
+    #[error("the two digits must differ, got {0} twice")]
+    SameDigit(u8),
+    #[error("cannot read digit pair {0:?}: expected two digits such as \"8,1\"")]
+    Syntax(String),
+}
+
+impl DigitPair {
+    pub fn new(negative: u8, positive: u8) -> Result<Self, DigitError> {
+        for d in [negative, positive] {
+            if d > 9 {
+                return Err(DigitError::NotADigit(d));
+            }
+        }
+        if negative == positive {
+            return Err(DigitError::SameDigit(negative));
+        }
+        Ok(Self { negative, positive })
+    }
+
+    /// The digit a class index stands for.
+    pub fn digit(&self, class: usize) -> u8 {
+        if class == 0 { self.negative } else { self.positive }
+    }
+}
+
+impl std::fmt::Display for DigitPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{}", self.negative, self.positive)
+    }
+}
+
+impl std::str::FromStr for DigitPair {
+    type Err = DigitError;
+    /// Reads "8,1" (class 0 first, as the notebook's class order).
+    fn from_str(s: &str) -> Result<Self, DigitError> {
+        let bad = || DigitError::Syntax(s.to_string());
+        let (a, b) = s.split_once(',').ok_or_else(bad)?;
+        let a: u8 = a.trim().parse().map_err(|_| bad())?;
+        let b: u8 = b.trim().parse().map_err(|_| bad())?;
+        Self::new(a, b)
+    }
+}
+
+/// Everything the user sets before pressing Train; the defaults are the notebook's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub digits: DigitPair,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { optimizer: OptimizerKind::Sgd, lr: 1e-3, epochs: 10, batch_size: 64, seed: 42, digits: DigitPair::default() }
+    }
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        check(self.lr, self.batch_size, self.epochs)?;
+        DigitPair::new(self.digits.negative, self.digits.positive)?;
+        Ok(())
+    }
+}

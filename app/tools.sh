@@ -1,0 +1,32 @@
+# Installs what building and testing Filterlab needs, skipping whatever is already there.
+# Sourced by app/serve and tests/run. Everything comes from crates.io or Debian; nothing else.
+
+# One build cache outside the clone, shared by every build and test run on this machine.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/filterlab/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+need_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+}
+
+# Trunk, and wasm-bindgen at exactly the version in Cargo.lock (otherwise Trunk would download one).
+need_trunk() {
+  need_wasm_target
+  command -v trunk >/dev/null || cargo install --locked trunk
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' Cargo.lock)
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    cargo install wasm-bindgen-cli --version "=$want"
+  fi
+}
+
+need_apt() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  fi
+}

@@ -1,0 +1,75 @@
+//! Starting the device the user asked for, and saying honestly which one runs and why.
+
+use std::cell::RefCell;
+
+use filterlab_core::burn::prelude::Device;
+use filterlab_core::device::{self, DeviceChoice};
+use filterlab_protocol::{DeviceKind, DevicePref};
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+thread_local! {
+    /// Burn's wgpu runtime can be started once per page; later switches reuse it.
+    static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };
+}
+
+pub struct Started {
+    pub device: Device,
+    pub kind: DeviceKind,
+    pub name: String,
+    pub note: Option<String>,
+}
+
+fn cpu(note: Option<String>) -> Started {
+    Started { device: Device::flex(), kind: DeviceKind::Cpu, name: "CPU (Burn flex, WebAssembly)".into(), note }
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Describes the browser's WebGPU adapter ("google / swiftshader, fallback adapter"), or says
+/// why there is none.
+async fn describe_adapter() -> Result<String, String> {
+    let gpu = get(&crate::scope().navigator(), "gpu");
+    if gpu.is_undefined() {
+        return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
+    }
+    let request = get(&gpu, "requestAdapter");
+    let promise = js_sys::Function::from(request).call0(&gpu).map_err(|e| format!("{e:?}"))?;
+    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| format!("{e:?}"))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("WebGPU is present but gave no adapter".into());
+    }
+    let info = get(&adapter, "info");
+    let field = |k: &str| get(&info, k).as_string().filter(|s| !s.is_empty());
+    let mut parts: Vec<String> = [field("vendor"), field("architecture"), field("description")].into_iter().flatten().collect();
+    if parts.is_empty() {
+        parts.push("unnamed adapter".into());
+    }
+    let fallback = get(&adapter, "isFallbackAdapter").is_truthy() || get(&info, "isFallbackAdapter").is_truthy();
+    Ok(format!("WebGPU: {}{}", parts.join(" / "), if fallback { " (software fallback adapter)" } else { "" }))
+}
+
+pub async fn start(pref: DevicePref) -> Started {
+    match pref {
+        DevicePref::Cpu => cpu(None),
+        DevicePref::WebGpu => {
+            if let Some((device, name)) = WEBGPU.with(|w| w.borrow().clone()) {
+                return Started { device, kind: DeviceKind::WebGpu, name, note: None };
+            }
+            let name = match describe_adapter().await {
+                Ok(name) => name,
+                Err(why) => return cpu(Some(why)),
+            };
+            match device::start(DeviceChoice::Wgpu).await {
+                Ok(started) => {
+                    WEBGPU.with(|w| *w.borrow_mut() = Some((started.device.clone(), name.clone())));
+                    Started { device: started.device, kind: DeviceKind::WebGpu, name, note: None }
+                }
+                Err(e) => cpu(Some(format!("WebGPU could not start: {e}"))),
+            }
+        }
+    }
+}

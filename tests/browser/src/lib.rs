@@ -1,0 +1,1 @@
+//! See tests/e2e.rs: the browser tests live there.

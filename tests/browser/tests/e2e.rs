@@ -1,0 +1,120 @@
+//! The app in a real browser: `dist/` (built by `trunk build`) served on 127.0.0.1, Debian's
+//! Chromium headless through chromedriver, with SwiftShader WebGPU or without WebGPU at all.
+//! Run them one at a time (`--test-threads=1`): each starts its own browser.
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::{Browser, Gpu};
+
+/// The page opens with no console errors, finds SwiftShader's WebGPU adapter and names it,
+/// loads MNIST and shows the 338-parameter table.
+#[tokio::test(flavor = "current_thread")]
+async fn page_loads_and_names_the_webgpu_adapter() {
+    let b = Browser::open(Gpu::SwiftShader).await;
+    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    let device = b.text("device").await;
+    assert!(device.contains("WebGPU"), "device badge: {device}");
+    assert!(device.to_lowercase().contains("swiftshader") || device.contains("fallback"), "device badge: {device}");
+    assert_eq!(b.attr("device", "data-kind").await, "WebGpu");
+    let params = b.text("params").await;
+    assert!(params.contains("conv1.weight") && params.contains("338"), "params: {params}");
+    b.screenshot("page-loaded").await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// On WebGPU (SwiftShader, slow: a few dozen steps only) the batch loss falls and the filters move.
+#[tokio::test(flavor = "current_thread")]
+async fn webgpu_training_lowers_the_loss_and_moves_the_filters() {
+    let b = Browser::open(Gpu::SwiftShader).await;
+    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    b.click("optimizer-adam").await;
+    b.set_input("lr", "0.01").await;
+    b.click("train").await;
+    b.wait_attr_at_least("chart-loss", "data-batches", 1, Duration::from_secs(120)).await;
+    let filters_before = b.canvas_png("filters").await;
+    let first: f64 = b.attr("chart-loss", "data-first-loss").await.parse().unwrap();
+    b.wait_attr_at_least("chart-loss", "data-batches", 4, Duration::from_secs(240)).await;
+    b.click("stop").await;
+    b.wait_text("status", "Stopped", Duration::from_secs(60)).await;
+    let last: f64 = b.attr("chart-loss", "data-last-loss").await.parse().unwrap();
+    assert!(last < first * 0.8, "batch loss should fall on WebGPU: first {first}, last {last}");
+    assert_ne!(filters_before, b.canvas_png("filters").await, "the filters canvas should change");
+    assert_eq!(b.attr("device", "data-kind").await, "WebGpu");
+    b.screenshot("webgpu-training").await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Without WebGPU the page says so and trains on the CPU: a full epoch reaches ≥ 90 % test
+/// accuracy, the charts and the epoch log fill in, the optimizer toggle takes effect, and a
+/// drawn 1 and a drawn 8 are recognised.
+#[tokio::test(flavor = "current_thread")]
+async fn cpu_fallback_trains_an_epoch_and_reads_drawings() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    assert_eq!(b.attr("device", "data-kind").await, "Cpu");
+    let device = b.text("device").await;
+    assert!(device.contains("no WebGPU"), "the badge should say why: {device}");
+
+    // Nonsense is refused in the form.
+    b.set_input("lr", "-1").await;
+    assert!(b.text("form-error").await.contains("learning rate"));
+    assert!(!b.enabled("train").await);
+    b.set_input("lr", "0.001").await;
+
+    b.click("optimizer-adam").await;
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", Duration::from_secs(120)).await;
+    assert_eq!(b.text("optimizer-used").await, "Optimizer in use: Adam");
+    let rows = b.epoch_rows().await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let test_acc: f64 = rows[0][4].parse().unwrap();
+    assert!(test_acc >= 0.90, "CPU epoch test accuracy {test_acc}");
+    assert!(b.attr("chart-loss", "data-batches").await.parse::<usize>().unwrap() >= 10);
+    assert_eq!(b.attr("chart-accuracy", "data-epochs").await, "1");
+
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    assert_eq!(b.attr("prediction", "data-digit").await, "1", "{}", b.text("prediction").await);
+    b.screenshot("cpu-drew-a-one").await;
+    b.click("clear").await;
+    b.wait_attr_empty("prediction", "data-digit", Duration::from_secs(10)).await;
+    b.draw(&harness::eight()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    assert_eq!(b.attr("prediction", "data-digit").await, "8", "{}", b.text("prediction").await);
+    b.screenshot("cpu-drew-an-eight").await;
+
+    // The toggle changes the optimizer the worker actually uses.
+    b.click("optimizer-sgd").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", Duration::from_secs(120)).await;
+    assert_eq!(b.text("optimizer-used").await, "Optimizer in use: SGD");
+    let sgd: f64 = b.epoch_rows().await[0][1].parse().unwrap();
+    let adam: f64 = rows[0][1].parse().unwrap();
+    assert_ne!(sgd, adam, "SGD and Adam should give different train losses");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Stop stops: no more steps arrive after the worker says Stopped.
+#[tokio::test(flavor = "current_thread")]
+async fn stop_stops_training() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    b.set_input("epochs", "20").await;
+    b.click("train").await;
+    b.wait_attr_at_least("chart-loss", "data-batches", 3, Duration::from_secs(60)).await;
+    b.click("stop").await;
+    b.wait_text("status", "Stopped", Duration::from_secs(30)).await;
+    let stopped_at = b.attr("chart-loss", "data-batches").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(b.attr("chart-loss", "data-batches").await, stopped_at);
+    assert!(b.enabled("train").await);
+    assert!(b.epoch_rows().await.len() < 20);
+    b.assert_no_console_errors().await;
+    b.close().await;
+}

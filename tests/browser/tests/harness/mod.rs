@@ -1,0 +1,287 @@
+//! The test bench: a static server for `dist/`, chromedriver, and a Chromium session, plus the
+//! few page operations the tests need (find by `data-testid`, wait, draw, screenshot).
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{
+    Client, ClientBuilder, Locator,
+    actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction},
+    wd::WebDriverCompatibleCommand,
+};
+use serde_json::{Value, json};
+
+pub enum Gpu {
+    /// Real WebGPU, run on the CPU by SwiftShader.
+    SwiftShader,
+    /// No WebGPU at all: the CPU fallback.
+    None,
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Serves `dir` on 127.0.0.1 in a background thread, with the MIME types browsers insist on.
+fn serve(dir: PathBuf) -> u16 {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/').to_string();
+            let path = if path.is_empty() { "index.html".to_string() } else { path };
+            let file = dir.join(&path);
+            let response = match (path.contains(".."), std::fs::read(&file)) {
+                (false, Ok(bytes)) => {
+                    let mime = match file.extension().and_then(|e| e.to_str()) {
+                        Some("html") => "text/html; charset=utf-8",
+                        Some("js") => "text/javascript",
+                        Some("wasm") => "application/wasm",
+                        Some("css") => "text/css",
+                        _ => "application/octet-stream",
+                    };
+                    tiny_http::Response::from_data(bytes)
+                        .with_header(tiny_http::Header::from_bytes("Content-Type", mime).unwrap())
+                }
+                _ => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
+            };
+            let _ = request.respond(response);
+        }
+    });
+    port
+}
+
+pub struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Chromedriver's legacy log endpoint: the browser console, to check for errors.
+#[derive(Debug)]
+struct BrowserLog;
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+    }
+}
+
+impl Browser {
+    pub async fn open(gpu: Gpu) -> Self {
+        let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| repo().join("dist"));
+        assert!(dist.join("index.html").exists(), "build the app first: trunk build (no {}/index.html)", dist.display());
+        let site = serve(dist);
+        let driver_port = free_port();
+        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (apt install chromium-driver)");
+        let profile = TempDir(std::env::temp_dir().join(format!("filterlab-chromium-{driver_port}")));
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--window-size=1280,1500".into(),
+            format!("--user-data-dir={}", profile.0.display()),
+        ];
+        if let Gpu::SwiftShader = gpu {
+            for flag in ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader"] {
+                args.push(flag.into());
+            }
+        }
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let Value::Object(caps) = caps else { unreachable!() };
+        let url = format!("http://127.0.0.1:{driver_port}");
+        let start = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => break c,
+                Err(e) if start.elapsed() < Duration::from_secs(20) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => panic!("could not start Chromium through chromedriver: {e}"),
+            }
+        };
+        client.goto(&format!("http://127.0.0.1:{site}/")).await.unwrap();
+        Self { client: Some(client), driver, _profile: profile }
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    fn selector(id: &str) -> String {
+        format!("[data-testid=\"{id}\"]")
+    }
+
+    pub async fn text(&self, id: &str) -> String {
+        self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().text().await.unwrap()
+    }
+
+    pub async fn attr(&self, id: &str, name: &str) -> String {
+        let e = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+        e.attr(name).await.unwrap().unwrap_or_default()
+    }
+
+    pub async fn enabled(&self, id: &str) -> bool {
+        self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().is_enabled().await.unwrap()
+    }
+
+    pub async fn click(&self, id: &str) {
+        self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().click().await.unwrap();
+    }
+
+    /// Types into a form field the way a person's edit would arrive: value, then an input event.
+    pub async fn set_input(&self, id: &str, value: &str) {
+        let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));";
+        self.c().execute(script, vec![json!(Self::selector(id)), json!(value)]).await.unwrap();
+    }
+
+    async fn wait(&self, what: &str, timeout: Duration, mut ok: impl AsyncFnMut() -> bool) {
+        let start = Instant::now();
+        while !ok().await {
+            if start.elapsed() > timeout {
+                self.screenshot("timeout").await;
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; status: {:?}, error: {:?}",
+                    self.text("status").await,
+                    self.text("error").await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub async fn wait_text(&self, id: &str, needle: &str, timeout: Duration) {
+        self.wait(&format!("{id} to say {needle:?}"), timeout, async || {
+            let error = self.text("error").await;
+            assert!(error.is_empty(), "the page shows an error: {error}");
+            self.text(id).await.contains(needle)
+        })
+        .await
+    }
+
+    pub async fn wait_attr_at_least(&self, id: &str, name: &str, n: usize, timeout: Duration) {
+        self.wait(&format!("{id}[{name}] ≥ {n}"), timeout, async || {
+            self.attr(id, name).await.parse::<usize>().unwrap_or(0) >= n
+        })
+        .await
+    }
+
+    pub async fn wait_attr_nonempty(&self, id: &str, name: &str, timeout: Duration) {
+        self.wait(&format!("{id}[{name}]"), timeout, async || !self.attr(id, name).await.is_empty()).await
+    }
+
+    pub async fn wait_attr_empty(&self, id: &str, name: &str, timeout: Duration) {
+        self.wait(&format!("{id}[{name}] empty"), timeout, async || self.attr(id, name).await.is_empty()).await
+    }
+
+    /// The epoch log's rows, as cell texts.
+    pub async fn epoch_rows(&self) -> Vec<Vec<String>> {
+        let script = "return [...document.querySelectorAll('[data-testid=\"epoch-log\"] tr.epoch-row')].map(r => [...r.cells].map(c => c.textContent));";
+        serde_json::from_value(self.c().execute(script, vec![]).await.unwrap()).unwrap()
+    }
+
+    /// A canvas's pixels, as a data URL.
+    pub async fn canvas_png(&self, id: &str) -> String {
+        let script = "return document.querySelector(arguments[0]).toDataURL();";
+        self.c().execute(script, vec![json!(Self::selector(id))]).await.unwrap().as_str().unwrap().to_string()
+    }
+
+    /// Draws strokes on the pad with a mouse through WebDriver actions (real pointer events).
+    /// Points are in pad pixels (0..280), origin at the top left.
+    pub async fn draw(&self, strokes: &[Vec<(f64, f64)>]) {
+        let pad = self.c().find(Locator::Css(&Self::selector("draw-pad"))).await.unwrap();
+        let size: f64 = self.c().execute("return document.querySelector('[data-testid=\"draw-pad\"]').getBoundingClientRect().width;", vec![]).await.unwrap().as_f64().unwrap();
+        let k = size / 280.0;
+        for stroke in strokes {
+            let to = |p: &(f64, f64)| PointerAction::MoveToElement {
+                element: pad.clone(),
+                duration: Some(Duration::from_millis(5)),
+                x: ((p.0 - 140.0) * k).round(),
+                y: ((p.1 - 140.0) * k).round(),
+            };
+            let mut mouse = MouseActions::new("pen".into()).then(to(&stroke[0])).then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
+            for p in &stroke[1..] {
+                mouse = mouse.then(to(p));
+            }
+            mouse = mouse.then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+            self.c().perform_actions(mouse).await.unwrap();
+        }
+    }
+
+    /// Saves a screenshot of the whole page to `target/screenshots/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = std::env::var_os("FILTERLAB_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| repo().join("target/screenshots"));
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Ok(png) = self.c().screenshot().await {
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Fails on any console message of level SEVERE (errors, uncaught exceptions).
+    pub async fn assert_no_console_errors(&self) {
+        let log = self.c().issue_cmd(BrowserLog).await.unwrap();
+        let errors: Vec<&Value> = log.as_array().map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect()).unwrap_or_default();
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+    }
+
+    pub async fn close(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.close().await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A "1": one vertical stroke, slightly slanted, as people write it.
+pub fn one() -> Vec<Vec<(f64, f64)>> {
+    vec![(0..=20).map(|i| (135.0 + i as f64 * 0.8, 50.0 + i as f64 * 9.0)).collect()]
+}
+
+/// An "8": two loops, a small one above a larger one, each a closed circle.
+pub fn eight() -> Vec<Vec<(f64, f64)>> {
+    let circle = |cx: f64, cy: f64, rx: f64, ry: f64| -> Vec<(f64, f64)> {
+        (0..=36).map(|i| {
+            let a = i as f64 / 36.0 * std::f64::consts::TAU;
+            (cx + rx * a.sin(), cy - ry * a.cos())
+        }).collect()
+    };
+    vec![circle(140.0, 95.0, 38.0, 42.0), circle(140.0, 185.0, 45.0, 48.0)]
+}
