@@ -13,7 +13,8 @@ need_wasm_target() {
 # Trunk, and wasm-bindgen at exactly the version in Cargo.lock (otherwise Trunk would download one).
 need_trunk() {
   need_wasm_target
-  command -v trunk >/dev/null || cargo install --locked trunk
+  # Trunk 0.22 needs a newer rustc than this toolchain (1.95); 0.21 is the newest that builds.
+  command -v trunk >/dev/null || cargo install --locked trunk --version "^0.21"
   local want
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' Cargo.lock)
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
