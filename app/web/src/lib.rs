@@ -258,7 +258,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <p data-testid="optimizer-used">{move || used_optimizer.get().map(|o| format!("Optimizer in use: {o}")).unwrap_or_default()}</p>
             </section>
-            <section class="panel">
+            <section class="panel charts">
                 <canvas node_ref=loss_canvas data-testid="chart-loss" width="460" height="260"
                     data-batches=move || batches.with(|b| b.len())
                     data-first-loss=move || batches.with(|b| b.first().map(|p| p.1.to_string()).unwrap_or_default())
@@ -267,11 +267,6 @@ pub fn App() -> impl IntoView {
                 <canvas node_ref=accuracy_canvas data-testid="chart-accuracy" width="460" height="260"
                     data-epochs=move || epochs.with(|e| e.len())
                 ></canvas>
-            </section>
-            <section class="panel wide">
-                <h2>"The eight 3×3 filters"</h2>
-                <canvas node_ref=filters_canvas data-testid="filters" width=filters_w height=filters_h></canvas>
-                <p class="biases">{move || filters.get().map(|f| format!("Biases: {}", f.1.iter().map(|b| format!("{b:.3}")).collect::<Vec<_>>().join(", "))).unwrap_or_default()}</p>
             </section>
             <section class="panel">
                 <h2>"Parameters"</h2>
@@ -283,7 +278,12 @@ pub fn App() -> impl IntoView {
                     <tr class="total"><td>"Total"</td><td></td><td>{move || params.get().iter().map(|p| p.count).sum::<usize>()}</td></tr>
                 </table>
             </section>
-            <section class="panel">
+            <section class="panel wide">
+                <h2>"The eight 3×3 filters"</h2>
+                <canvas node_ref=filters_canvas data-testid="filters" width=filters_w height=filters_h></canvas>
+                <p class="biases">{move || filters.get().map(|f| format!("Biases: {}", f.1.iter().map(|b| format!("{b:.3}")).collect::<Vec<_>>().join(", "))).unwrap_or_default()}</p>
+            </section>
+            <section class="panel epochs">
                 <h2>"Epochs"</h2>
                 <table data-testid="epoch-log">
                     <tr><th>"Epoch"</th><th>"Train loss"</th><th>"Train acc"</th><th>"Test loss"</th><th>"Test acc"</th><th>"Seconds"</th></tr>

@@ -62,7 +62,8 @@ pub fn DrawPad(on_clear: impl Fn() + 'static) -> impl IntoView {
                 let Some(ctx) = context(&c) else { return };
                 let (x, y) = position(&c, &ev);
                 ctx.set_stroke_style_str("white");
-                ctx.set_line_width(18.0);
+                // About MNIST's stroke width once the digit is scaled to 20 px.
+                ctx.set_line_width(22.0);
                 ctx.set_line_cap("round");
                 ctx.set_line_join("round");
                 ctx.begin_path();
