@@ -4,7 +4,7 @@
 # One build cache outside the clone, shared by every build and test run on this machine.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/filterlab/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 need_wasm_target() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown

@@ -131,6 +131,7 @@ pub fn App() -> impl IntoView {
         }
         FromWorker::Error { message } => {
             set_training.set(false);
+            set_status.set("Something went wrong; see the message below.".into());
             set_error.set(Some(message));
         }
     };
@@ -227,7 +228,7 @@ pub fn App() -> impl IntoView {
                 class:hidden=move || data_ready.get()
             ></progress>
         </section>
-        <div data-testid="error" class="error" class:hidden=move || error.get().is_none()>{move || error.get().unwrap_or_default()}</div>
+        <div data-testid="error" class="error" class:hidden=move || error.get().is_none() data-shown=move || error.get().map(|_| "yes").unwrap_or_default()>{move || error.get().unwrap_or_default()}</div>
         <main>
             <section class="panel controls">
                 <h2>"Training"</h2>

@@ -6,7 +6,7 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Browser, Gpu};
+use harness::{Browser, Fault, Gpu};
 
 /// The page opens with no console errors, finds SwiftShader's WebGPU adapter and names it,
 /// loads MNIST and shows the 338-parameter table.
@@ -118,4 +118,21 @@ async fn stop_stops_training() {
     assert!(b.epoch_rows().await.len() < 20);
     b.assert_no_console_errors().await;
     b.close().await;
+}
+
+/// A missing or corrupt data file is a readable error on the page, and Train stays off.
+#[tokio::test(flavor = "current_thread")]
+async fn bad_data_files_show_a_clear_error() {
+    for (fault, expected) in [
+        (Fault::Missing("train-images"), "HTTP 404"),
+        (Fault::Corrupt("train-labels"), "corrupt gzip"),
+    ] {
+        let b = Browser::open_with(Gpu::None, fault).await;
+        b.wait_attr_nonempty("error", "data-shown", Duration::from_secs(60)).await;
+        let error = b.text("error").await;
+        assert!(error.contains(expected) && error.contains("train-"), "error: {error}");
+        assert!(!b.enabled("train").await);
+        b.screenshot("bad-data").await;
+        b.close().await;
+    }
 }

@@ -30,8 +30,18 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A fault the test server injects into one file of the app.
+#[derive(Clone, Copy)]
+pub enum Fault {
+    None,
+    /// Answer 404 for files whose path contains this.
+    Missing(&'static str),
+    /// Serve garbage instead of files whose path contains this.
+    Corrupt(&'static str),
+}
+
 /// Serves `dir` on 127.0.0.1 in a background thread, with the MIME types browsers insist on.
-fn serve(dir: PathBuf) -> u16 {
+fn serve(dir: PathBuf, fault: Fault) -> u16 {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     std::thread::spawn(move || {
@@ -39,7 +49,12 @@ fn serve(dir: PathBuf) -> u16 {
             let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/').to_string();
             let path = if path.is_empty() { "index.html".to_string() } else { path };
             let file = dir.join(&path);
-            let response = match (path.contains(".."), std::fs::read(&file)) {
+            let read = match fault {
+                Fault::Missing(name) if path.contains(name) => Err(()),
+                Fault::Corrupt(name) if path.contains(name) => Ok(b"\x1f\x8b this is not gzip".to_vec()),
+                _ => std::fs::read(&file).map_err(|_| ()),
+            };
+            let response = match (path.contains(".."), read) {
                 (false, Ok(bytes)) => {
                     let mime = match file.extension().and_then(|e| e.to_str()) {
                         Some("html") => "text/html; charset=utf-8",
@@ -86,9 +101,13 @@ impl WebDriverCompatibleCommand for BrowserLog {
 
 impl Browser {
     pub async fn open(gpu: Gpu) -> Self {
+        Self::open_with(gpu, Fault::None).await
+    }
+
+    pub async fn open_with(gpu: Gpu, fault: Fault) -> Self {
         let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| repo().join("dist"));
         assert!(dist.join("index.html").exists(), "build the app first: trunk build (no {}/index.html)", dist.display());
-        let site = serve(dist);
+        let site = serve(dist, fault);
         let driver_port = free_port();
         let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={driver_port}"))
