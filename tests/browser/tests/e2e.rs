@@ -9,7 +9,7 @@ use std::time::Duration;
 use harness::{Browser, Fault, Gpu};
 
 /// The page opens with no console errors, finds SwiftShader's WebGPU adapter and names it,
-/// loads MNIST and shows the 338-parameter table.
+/// loads MNIST and shows the 338-parameter table; the device buttons switch devices.
 #[tokio::test(flavor = "current_thread")]
 async fn page_loads_and_names_the_webgpu_adapter() {
     let b = Browser::open(Gpu::SwiftShader).await;
@@ -21,6 +21,12 @@ async fn page_loads_and_names_the_webgpu_adapter() {
     let params = b.text("params").await;
     assert!(params.contains("conv1.weight") && params.contains("338"), "params: {params}");
     b.screenshot("page-loaded").await;
+    // The user can switch devices, and back (the WebGPU runtime is started once and reused).
+    b.click("device-cpu").await;
+    b.wait_attr_eq("device", "data-kind", "Cpu", Duration::from_secs(30)).await;
+    assert!(b.text("device").await.contains("CPU"));
+    b.click("device-webgpu").await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", Duration::from_secs(30)).await;
     b.assert_no_console_errors().await;
     b.close().await;
 }
@@ -133,6 +139,33 @@ async fn bad_data_files_show_a_clear_error() {
         assert!(error.contains(expected) && error.contains("train-"), "error: {error}");
         assert!(!b.enabled("train").await);
         b.screenshot("bad-data").await;
+        b.close().await;
+    }
+}
+
+/// Not a test (it asserts nothing about speed): trains the notebook's runs in the browser and
+/// prints what it saw. `cargo test --release -p filterlab-browser-tests -- --ignored --nocapture`
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn measure_notebook_runs_in_the_browser() {
+    let runs = [
+        (Gpu::None, "optimizer-sgd", "10"),
+        (Gpu::None, "optimizer-adam", "10"),
+        (Gpu::SwiftShader, "optimizer-sgd", "2"),
+    ];
+    for (gpu, optimizer, epochs) in runs {
+        let b = Browser::open(gpu).await;
+        b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+        let device = b.text("device").await;
+        b.click(optimizer).await;
+        b.set_input("epochs", epochs).await;
+        b.click("train").await;
+        b.wait_text("status", "Finished", Duration::from_secs(600)).await;
+        println!("{device} · {optimizer} · {epochs} epochs");
+        for row in b.epoch_rows().await {
+            println!("  epoch {} train loss {} acc {} test loss {} acc {} seconds {}", row[0], row[1], row[2], row[3], row[4], row[5]);
+        }
+        b.screenshot(&format!("measure-{optimizer}-{epochs}")).await;
         b.close().await;
     }
 }

@@ -217,6 +217,10 @@ impl Browser {
         .await
     }
 
+    pub async fn wait_attr_eq(&self, id: &str, name: &str, value: &str, timeout: Duration) {
+        self.wait(&format!("{id}[{name}] = {value:?}"), timeout, async || self.attr(id, name).await == value).await
+    }
+
     pub async fn wait_attr_nonempty(&self, id: &str, name: &str, timeout: Duration) {
         self.wait(&format!("{id}[{name}]"), timeout, async || !self.attr(id, name).await.is_empty()).await
     }
