@@ -202,6 +202,16 @@ pub fn App() -> impl IntoView {
             </label>
         }
     };
+    let optimizer_button = move |kind: OptimizerKind, id: &'static str| {
+        view! {
+            <button
+                data-testid=id
+                class:active=move || form.with(|f| f.optimizer == kind)
+                on:click=move |_| form.update(|f| f.optimizer = kind)
+                prop:disabled=move || training.get()
+            >{kind.to_string()}</button>
+        }
+    };
     let (filters_w, filters_h) = filters::size();
 
     view! {
@@ -233,18 +243,8 @@ pub fn App() -> impl IntoView {
             <section class="panel controls">
                 <h2>"Training"</h2>
                 <div class="toggle">
-                    <button
-                        data-testid="optimizer-sgd"
-                        class:active=move || form.with(|f| f.optimizer == OptimizerKind::Sgd)
-                        on:click=move |_| form.update(|f| f.optimizer = OptimizerKind::Sgd)
-                        prop:disabled=move || training.get()
-                    >"SGD"</button>
-                    <button
-                        data-testid="optimizer-adam"
-                        class:active=move || form.with(|f| f.optimizer == OptimizerKind::Adam)
-                        on:click=move |_| form.update(|f| f.optimizer = OptimizerKind::Adam)
-                        prop:disabled=move || training.get()
-                    >"Adam"</button>
+                    {optimizer_button(OptimizerKind::Sgd, "optimizer-sgd")}
+                    {optimizer_button(OptimizerKind::Adam, "optimizer-adam")}
                 </div>
                 {field("Learning rate", "lr", |f| f.lr.clone(), |f, v| f.lr = v)}
                 {field("Epochs", "epochs", |f| f.epochs.clone(), |f, v| f.epochs = v)}
