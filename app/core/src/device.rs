@@ -58,10 +58,16 @@ async fn start_wgpu() -> Result<StartedDevice, DeviceError> {
         .map_err(|e| DeviceError::NoGpu(e.to_string()))?;
     let info = setup.adapter.get_info();
     let name = if info.name.is_empty() { info.vendor.to_string() } else { info.name.clone() };
+    // A software rasteriser (llvmpipe, SwiftShader, WARP) is no GPU: say so plainly.
+    let software = if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
+        " — a software adapter: no GPU was found, wgpu emulates one on the CPU"
+    } else {
+        ""
+    };
     Ok(StartedDevice {
         device,
         choice: DeviceChoice::Wgpu,
-        description: format!("wgpu: {name} ({:?}, {:?})", info.backend, info.device_type),
+        description: format!("wgpu: {name} ({:?}, {:?}){software}", info.backend, info.device_type),
     })
 }
 
