@@ -9,10 +9,15 @@ const FIT: f32 = 20.0;
 /// Intensities at or below this count as paper when finding the bounding box.
 const PAPER: f32 = 0.05;
 
+/// A drawing whose ink spans less than this share of the pad's side is a dot, not a digit.
+const MIN_SPAN: f32 = 0.15;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DrawingError {
-    #[error("nothing is drawn")]
+    #[error("nothing is drawn: draw a digit first")]
     Empty,
+    #[error("that is only a dot: draw a digit first")]
+    TooSmall,
     #[error("a {width}×{height} drawing needs {expected} pixels, got {found}")]
     Size { width: usize, height: usize, expected: usize, found: usize },
 }
@@ -38,6 +43,9 @@ pub fn to_mnist(ink: &[u8], width: usize, height: usize) -> Result<Vec<f32>, Dra
         return Err(DrawingError::Empty);
     }
     let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+    if (w.max(h) as f32) < MIN_SPAN * width.max(height) as f32 {
+        return Err(DrawingError::TooSmall);
+    }
     let scale = FIT / w.max(h) as f32;
     let (tw, th) = (((w as f32 * scale).round() as usize).max(1), ((h as f32 * scale).round() as usize).max(1));
 

@@ -62,5 +62,7 @@ fn thin_strokes_are_anti_aliased_not_lost() {
 #[test]
 fn an_empty_or_mismatched_pad_is_an_error() {
     assert_eq!(to_mnist(&vec![0; 100], 10, 10), Err(DrawingError::Empty));
+    // A dot (a 22-pixel tap on a 280-pixel pad) is not a digit.
+    assert_eq!(to_mnist(&canvas(280, 130, 152, 130, 152), 280, 280), Err(DrawingError::TooSmall));
     assert!(matches!(to_mnist(&[0; 5], 10, 10), Err(DrawingError::Size { .. })));
 }

@@ -77,6 +77,8 @@ pub enum FromWorker {
     Filters { weights: Vec<f32>, biases: Vec<f32> },
     /// What the model made of a drawing: the 28×28 image it saw and each class's probability.
     Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32> },
+    /// The drawing could not be read as a digit (empty, a dot); nothing was classified.
+    DrawingRefused { reason: String },
     Stopped,
     Finished,
     ResetDone,

@@ -87,6 +87,8 @@ pub fn App() -> impl IntoView {
     let (prediction, set_prediction) = signal(None::<Prediction>);
     let (error, set_error) = signal(None::<String>);
     let (used_optimizer, set_used_optimizer) = signal(None::<OptimizerKind>);
+    let (refused, set_refused) = signal(None::<String>);
+    let (pref, set_pref) = signal(DevicePref::WebGpu);
     let form = RwSignal::new(Form::default());
 
     let on_message = move |message: FromWorker| match message {
@@ -116,7 +118,14 @@ pub fn App() -> impl IntoView {
         }
         FromWorker::Epoch { row } => set_epochs.update(|e| e.push(row)),
         FromWorker::Filters { weights, biases } => set_filters.set(Some((weights, biases))),
-        FromWorker::Prediction { digits, probabilities, image } => set_prediction.set(Some(Prediction { digits, probabilities, image })),
+        FromWorker::Prediction { digits, probabilities, image } => {
+            set_refused.set(None);
+            set_prediction.set(Some(Prediction { digits, probabilities, image }))
+        }
+        FromWorker::DrawingRefused { reason } => {
+            set_prediction.set(None);
+            set_refused.set(Some(reason));
+        }
         FromWorker::Stopped => {
             set_training.set(false);
             set_status.set("Stopped.".into());
@@ -143,10 +152,12 @@ pub fn App() -> impl IntoView {
     }
     worker::send(ToWorker::Start { device: DevicePref::WebGpu, base_url: base_url() });
 
-    let switch = move |pref: DevicePref| {
+    let switch = move |to: DevicePref| {
+        set_pref.set(to);
         set_device.set(None);
         set_training.set(false);
-        worker::send(ToWorker::Start { device: pref, base_url: base_url() });
+        set_error.set(None);
+        worker::send(ToWorker::Start { device: to, base_url: base_url() });
     };
     let settings = Memo::new(move |_| form.with(|f| f.settings()));
     let train = move |_| {
@@ -238,7 +249,11 @@ pub fn App() -> impl IntoView {
                 class:hidden=move || data_ready.get()
             ></progress>
         </section>
-        <div data-testid="error" class="error" class:hidden=move || error.get().is_none() data-shown=move || error.get().map(|_| "yes").unwrap_or_default()>{move || error.get().unwrap_or_default()}</div>
+        <div data-testid="error" class="error" class:hidden=move || error.get().is_none() data-shown=move || error.get().map(|_| "yes").unwrap_or_default()>
+            {move || error.get().unwrap_or_default()}
+            // The data or the device did not come up: the worker is alive, so try again.
+            <button data-testid="retry" class:hidden=move || data_ready.get() on:click=move |_| switch(pref.get_untracked())>"Retry"</button>
+        </div>
         <main>
             <section class="panel controls">
                 <h2>"Training"</h2>
@@ -302,11 +317,11 @@ pub fn App() -> impl IntoView {
             </section>
             <section class="panel">
                 <h2>"Draw a digit"</h2>
-                <pad::DrawPad on_clear=move || set_prediction.set(None) />
+                <pad::DrawPad on_clear=move || { set_prediction.set(None); set_refused.set(None); } />
                 <div data-testid="prediction" class="prediction"
                     data-digit=move || prediction.get().map(|p| p.digits.digit(if p.probabilities[1] > p.probabilities[0] { 1 } else { 0 }).to_string()).unwrap_or_default()>
                     {move || match prediction.get() {
-                        None => "Draw with the mouse, a pen or a finger.".to_string(),
+                        None => refused.get().unwrap_or_else(|| "Draw with the mouse, a pen or a finger.".to_string()),
                         Some(p) => {
                             let best = if p.probabilities[1] > p.probabilities[0] { 1 } else { 0 };
                             format!("It is a {} — P({}) = {:.1} %, P({}) = {:.1} %",

@@ -179,7 +179,10 @@ async fn train(settings: Settings) -> Result<(), String> {
 }
 
 async fn classify(ink: &[u8], width: usize, height: usize) -> Result<(), String> {
-    let image = drawing::to_mnist(ink, width, height).map_err(|e| format!("cannot read the drawing: {e}"))?;
+    let image = match drawing::to_mnist(ink, width, height) {
+        Ok(image) => image,
+        Err(e) => return Ok(post(&FromWorker::DrawingRefused { reason: e.to_string() })),
+    };
     let (model, digits) = with(|s| s.model.clone()).ok_or("train the model first, then draw")?;
     let device = model.conv1.weight.val().device();
     let input = Tensor::<2>::from_data(TensorData::new(image.clone(), [1, 784]), &device);

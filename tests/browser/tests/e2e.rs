@@ -143,6 +143,22 @@ async fn bad_data_files_show_a_clear_error() {
     }
 }
 
+/// After a failed download Retry loads the data (the worker stayed alive); a dot on the pad is
+/// refused with "draw a digit first" instead of a guess.
+#[tokio::test(flavor = "current_thread")]
+async fn retry_after_a_failed_download_and_a_dot_is_not_a_digit() {
+    let b = Browser::open_with(Gpu::None, Fault::MissingFirst("train-images")).await;
+    b.wait_attr_nonempty("error", "data-shown", Duration::from_secs(60)).await;
+    assert!(b.text("error").await.contains("HTTP 404"));
+    b.click("retry").await;
+    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    b.draw(&[vec![(140.0, 140.0), (141.0, 141.0)]]).await;
+    b.wait_text("prediction", "draw a digit first", Duration::from_secs(30)).await;
+    assert_eq!(b.attr("prediction", "data-digit").await, "");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
 /// Not a test (it asserts nothing about speed): trains the notebook's runs in the browser and
 /// prints what it saw. `cargo test --release -p filterlab-browser-tests -- --ignored --nocapture`
 #[tokio::test(flavor = "current_thread")]

@@ -38,6 +38,8 @@ pub enum Fault {
     Missing(&'static str),
     /// Serve garbage instead of files whose path contains this.
     Corrupt(&'static str),
+    /// Answer 404 the first time a file whose path contains this is asked for, then serve it.
+    MissingFirst(&'static str),
 }
 
 /// Serves `dir` on 127.0.0.1 in a background thread, with the MIME types browsers insist on.
@@ -45,12 +47,17 @@ fn serve(dir: PathBuf, fault: Fault) -> u16 {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     std::thread::spawn(move || {
+        let mut failed_once = false;
         for request in server.incoming_requests() {
             let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/').to_string();
             let path = if path.is_empty() { "index.html".to_string() } else { path };
             let file = dir.join(&path);
             let read = match fault {
                 Fault::Missing(name) if path.contains(name) => Err(()),
+                Fault::MissingFirst(name) if path.contains(name) && !failed_once => {
+                    failed_once = true;
+                    Err(())
+                }
                 Fault::Corrupt(name) if path.contains(name) => Ok(b"\x1f\x8b this is not gzip".to_vec()),
                 _ => std::fs::read(&file).map_err(|_| ()),
             };
