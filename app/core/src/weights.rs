@@ -44,6 +44,11 @@ impl Weights {
         self.conv_weight[f * 9..f * 9 + 9].try_into().unwrap()
     }
 
+    /// Whether every parameter is a finite number (a diverged run has NaN or infinities).
+    pub fn is_finite(&self) -> bool {
+        self.values().all(f32::is_finite)
+    }
+
     fn values(&self) -> impl Iterator<Item = f32> + '_ {
         self.conv_weight.iter().chain(&self.conv_bias).chain(&self.fc_weight).chain(&self.fc_bias).copied()
     }

@@ -34,6 +34,11 @@ pub fn draw_accuracy(canvas: &HtmlCanvasElement, epochs: &[EpochRow], total_epoc
     });
 }
 
+/// Axis numbers that fit their margin, however large a diverging loss gets.
+pub fn compact(v: f64) -> String {
+    if v != 0.0 && !(1e-2..1e3).contains(&v.abs()) { format!("{v:.1e}") } else { format!("{v:.2}") }
+}
+
 type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 type DrawResult = Result<(), DrawingAreaErrorKind<<CanvasBackend as DrawingBackend>::ErrorType>>;
 
@@ -52,7 +57,13 @@ fn draw(
         .x_label_area_size(34)
         .y_label_area_size(48)
         .build_cartesian_2d(0.0..total_epochs.max(1) as f64, y)?;
-    chart.configure_mesh().x_desc("epoch").light_line_style(WHITE.mix(0.0)).label_style(("sans-serif", 13)).draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_label_formatter(&|v| compact(*v))
+        .light_line_style(WHITE.mix(0.0))
+        .label_style(("sans-serif", 13))
+        .draw()?;
     series(&mut chart)?;
     chart
         .configure_series_labels()

@@ -50,9 +50,9 @@ pub fn draw(canvas: &HtmlCanvasElement, weights: &[f32]) {
     }
     ctx.set_fill_style_str("black");
     ctx.set_text_align("right");
-    let _ = ctx.fill_text(&format!("{min:.3}"), bar_x - 4.0, bar_y + 10.0);
+    let _ = ctx.fill_text(&crate::charts::compact(min), bar_x - 4.0, bar_y + 10.0);
     ctx.set_text_align("left");
-    let _ = ctx.fill_text(&format!("{max:.3}"), bar_x + bar_w + 4.0, bar_y + 10.0);
+    let _ = ctx.fill_text(&crate::charts::compact(max), bar_x + bar_w + 4.0, bar_y + 10.0);
 }
 
 /// Width and height the filters canvas needs.

@@ -148,7 +148,12 @@ async fn train(settings: Settings) -> Result<(), String> {
             if step % REPORT_EVERY == 0 || step == steps_per_epoch {
                 let loss = trainer.last_loss().await.map_err(device_error)?.unwrap_or(f32::NAN);
                 post(&FromWorker::Step { epoch: trainer.epochs_done() + 1, step, steps_per_epoch, loss });
-                post_filters(&trainer.model().weights().await.map_err(|e| device_error(e.into()))?);
+                let weights = trainer.model().weights().await.map_err(|e| device_error(e.into()))?;
+                // Publish only finite weights: a diverging run keeps the last good model.
+                if !weights.is_finite() {
+                    return Err(format!("the weights became NaN or infinite at epoch {}: training diverged (try a smaller learning rate); the last good model is kept", trainer.epochs_done() + 1));
+                }
+                post_filters(&weights);
                 publish(&trainer);
                 // Let Stop, Reset and Classify messages in.
                 gloo_timers::future::TimeoutFuture::new(0).await;

@@ -159,6 +159,26 @@ async fn retry_after_a_failed_download_and_a_dot_is_not_a_digit() {
     b.close().await;
 }
 
+/// A diverging run (SGD, lr 10) stops with a message, keeps the last good model for drawings,
+/// and leaves no NaN in the chart.
+#[tokio::test(flavor = "current_thread")]
+async fn divergence_stops_with_a_message_and_keeps_the_last_good_model() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    b.set_input("lr", "10").await;
+    b.click("train").await;
+    b.wait_attr_nonempty("error", "data-shown", Duration::from_secs(60)).await;
+    let error = b.text("error").await;
+    assert!(error.contains("diverged"), "error: {error}");
+    assert!(b.enabled("train").await, "training should have stopped");
+    let last = b.attr("chart-loss", "data-last-loss").await;
+    assert!(last.is_empty() || last.parse::<f64>().unwrap().is_finite(), "chart holds {last}");
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    b.screenshot("diverged").await;
+    b.close().await;
+}
+
 /// Not a test (it asserts nothing about speed): trains the notebook's runs in the browser and
 /// prints what it saw. `cargo test --release -p filterlab-browser-tests -- --ignored --nocapture`
 #[tokio::test(flavor = "current_thread")]
