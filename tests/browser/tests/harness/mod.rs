@@ -297,6 +297,8 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // A failed test never closes its session: end its Chromium too (found by its profile).
+        let _ = Command::new("pkill").arg("-f").arg(&self._profile.0).status();
     }
 }
 
