@@ -2,10 +2,12 @@
 
 use std::process::Command;
 
+/// Runs the CLI from the repository root. Its path is read at run time: a build shared between
+/// clones (one target dir) must not bake one clone's path into the test.
 fn filterlab(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_filterlab"))
         .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .current_dir(std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../.."))
         .output()
         .unwrap();
     (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())

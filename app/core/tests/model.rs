@@ -16,7 +16,7 @@ fn three_images_give_three_rows_of_log_probabilities() {
     let images = Tensor::<4>::from_data(TensorData::new(raw, [3, 1, 28, 28]), &device);
     let out = model.forward(images);
     assert_eq!(out.dims(), [3, 2]);
-    let values = out.into_data().to_vec::<f32>().unwrap();
+    let values = out.into_data().try_to_vec::<f32>().unwrap();
     for row in values.chunks(2) {
         assert!(row.iter().all(|&v| v <= 1e-6 && v.is_finite()), "{row:?}");
         let total: f32 = row.iter().map(|v| v.exp()).sum();

@@ -10,7 +10,9 @@ use filterlab_core::{
 pub fn mnist() -> &'static Mnist {
     static MNIST: OnceLock<Mnist> = OnceLock::new();
     MNIST.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/mnist");
+        // Read at run time: a build shared between clones (one target dir) must not bake in a path.
+        let root = std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test");
+        let dir = std::path::Path::new(&root).join("../../public/mnist");
         let read = |name| std::fs::read(dir.join(name)).expect("public/mnist holds the MNIST files");
         Mnist::from_idx(&read(TRAIN_IMAGES), &read(TRAIN_LABELS)).unwrap()
     })

@@ -23,7 +23,8 @@ pub enum Gpu {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // Read at run time: a build shared between clones (one target dir) must not bake in a path.
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test")).join("../..")
 }
 
 fn free_port() -> u16 {
