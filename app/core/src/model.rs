@@ -104,24 +104,14 @@ impl Model {
     pub fn weights_from_data(data: Vec<TensorData>) -> Weights {
         let v: Vec<Vec<f32>> = data.into_iter().map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap()).collect();
         // Burn keeps the linear weight as [in, out]; Weights holds PyTorch's [out, in].
-        let mut fc_weight = vec![0.0; FC_IN * CLASSES];
-        for i in 0..FC_IN {
-            for o in 0..CLASSES {
-                fc_weight[o * FC_IN + i] = v[2][i * CLASSES + o];
-            }
-        }
+        let fc_weight = transpose(&v[2], FC_IN, CLASSES);
         Weights { conv_weight: v[0].clone(), conv_bias: v[1].clone(), fc_weight, fc_bias: v[3].clone() }
     }
 
     /// A model holding exactly these weights, on `device`.
     pub fn from_weights(weights: &Weights, device: &Device) -> Self {
         let mut model = Self::new(device);
-        let mut fc_weight = vec![0.0; FC_IN * CLASSES];
-        for i in 0..FC_IN {
-            for o in 0..CLASSES {
-                fc_weight[i * CLASSES + o] = weights.fc_weight[o * FC_IN + i];
-            }
-        }
+        let fc_weight = transpose(&weights.fc_weight, CLASSES, FC_IN);
         let vector = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
         model.conv1.weight = Param::from_tensor(
             Tensor::<4>::from_data(TensorData::new(weights.conv_weight.clone(), [FILTERS, 1, FILTER_SIZE, FILTER_SIZE]), device),
@@ -131,4 +121,9 @@ impl Model {
         model.fc.bias = Some(Param::from_tensor(vector(&weights.fc_bias)));
         model
     }
+}
+
+/// A row-major `rows × cols` matrix, transposed to `cols × rows`.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| m[r * cols + c])).collect()
 }
