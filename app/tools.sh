@@ -4,7 +4,9 @@
 # One build cache outside the clone, shared by every build and test run on this machine.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/filterlab/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# wasm-opt: binaryen from the npm registry (Debian's binaryen 108 corrupts wasm-bindgen's externref table).
+WASM_OPT_DIR="$HOME/.cache/filterlab/binaryen"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$WASM_OPT_DIR/node_modules/.bin:$PATH"
 
 need_wasm_target() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -13,6 +15,8 @@ need_wasm_target() {
 # Trunk, and wasm-bindgen at exactly the version in Cargo.lock (otherwise Trunk would download one).
 need_trunk() {
   need_wasm_target
+  # Trunk runs wasm-opt (flags in index.html) and finds it on PATH.
+  need_wasm_opt
   # Trunk 0.22 needs a newer rustc than this toolchain (1.95); 0.21 is the newest that builds.
   command -v trunk >/dev/null || cargo install --locked trunk --version "^0.21"
   local want
@@ -20,6 +24,12 @@ need_trunk() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
     cargo install wasm-bindgen-cli --version "=$want"
   fi
+}
+
+need_wasm_opt() {
+  [ -x "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" ] && return
+  command -v npm >/dev/null || need_apt nodejs npm
+  npm install --prefix "$WASM_OPT_DIR" --no-audit --no-fund binaryen@132.0.0
 }
 
 need_apt() {

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::settings::{DigitPair, OptimizerKind, Settings};
 
 /// Which device the user asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum DevicePref {
+    /// The faster of the two for this machine: see the worker's `auto.rs`.
+    #[default]
+    Auto,
     WebGpu,
     Cpu,
 }
@@ -24,7 +27,8 @@ pub enum DeviceKind {
 #[serde(tag = "type")]
 pub enum ToWorker {
     /// Start a device (again) and load the data set from `{base_url}mnist/` if not loaded yet.
-    Start { device: DevicePref, base_url: String },
+    /// `calibrate`: with `Auto`, time both devices even when the adapter is a software one.
+    Start { device: DevicePref, base_url: String, calibrate: bool },
     /// Train a fresh model with these settings.
     Train { settings: Settings },
     /// Stop after the current step.
@@ -46,6 +50,8 @@ pub struct EpochRow {
     pub test_loss: f32,
     pub test_acc: f32,
     pub seconds: f64,
+    /// WebGPU compute dispatches per training step this epoch (`None` on the CPU).
+    pub dispatches_per_step: Option<f64>,
 }
 
 /// One parameter tensor of the model.
@@ -62,8 +68,11 @@ pub struct ParamRow {
 pub enum FromWorker {
     /// The worker's message handler is installed; messages sent before this are lost.
     Ready,
-    /// The device training runs on; `note` says why when it is not the one asked for.
+    /// The device training runs on; `note` says why when it is not the one asked for, or why
+    /// Auto chose it.
     Device { kind: DeviceKind, name: String, note: Option<String> },
+    /// Auto is timing a few training steps on each device.
+    Calibrating,
     DataProgress { loaded: u64, total: Option<u64> },
     DataReady { train: usize, test: usize, digits: DigitPair },
     /// The model's parameter table (338 numbers in all).

@@ -7,7 +7,8 @@ use filterlab_protocol::{
 #[test]
 fn messages_round_trip() {
     let to = [
-        ToWorker::Start { device: DevicePref::WebGpu, base_url: "http://127.0.0.1:8080/".into() },
+        ToWorker::Start { device: DevicePref::WebGpu, base_url: "http://127.0.0.1:8080/".into(), calibrate: false },
+        ToWorker::Start { device: DevicePref::Auto, base_url: "/".into(), calibrate: true },
         ToWorker::Train { settings: Settings { optimizer: OptimizerKind::Adam, ..Settings::default() } },
         ToWorker::Stop,
         ToWorker::Classify { width: 2, height: 1, ink: vec![0, 255] },
@@ -24,12 +25,18 @@ fn messages_round_trip() {
         test_loss: 0.3981,
         test_acc: 0.9305,
         seconds: 1.5,
+        dispatches_per_step: Some(41.5),
     };
-    let from = [FromWorker::Ready, FromWorker::Epoch { row }, FromWorker::Error { message: "x".into() }];
+    let from = [FromWorker::Ready, FromWorker::Calibrating, FromWorker::Epoch { row }, FromWorker::Error { message: "x".into() }];
     for m in from {
         assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
     }
     assert!(ToWorker::from_json(r#"{"type":"Explode"}"#).unwrap_err().contains("malformed"));
+}
+
+#[test]
+fn the_page_asks_for_auto_by_default() {
+    assert_eq!(DevicePref::default(), DevicePref::Auto);
 }
 
 #[test]

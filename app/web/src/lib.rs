@@ -68,6 +68,32 @@ impl Form {
     }
 }
 
+fn query() -> String {
+    leptos::prelude::window().location().search().unwrap_or_default()
+}
+
+/// `?calibrate=always` makes Auto time WebGPU even on a software adapter (used by the tests).
+fn calibrate_always() -> bool {
+    query().contains("calibrate=always")
+}
+
+/// The device asked for in the address (`?device=webgpu`, `cpu` or `auto`), else Auto.
+fn device_in_address() -> DevicePref {
+    let q = query();
+    if q.contains("device=webgpu") {
+        DevicePref::WebGpu
+    } else if q.contains("device=cpu") {
+        DevicePref::Cpu
+    } else {
+        DevicePref::Auto
+    }
+}
+
+/// Milliseconds since the page was opened.
+fn since_open_ms() -> f64 {
+    leptos::prelude::window().performance().map(|p| p.now()).unwrap_or_default()
+}
+
 fn base_url() -> String {
     leptos::prelude::document().base_uri().ok().flatten().unwrap_or_else(|| "/".into())
 }
@@ -88,12 +114,15 @@ pub fn App() -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let (used_optimizer, set_used_optimizer) = signal(None::<OptimizerKind>);
     let (refused, set_refused) = signal(None::<String>);
-    let (pref, set_pref) = signal(DevicePref::WebGpu);
+    let (pref, set_pref) = signal(device_in_address());
+    // When the first training step of this page's life finished (ms since open), for the benchmark.
+    let (first_step_ms, set_first_step_ms) = signal(None::<f64>);
     let form = RwSignal::new(Form::default());
 
     let on_message = move |message: FromWorker| match message {
         FromWorker::Ready => set_status.set("Worker ready; starting the device…".into()),
         FromWorker::Device { kind, name, note } => set_device.set(Some(DeviceInfo { kind, name, note })),
+        FromWorker::Calibrating => set_status.set("Auto: timing a few training steps on WebGPU and on the CPU…".into()),
         FromWorker::DataProgress { loaded, total } => {
             set_progress.set(Some((loaded, total)));
             set_status.set("Loading MNIST…".into());
@@ -113,6 +142,9 @@ pub fn App() -> impl IntoView {
             set_status.set(format!("Training with {} (lr {})…", settings.optimizer, settings.lr));
         }
         FromWorker::Step { epoch, step, steps_per_epoch, loss } => {
+            if first_step_ms.get_untracked().is_none() {
+                set_first_step_ms.set(Some(since_open_ms()));
+            }
             set_batches.update(|b| b.push((epoch as f64 - 1.0 + step as f64 / steps_per_epoch as f64, loss as f64)));
             set_status.set(format!("Training: epoch {epoch}, step {step}/{steps_per_epoch}, batch loss {loss:.4}"));
         }
@@ -150,14 +182,14 @@ pub fn App() -> impl IntoView {
     }) {
         set_error.set(Some(e));
     }
-    worker::send(ToWorker::Start { device: DevicePref::WebGpu, base_url: base_url() });
+    worker::send(ToWorker::Start { device: pref.get_untracked(), base_url: base_url(), calibrate: calibrate_always() });
 
     let switch = move |to: DevicePref| {
         set_pref.set(to);
         set_device.set(None);
         set_training.set(false);
         set_error.set(None);
-        worker::send(ToWorker::Start { device: to, base_url: base_url() });
+        worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate: calibrate_always() });
     };
     let settings = Memo::new(move |_| form.with(|f| f.settings()));
     let train = move |_| {
@@ -223,6 +255,11 @@ pub fn App() -> impl IntoView {
             >{kind.to_string()}</button>
         }
     };
+    let device_button = move |to: DevicePref, id: &'static str, label: &'static str| {
+        view! {
+            <button data-testid=id class:active=move || pref.get() == to on:click=move |_| switch(to) prop:disabled=move || training.get()>{label}</button>
+        }
+    };
     let (filters_w, filters_h) = filters::size();
 
     view! {
@@ -237,11 +274,14 @@ pub fn App() -> impl IntoView {
                     Some(d) => format!("Device: {}{}", d.name, d.note.map(|n| format!(" — {n}")).unwrap_or_default()),
                 }}
             </div>
-            <button data-testid="device-webgpu" on:click=move |_| switch(DevicePref::WebGpu) prop:disabled=move || training.get()>"Use WebGPU"</button>
-            <button data-testid="device-cpu" on:click=move |_| switch(DevicePref::Cpu) prop:disabled=move || training.get()>"Use CPU"</button>
+            <span class="toggle">
+                {device_button(DevicePref::Auto, "device-auto", "Auto")}
+                {device_button(DevicePref::WebGpu, "device-webgpu", "WebGPU")}
+                {device_button(DevicePref::Cpu, "device-cpu", "CPU")}
+            </span>
         </section>
         <section class="bar">
-            <div data-testid="status" class="status">{move || status.get()}</div>
+            <div data-testid="status" class="status" data-first-step-ms=move || first_step_ms.get().map(|ms| format!("{ms:.0}")).unwrap_or_default()>{move || status.get()}</div>
             <progress
                 data-testid="data-progress"
                 max=move || progress.get().and_then(|p| p.1).unwrap_or(1) as f64
@@ -302,7 +342,7 @@ pub fn App() -> impl IntoView {
             <section class="panel epochs">
                 <h2>"Epochs"</h2>
                 <table data-testid="epoch-log">
-                    <tr><th>"Epoch"</th><th>"Train loss"</th><th>"Train acc"</th><th>"Test loss"</th><th>"Test acc"</th><th>"Seconds"</th></tr>
+                    <tr><th>"Epoch"</th><th>"Train loss"</th><th>"Train acc"</th><th>"Test loss"</th><th>"Test acc"</th><th>"Seconds"</th><th title="WebGPU compute dispatches per training step">"Dispatches/step"</th></tr>
                     <For each=move || epochs.get() key=|r| r.epoch let:r>
                         <tr class="epoch-row">
                             <td>{format!("{}/{}", r.epoch, r.epochs)}</td>
@@ -311,6 +351,7 @@ pub fn App() -> impl IntoView {
                             <td>{format!("{:.4}", r.test_loss)}</td>
                             <td>{format!("{:.4}", r.test_acc)}</td>
                             <td>{format!("{:.2}", r.seconds)}</td>
+                            <td>{r.dispatches_per_step.map(|d| format!("{d:.1}")).unwrap_or_else(|| "—".into())}</td>
                         </tr>
                     </For>
                 </table>

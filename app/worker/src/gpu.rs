@@ -1,4 +1,5 @@
-//! Starting the device the user asked for, and saying honestly which one runs and why.
+//! Starting the device the user asked for, and saying honestly which one runs and why; and the
+//! WebGPU dispatch counter that `worker_loader.js` keeps.
 
 use std::cell::RefCell;
 
@@ -21,7 +22,7 @@ pub struct Started {
     pub note: Option<String>,
 }
 
-fn cpu(note: Option<String>) -> Started {
+pub fn cpu(note: Option<String>) -> Started {
     Started { device: Device::flex(), kind: DeviceKind::Cpu, name: "CPU (Burn flex, WebAssembly)".into(), note }
 }
 
@@ -29,9 +30,16 @@ fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Describes the browser's WebGPU adapter ("google / swiftshader, fallback adapter"), or says
-/// why there is none.
-async fn describe_adapter() -> Result<String, String> {
+/// The browser's WebGPU adapter, as people should read it.
+pub struct Adapter {
+    /// For example "WebGPU: google / swiftshader (software fallback adapter)".
+    pub name: String,
+    /// A CPU pretending to be a GPU (SwiftShader, llvmpipe, WARP…).
+    pub software: bool,
+}
+
+/// Describes the browser's WebGPU adapter, or says why there is none.
+pub async fn describe_adapter() -> Result<Adapter, String> {
     let gpu = get(&crate::scope().navigator(), "gpu");
     if gpu.is_undefined() {
         return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
@@ -49,18 +57,28 @@ async fn describe_adapter() -> Result<String, String> {
         parts.push("unnamed adapter".into());
     }
     let fallback = get(&adapter, "isFallbackAdapter").is_truthy() || get(&info, "isFallbackAdapter").is_truthy();
-    Ok(format!("WebGPU: {}{}", parts.join(" / "), if fallback { " (software fallback adapter)" } else { "" }))
+    let joined = parts.join(" / ");
+    let lower = joined.to_lowercase();
+    let software = fallback || ["swiftshader", "llvmpipe", "lavapipe", "software", "basic render"].iter().any(|s| lower.contains(s));
+    let name = format!("WebGPU: {joined}{}", if software { " (software fallback adapter)" } else { "" });
+    Ok(Adapter { name, software })
+}
+
+/// WebGPU compute dispatches so far in this worker (counted by `worker_loader.js`), if counted.
+pub fn dispatches() -> Option<f64> {
+    get(&get(&js_sys::global(), "filterlabGpuCounts"), "dispatches").as_f64()
 }
 
 pub async fn start(pref: DevicePref) -> Started {
     match pref {
         DevicePref::Cpu => cpu(None),
+        DevicePref::Auto => unreachable!("Auto is decided in auto.rs"),
         DevicePref::WebGpu => {
             if let Some((device, name)) = WEBGPU.with(|w| w.borrow().clone()) {
                 return Started { device, kind: DeviceKind::WebGpu, name, note: None };
             }
             let name = match describe_adapter().await {
-                Ok(name) => name,
+                Ok(adapter) => adapter.name,
                 Err(why) => return cpu(Some(why)),
             };
             match device::start(DeviceChoice::Wgpu).await {

@@ -1,6 +1,7 @@
 //! The training worker: receives `ToWorker` messages, answers with `FromWorker`. It owns the Burn
 //! device and all training, so the page's main thread only draws.
 
+mod auto;
 mod download;
 mod gpu;
 mod session;

@@ -10,17 +10,22 @@ use filterlab_core::{
     drawing, model,
     training::TrainError,
 };
-use filterlab_protocol::{DevicePref, EpochRow, FromWorker, ParamRow, Settings, ToWorker};
+use filterlab_protocol::{DeviceKind, DevicePref, EpochRow, FromWorker, ParamRow, Settings, ToWorker};
 use wasm_bindgen_futures::spawn_local;
 
-use crate::{download, gpu, post};
+use crate::{
+    auto::{self, Plan},
+    download,
+    gpu::{self, Started},
+    post,
+};
 
 /// Steps between loss read-backs, filter updates and yields to the event loop.
 const REPORT_EVERY: usize = 10;
 
 #[derive(Default)]
 struct State {
-    device: Option<Device>,
+    device: Option<(Device, DeviceKind)>,
     mnist: Option<Rc<Mnist>>,
     split: Option<Rc<Split>>,
     /// The latest model (without autodiff), for classifying drawings during and after training.
@@ -40,7 +45,7 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
 
 pub fn handle(message: ToWorker) {
     match message {
-        ToWorker::Start { device, base_url } => spawn_local(start(device, base_url)),
+        ToWorker::Start { device, base_url, calibrate } => spawn_local(start(device, base_url, calibrate)),
         ToWorker::Train { settings } => spawn_local(async move {
             if let Err(e) = train(settings).await {
                 post(&FromWorker::Error { message: e });
@@ -62,14 +67,32 @@ pub fn handle(message: ToWorker) {
     }
 }
 
-async fn start(pref: DevicePref, base_url: String) {
-    with(|s| s.run += 1);
-    let started = gpu::start(pref).await;
-    post(&FromWorker::Device { kind: started.kind, name: started.name, note: started.note });
-    with(|s| {
-        s.device = Some(started.device);
+async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
+    let run = with(|s| {
+        s.run += 1;
         s.model = None;
+        s.run
     });
+    // A later Start (the user switched again) wins; this one then stops quietly.
+    let current = move || with(|s| s.run == run);
+    let use_device = |started: Started| {
+        post(&FromWorker::Device { kind: started.kind, name: started.name, note: started.note });
+        with(|s| s.device = Some((started.device, started.kind)));
+    };
+    let plan = match pref {
+        DevicePref::Auto => auto::plan(calibrate).await,
+        pref => Plan::Decided(gpu::start(pref).await),
+    };
+    if !current() {
+        return;
+    }
+    let to_calibrate = match plan {
+        Plan::Decided(started) => {
+            use_device(started);
+            None
+        }
+        Plan::Calibrate(webgpu) => Some(webgpu),
+    };
     let params = model::param_table()
         .into_iter()
         .map(|p| ParamRow { name: p.name.into(), count: p.count(), shape: p.shape })
@@ -81,10 +104,19 @@ async fn start(pref: DevicePref, base_url: String) {
             Err(message) => return post(&FromWorker::Error { message }),
         }
     }
-    match split(DigitPair::default()) {
-        Ok(split) => post(&FromWorker::DataReady { train: split.train.len(), test: split.test.len(), digits: split.pair }),
-        Err(message) => post(&FromWorker::Error { message }),
+    let split = match split(DigitPair::default()) {
+        Ok(split) => split,
+        Err(message) => return post(&FromWorker::Error { message }),
+    };
+    if let Some(webgpu) = to_calibrate {
+        post(&FromWorker::Calibrating);
+        let started = auto::calibrate(&split, webgpu).await;
+        if !current() {
+            return;
+        }
+        use_device(started);
     }
+    post(&FromWorker::DataReady { train: split.train.len(), test: split.test.len(), digits: split.pair });
 }
 
 async fn load_mnist(base_url: &str) -> Result<Mnist, String> {
@@ -127,7 +159,8 @@ fn device_error(e: TrainError) -> String {
 
 async fn train(settings: Settings) -> Result<(), String> {
     settings.validate().map_err(|e| e.to_string())?;
-    let device = with(|s| s.device.clone()).ok_or("no device yet: wait for the device badge")?;
+    let (device, kind) = with(|s| s.device.clone()).ok_or("no device yet: wait for the device badge")?;
+    let dispatches = move || if kind == DeviceKind::WebGpu { gpu::dispatches() } else { None };
     let split = split(settings.digits)?;
     let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY);
     let run = with(|s| {
@@ -143,9 +176,11 @@ async fn train(settings: Settings) -> Result<(), String> {
     post_filters(&trainer.model().weights().await.map_err(|e| device_error(e.into()))?);
 
     for _ in 0..settings.epochs {
+        let dispatches_before = dispatches();
         while trainer.step() {
             let step = trainer.step_in_epoch();
-            if step % REPORT_EVERY == 0 || step == steps_per_epoch {
+            // Step 1 too, so the page sees the first finished step as soon as it is done.
+            if step == 1 || step % REPORT_EVERY == 0 || step == steps_per_epoch {
                 let loss = trainer.last_loss().await.map_err(device_error)?.unwrap_or(f32::NAN);
                 post(&FromWorker::Step { epoch: trainer.epochs_done() + 1, step, steps_per_epoch, loss });
                 let weights = trainer.model().weights().await.map_err(|e| device_error(e.into()))?;
@@ -163,6 +198,8 @@ async fn train(settings: Settings) -> Result<(), String> {
                 }
             }
         }
+        // The last step's loss was read back above, so every step's dispatches have been issued.
+        let dispatches_per_step = dispatches().zip(dispatches_before).map(|(after, before)| (after - before) / steps_per_epoch as f64);
         let m = trainer.finish_epoch().await.map_err(device_error)?;
         post(&FromWorker::Epoch {
             row: EpochRow {
@@ -174,6 +211,7 @@ async fn train(settings: Settings) -> Result<(), String> {
                 test_loss: m.test_loss,
                 test_acc: m.test_acc,
                 seconds: m.seconds,
+                dispatches_per_step,
             },
         });
         post_filters(&m.weights);

@@ -8,25 +8,52 @@ use std::time::Duration;
 
 use harness::{Browser, Fault, Gpu};
 
-/// The page opens with no console errors, finds SwiftShader's WebGPU adapter and names it,
-/// loads MNIST and shows the 338-parameter table; the device buttons switch devices.
+/// The page opens with no console errors, loads MNIST and shows the 338-parameter table. Auto
+/// sees that SwiftShader is a software adapter and trains on the CPU, and says so; the user can
+/// force WebGPU (the badge names the adapter) or the CPU, and go back to Auto.
 #[tokio::test(flavor = "current_thread")]
-async fn page_loads_and_names_the_webgpu_adapter() {
+async fn auto_picks_the_cpu_on_a_software_adapter_and_either_can_be_forced() {
     let b = Browser::open(Gpu::SwiftShader).await;
     b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    assert_eq!(b.attr("device", "data-kind").await, "Cpu");
     let device = b.text("device").await;
-    assert!(device.contains("WebGPU"), "device badge: {device}");
-    assert!(device.to_lowercase().contains("swiftshader") || device.contains("fallback"), "device badge: {device}");
-    assert_eq!(b.attr("device", "data-kind").await, "WebGpu");
+    assert!(device.contains("Auto chose the CPU") && device.contains("software"), "device badge: {device}");
+    assert!(device.to_lowercase().contains("swiftshader"), "the badge should name the adapter: {device}");
+    assert!(b.attr("device-auto", "class").await.contains("active"));
     let params = b.text("params").await;
     assert!(params.contains("conv1.weight") && params.contains("338"), "params: {params}");
     b.screenshot("page-loaded").await;
-    // The user can switch devices, and back (the WebGPU runtime is started once and reused).
-    b.click("device-cpu").await;
-    b.wait_attr_eq("device", "data-kind", "Cpu", Duration::from_secs(30)).await;
-    assert!(b.text("device").await.contains("CPU"));
+    // Forcing WebGPU uses it, and the badge names the adapter.
     b.click("device-webgpu").await;
     b.wait_attr_eq("device", "data-kind", "WebGpu", Duration::from_secs(30)).await;
+    let device = b.text("device").await;
+    assert!(device.contains("WebGPU") && device.to_lowercase().contains("swiftshader"), "device badge: {device}");
+    b.click("device-cpu").await;
+    b.wait_attr_eq("device", "data-kind", "Cpu", Duration::from_secs(30)).await;
+    assert!(!b.text("device").await.contains("Auto"));
+    b.click("device-auto").await;
+    b.wait_text("device", "Auto chose the CPU", Duration::from_secs(30)).await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Auto's calibration, forced on a software adapter (`?calibrate=always`): it times training steps
+/// on SwiftShader's WebGPU and on the CPU, shows both figures, and picks the CPU, the faster.
+#[tokio::test(flavor = "current_thread")]
+async fn auto_calibration_times_both_devices_and_picks_the_faster() {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?calibrate=always").await;
+    b.wait_text("status", "Ready", Duration::from_secs(180)).await;
+    let device = b.text("device").await;
+    let figure = |label: &str| -> f64 {
+        let at = device.find(label).unwrap_or_else(|| panic!("no {label:?} in the badge: {device}"));
+        let before = device[..at].trim_end().rsplit(' ').nth(1).unwrap();
+        before.parse().unwrap_or_else(|_| panic!("no number before {label:?}: {device}"))
+    };
+    let (gpu_ms, cpu_ms) = (figure("per step on WebGPU"), figure("on the CPU"));
+    assert!(cpu_ms > 0.0 && gpu_ms > cpu_ms, "SwiftShader should be slower than the CPU path: {device}");
+    assert!(device.contains("Auto chose the CPU"), "device badge: {device}");
+    assert_eq!(b.attr("device", "data-kind").await, "Cpu");
+    b.screenshot("auto-calibrated").await;
     b.assert_no_console_errors().await;
     b.close().await;
 }
@@ -34,8 +61,9 @@ async fn page_loads_and_names_the_webgpu_adapter() {
 /// On WebGPU (SwiftShader, slow: a few dozen steps only) the batch loss falls and the filters move.
 #[tokio::test(flavor = "current_thread")]
 async fn webgpu_training_lowers_the_loss_and_moves_the_filters() {
-    let b = Browser::open(Gpu::SwiftShader).await;
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu").await;
     b.wait_text("status", "Ready", Duration::from_secs(60)).await;
+    assert_eq!(b.attr("device", "data-kind").await, "WebGpu");
     b.click("optimizer-adam").await;
     b.set_input("lr", "0.01").await;
     b.click("train").await;
@@ -177,31 +205,4 @@ async fn divergence_stops_with_a_message_and_keeps_the_last_good_model() {
     b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
     b.screenshot("diverged").await;
     b.close().await;
-}
-
-/// Not a test (it asserts nothing about speed): trains the notebook's runs in the browser and
-/// prints what it saw. `cargo test --release -p filterlab-browser-tests -- --ignored --nocapture`
-#[tokio::test(flavor = "current_thread")]
-#[ignore]
-async fn measure_notebook_runs_in_the_browser() {
-    let runs = [
-        (Gpu::None, "optimizer-sgd", "10"),
-        (Gpu::None, "optimizer-adam", "10"),
-        (Gpu::SwiftShader, "optimizer-sgd", "2"),
-    ];
-    for (gpu, optimizer, epochs) in runs {
-        let b = Browser::open(gpu).await;
-        b.wait_text("status", "Ready", Duration::from_secs(60)).await;
-        let device = b.text("device").await;
-        b.click(optimizer).await;
-        b.set_input("epochs", epochs).await;
-        b.click("train").await;
-        b.wait_text("status", "Finished", Duration::from_secs(600)).await;
-        println!("{device} · {optimizer} · {epochs} epochs");
-        for row in b.epoch_rows().await {
-            println!("  epoch {} train loss {} acc {} test loss {} acc {} seconds {}", row[0], row[1], row[2], row[3], row[4], row[5]);
-        }
-        b.screenshot(&format!("measure-{optimizer}-{epochs}")).await;
-        b.close().await;
-    }
 }

@@ -1,3 +1,6 @@
+// Shared by e2e.rs and bench.rs, each of which uses only part of it.
+#![allow(dead_code)]
+
 //! The test bench: a static server for `dist/`, chromedriver, and a Chromium session, plus the
 //! few page operations the tests need (find by `data-testid`, wait, draw, screenshot).
 
@@ -71,8 +74,10 @@ fn serve(dir: PathBuf, fault: Fault) -> u16 {
                         Some("css") => "text/css",
                         _ => "application/octet-stream",
                     };
+                    // Cacheable, as a static host would serve it: the benchmark opens the page twice.
                     tiny_http::Response::from_data(bytes)
                         .with_header(tiny_http::Header::from_bytes("Content-Type", mime).unwrap())
+                        .with_header(tiny_http::Header::from_bytes("Cache-Control", "max-age=3600").unwrap())
                 }
                 _ => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
             };
@@ -84,6 +89,8 @@ fn serve(dir: PathBuf, fault: Fault) -> u16 {
 
 pub struct Browser {
     client: Option<Client>,
+    /// The app's address, ending in "/".
+    pub site: String,
     driver: Child,
     _profile: TempDir,
 }
@@ -113,6 +120,11 @@ impl Browser {
     }
 
     pub async fn open_with(gpu: Gpu, fault: Fault) -> Self {
+        Self::open_at(gpu, fault, "").await
+    }
+
+    /// Opens the app with `query` (for example "?calibrate=always") after its address.
+    pub async fn open_at(gpu: Gpu, fault: Fault, query: &str) -> Self {
         let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| repo().join("dist"));
         assert!(dist.join("index.html").exists(), "build the app first: trunk build (no {}/index.html)", dist.display());
         let site = serve(dist, fault);
@@ -159,8 +171,29 @@ impl Browser {
                 Err(e) => panic!("could not start Chromium through chromedriver: {e}"),
             }
         };
-        client.goto(&format!("http://127.0.0.1:{site}/")).await.unwrap();
-        Self { client: Some(client), driver, _profile: profile }
+        let site = format!("http://127.0.0.1:{site}/");
+        client.goto(&format!("{site}{query}")).await.unwrap();
+        Self { client: Some(client), site, driver, _profile: profile }
+    }
+
+    /// Opens `url` in the same browser (same profile, so the same HTTP cache).
+    pub async fn goto(&self, url: &str) {
+        self.c().goto(url).await.unwrap();
+    }
+
+    /// Runs a script in the page; `arguments[0..]` are `args`.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.c().execute(script, args).await.unwrap()
+    }
+
+    /// Runs an asynchronous script: it ends by calling `arguments[arguments.length - 1](result)`.
+    pub async fn js_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.c().execute_async(script, args).await.unwrap()
+    }
+
+    /// How long an asynchronous script may run.
+    pub async fn script_timeout(&self, timeout: Duration) {
+        self.c().update_timeouts(fantoccini::wd::TimeoutConfiguration::new(Some(timeout), None, None)).await.unwrap();
     }
 
     fn c(&self) -> &Client {

@@ -1,0 +1,23 @@
+// Starts the training worker (wasm-bindgen's no-modules glue, built by Trunk). Before that it
+// counts WebGPU compute dispatches, so the worker can report dispatches per training step
+// (self.filterlabGpuCounts, read in gpu.rs). Counting is one integer add per dispatch.
+"use strict";
+(() => {
+  const counts = { dispatches: 0, submits: 0 };
+  self.filterlabGpuCounts = counts;
+  const count = (proto, method, key) => {
+    const original = proto && proto[method];
+    if (typeof original !== "function") return;
+    proto[method] = function (...args) {
+      counts[key] += 1;
+      return original.apply(this, args);
+    };
+  };
+  if (self.GPUComputePassEncoder) {
+    count(GPUComputePassEncoder.prototype, "dispatchWorkgroups", "dispatches");
+    count(GPUComputePassEncoder.prototype, "dispatchWorkgroupsIndirect", "dispatches");
+  }
+  if (self.GPUQueue) count(GPUQueue.prototype, "submit", "submits");
+})();
+importScripts("./worker.js");
+wasm_bindgen("./worker_bg.wasm");

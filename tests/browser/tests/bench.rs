@@ -1,0 +1,200 @@
+//! The benchmark, not a test: it asserts nothing about speed and is `#[ignore]`d. `bash tests/bench`
+//! first writes the native and PyTorch figures into `$FILTERLAB_BENCH_DIR`, then runs this, which
+//! adds the browser's (CPU path and SwiftShader WebGPU), prints everything as ratios to PyTorch's
+//! one-thread epoch, and writes the table into BENCHMARKS.md between its two markers.
+
+mod harness;
+
+use std::{io::Write, path::PathBuf, process::Command, time::Duration};
+
+use harness::{Browser, Fault, Gpu};
+use serde_json::Value;
+
+/// Epochs per run: the first (shader compiles, first allocations) is reported on its own, the
+/// median is taken over the rest.
+const EPOCHS: usize = 4;
+
+/// One workload's epoch times.
+struct Epochs {
+    first: f64,
+    median: f64,
+}
+
+impl Epochs {
+    fn from(seconds: &[f64]) -> Option<Self> {
+        let (first, rest) = seconds.split_first()?;
+        let mut rest = rest.to_vec();
+        rest.sort_by(f64::total_cmp);
+        let median = *rest.get(rest.len() / 2)?;
+        Some(Self { first: *first, median })
+    }
+}
+
+struct BrowserRun {
+    device: String,
+    epochs: Epochs,
+    open_to_first_step_ms: f64,
+    largest_frame_gap_ms: f64,
+    frames: u64,
+    dispatches_per_step: Option<f64>,
+    test_acc: String,
+}
+
+fn bench_dir() -> PathBuf {
+    PathBuf::from(std::env::var("FILTERLAB_BENCH_DIR").expect("run through bash tests/bench"))
+}
+
+/// Counts the gaps between animation frames on the page's main thread from now on.
+const FRAME_MONITOR: &str = "
+    const g = window.__frames = { max: 0, last: performance.now(), count: 0 };
+    const tick = (t) => { g.max = Math.max(g.max, t - g.last); g.last = t; g.count += 1; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);";
+
+/// Presses Train the moment it is enabled (checked every 5 ms in the page, not through WebDriver).
+const TRAIN_WHEN_READY: &str = "
+    const done = arguments[arguments.length - 1];
+    const button = () => document.querySelector('[data-testid=\"train\"]');
+    const poll = setInterval(() => { const b = button(); if (b && !b.disabled) { clearInterval(poll); b.click(); done(performance.now()); } }, 5);";
+
+/// Opens the page once to fill the browser's cache, opens it again (the timed open) with
+/// `query`, trains `EPOCHS` epochs of the notebook's SGD run and reads the figures off the page.
+async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserRun {
+    let b = Browser::open_at(gpu, Fault::None, query).await;
+    b.wait_text("status", "Ready", Duration::from_secs(120)).await;
+    let url = format!("{}{query}", b.site);
+    b.goto(&url).await;
+    b.script_timeout(Duration::from_secs(180)).await;
+    b.set_input("epochs", &EPOCHS.to_string()).await;
+    b.js(FRAME_MONITOR, vec![]).await;
+    b.js_async(TRAIN_WHEN_READY, vec![]).await;
+    b.wait_attr_nonempty("status", "data-first-step-ms", Duration::from_secs(120)).await;
+    let open_to_first_step_ms: f64 = b.attr("status", "data-first-step-ms").await.parse().unwrap();
+    // Gaps while training only: reset the monitor once the first step is in.
+    b.js("window.__frames.max = 0; window.__frames.count = 0;", vec![]).await;
+    b.wait_text("status", "Finished", finish_within).await;
+    let frames = b.js("return window.__frames;", vec![]).await;
+    let rows = b.epoch_rows().await;
+    let seconds: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
+    let dispatches: Vec<f64> = rows.iter().filter_map(|r| r[6].parse().ok()).collect();
+    let run = BrowserRun {
+        device: b.text("device").await.trim_start_matches("Device: ").to_string(),
+        epochs: Epochs::from(&seconds).expect("epochs ran"),
+        open_to_first_step_ms,
+        largest_frame_gap_ms: frames["max"].as_f64().unwrap(),
+        frames: frames["count"].as_u64().unwrap(),
+        dispatches_per_step: dispatches.last().copied(),
+        test_acc: rows.last().unwrap()[4].clone(),
+    };
+    b.screenshot(&format!("bench-{}", if query.contains("webgpu") { "webgpu" } else { "cpu" })).await;
+    b.close().await;
+    run
+}
+
+/// Epoch seconds from `filterlab train` output ("... - Time: 0.52s").
+fn native_epochs() -> Option<Epochs> {
+    let text = std::fs::read_to_string(bench_dir().join("native-cpu.txt")).ok()?;
+    let seconds: Vec<f64> = text
+        .lines()
+        .filter_map(|l| l.split("Time: ").nth(1))
+        .filter_map(|t| t.trim_end_matches('s').parse().ok())
+        .collect();
+    Epochs::from(&seconds)
+}
+
+/// PyTorch's figures, written by tests/bench/notebook_torch.py (absent when torch could not be installed).
+fn torch(threads: &str) -> Option<(Epochs, Value)> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(bench_dir().join(format!("torch-{threads}.json"))).ok()?).ok()?;
+    let seconds: Vec<f64> = serde_json::from_value(v["epoch_seconds"].clone()).ok()?;
+    Some((Epochs::from(&seconds)?, v))
+}
+
+/// Gzipped bytes of everything in dist/ but the MNIST files: what the page downloads.
+fn download_size() -> (u64, Vec<(String, u64, u64)>) {
+    let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../dist")
+    });
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dist).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&bytes).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            files.push((name, bytes.len() as u64, gz.finish().unwrap().len() as u64));
+        }
+    }
+    files.sort();
+    (files.iter().map(|f| f.2).sum(), files)
+}
+
+fn shell(cmd: &str) -> String {
+    Command::new("sh").arg("-c").arg(cmd).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+}
+
+fn ratio(x: f64, base: Option<f64>) -> String {
+    base.map(|b| format!("{:.2}×", x / b)).unwrap_or_else(|| "—".into())
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn benchmark() {
+    let cpu = browser_run(Gpu::None, "?device=cpu", Duration::from_secs(300)).await;
+    let webgpu = browser_run(Gpu::SwiftShader, "?device=webgpu", Duration::from_secs(900)).await;
+    // Auto on this machine's software adapter: what a user of this machine gets by default.
+    let auto = browser_run(Gpu::SwiftShader, "", Duration::from_secs(300)).await;
+    let native = native_epochs();
+    let torch1 = torch("1");
+    let torchn = torch("default");
+    let base = torch1.as_ref().map(|t| t.0.median);
+    let (total_gz, files) = download_size();
+
+    let mut t = String::new();
+    let machine = format!(
+        "{} · {} cores · {} · {}",
+        shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
+        shell("nproc"),
+        shell("free -g | awk '/Mem:/ {print $2 \" GiB\"}'"),
+        shell("chromium --version"),
+    );
+    t += &format!("Run on {} (UTC) · {machine}\n\n", shell("date -u '+%Y-%m-%d %H:%M'"));
+    t += &format!("Workload: the notebook's, SGD lr 1e-3, batch 64, seed 42: 10,593 train images (166 steps) + the 2,000-image test evaluation per epoch; {EPOCHS} epochs per run, first epoch apart, median over the others. Ratios are to PyTorch's median epoch on 1 thread.\n\n");
+    t += "| Run | First epoch (s) | Median epoch (s) | × PyTorch 1 thread | Open → first step (ms) | Largest frame gap (ms) | Dispatches / step | Test acc |\n";
+    t += "|---|---|---|---|---|---|---|---|\n";
+    for (name, e, extra) in [
+        ("PyTorch (CPU, 1 thread)", torch1.as_ref().map(|t| &t.0), torch1.as_ref().map(|t| t.1["test_acc"].to_string())),
+        ("PyTorch (CPU, default threads)", torchn.as_ref().map(|t| &t.0), torchn.as_ref().map(|t| t.1["test_acc"].to_string())),
+        ("Filterlab native CLI (flex CPU)", native.as_ref(), None),
+    ] {
+        match e {
+            Some(e) => t += &format!("| {name} | {:.3} | {:.3} | {} | — | — | — | {} |\n", e.first, e.median, ratio(e.median, base), extra.unwrap_or("—".into())),
+            None => t += &format!("| {name} | not run | | | | | | |\n"),
+        }
+    }
+    for (name, r) in [("Browser, CPU path (forced)", &cpu), ("Browser, WebGPU on SwiftShader (forced)", &webgpu), ("Browser, Auto (picks the CPU here)", &auto)] {
+        t += &format!(
+            "| {name} | {:.3} | {:.3} | {} | {:.0} | {:.0} ({} frames) | {} | {} |\n",
+            r.epochs.first,
+            r.epochs.median,
+            ratio(r.epochs.median, base),
+            r.open_to_first_step_ms,
+            r.largest_frame_gap_ms,
+            r.frames,
+            r.dispatches_per_step.map(|d| format!("{d:.1}")).unwrap_or("—".into()),
+            r.test_acc,
+        );
+    }
+    t += &format!("\nWebGPU ÷ CPU path (median epoch): {:.1}×. Devices as the badge named them: CPU run \"{}\"; WebGPU run \"{}\"; Auto run \"{}\".\n", webgpu.epochs.median / cpu.epochs.median, cpu.device, webgpu.device, auto.device);
+    t += &format!("\nDownload without the MNIST files: **{:.2} MB gzipped** (gzip -9):\n\n| File | Bytes | Gzipped |\n|---|---|---|\n", total_gz as f64 / 1e6);
+    for (name, raw, gz) in &files {
+        t += &format!("| {name} | {raw} | {gz} |\n");
+    }
+    println!("\n{t}");
+
+    let path = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../BENCHMARKS.md");
+    let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
+    let doc = std::fs::read_to_string(&path).unwrap_or_else(|_| format!("# Benchmarks\n\n{begin}\n{end}\n"));
+    let (Some(a), Some(z)) = (doc.find(begin), doc.find(end)) else { panic!("BENCHMARKS.md lacks the {begin} and {end} markers") };
+    let updated = format!("{}{begin}\n{t}{}", &doc[..a], &doc[z..]);
+    std::fs::write(&path, updated).unwrap();
+}
