@@ -1,4 +1,5 @@
-// Starts the training worker (wasm-bindgen's no-modules glue, built by Trunk). Before that it
+// Starts the training worker build named by the page (`new Worker(..., {name})`: worker_cpu or
+// worker_gpu; wasm-bindgen's no-modules glue, built by Trunk). Before that it
 // counts WebGPU compute dispatches, so the worker can report dispatches per training step
 // (self.filterlabGpuCounts, read in gpu.rs). Counting is one integer add per dispatch.
 "use strict";
@@ -19,5 +20,6 @@
   }
   if (self.GPUQueue) count(GPUQueue.prototype, "submit", "submits");
 })();
-importScripts("./worker.js");
-wasm_bindgen("./worker_bg.wasm");
+const build = ["worker_cpu", "worker_gpu"].includes(self.name) ? self.name : "worker_gpu";
+importScripts(`./${build}.js`);
+wasm_bindgen(`./${build}_bg.wasm`);

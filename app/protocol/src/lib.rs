@@ -1,6 +1,7 @@
 //! What the page and the training worker say to each other, and the settings they agree on.
 //! Plain data with serde, no Burn and no browser, so both sides (and native tests) share it.
 
+pub mod adapter;
 pub mod messages;
 pub mod settings;
 

@@ -35,6 +35,15 @@ fn messages_round_trip() {
 }
 
 #[test]
+fn software_adapters_are_recognised() {
+    use filterlab_protocol::adapter::is_software;
+    assert!(is_software("google / swiftshader", false));
+    assert!(is_software("mesa / llvmpipe (LLVM 15.0.6, 256 bits)", false));
+    assert!(is_software("some vendor", true));
+    assert!(!is_software("nvidia / ampere / NVIDIA H100", false));
+}
+
+#[test]
 fn the_page_asks_for_auto_by_default() {
     assert_eq!(DevicePref::default(), DevicePref::Auto);
 }

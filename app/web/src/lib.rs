@@ -3,6 +3,7 @@
 
 mod charts;
 mod filters;
+mod frames;
 mod pad;
 mod worker;
 
@@ -176,20 +177,34 @@ pub fn App() -> impl IntoView {
             set_error.set(Some(message));
         }
     };
-    if let Err(e) = worker::spawn(on_message, move |crash| {
+    worker::init(on_message, move |crash| {
         set_training.set(false);
         set_error.set(Some(crash));
-    }) {
-        set_error.set(Some(e));
-    }
-    worker::send(ToWorker::Start { device: pref.get_untracked(), base_url: base_url(), calibrate: calibrate_always() });
+    });
+    // Starts the device the user asked for, in the worker build that can run it: Auto needs the
+    // WebGPU build only when there is a real GPU to time against the CPU.
+    let start = move |to: DevicePref| {
+        leptos::task::spawn_local(async move {
+            let build = match to {
+                DevicePref::Cpu => worker::Build::Cpu,
+                DevicePref::WebGpu => worker::Build::Gpu,
+                DevicePref::Auto if calibrate_always() || worker::has_hardware_adapter().await => worker::Build::Gpu,
+                DevicePref::Auto => worker::Build::Cpu,
+            };
+            match worker::use_build(build) {
+                Ok(()) => worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate: calibrate_always() }),
+                Err(e) => set_error.set(Some(e)),
+            }
+        });
+    };
+    start(pref.get_untracked());
 
     let switch = move |to: DevicePref| {
         set_pref.set(to);
         set_device.set(None);
         set_training.set(false);
         set_error.set(None);
-        worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate: calibrate_always() });
+        start(to);
     };
     let settings = Memo::new(move |_| form.with(|f| f.settings()));
     let train = move |_| {
@@ -206,25 +221,37 @@ pub fn App() -> impl IntoView {
         set_used_optimizer.set(None);
     };
 
-    // Charts and canvases redraw whenever what they show changes.
+    // Charts and canvases redraw when what they show changes, at most once per animation frame.
     let loss_canvas = NodeRef::<html::Canvas>::new();
     let accuracy_canvas = NodeRef::<html::Canvas>::new();
     let filters_canvas = NodeRef::<html::Canvas>::new();
     let seen_canvas = NodeRef::<html::Canvas>::new();
-    Effect::new(move |_| {
-        if let Some(c) = loss_canvas.get() {
-            epochs.with(|e| batches.with(|b| charts::draw_loss(&c, b, e, total_epochs.get())));
+    let draw_loss = frames::on_next_frame(move || {
+        if let Some(c) = loss_canvas.get_untracked() {
+            epochs.with_untracked(|e| batches.with_untracked(|b| charts::draw_loss(&c, b, e, total_epochs.get_untracked())));
         }
     });
     Effect::new(move |_| {
-        if let Some(c) = accuracy_canvas.get() {
-            epochs.with(|e| charts::draw_accuracy(&c, e, total_epochs.get()));
+        (loss_canvas.get(), epochs.track(), batches.track(), total_epochs.track());
+        draw_loss();
+    });
+    let draw_accuracy = frames::on_next_frame(move || {
+        if let Some(c) = accuracy_canvas.get_untracked() {
+            epochs.with_untracked(|e| charts::draw_accuracy(&c, e, total_epochs.get_untracked()));
         }
     });
     Effect::new(move |_| {
-        if let Some(c) = filters_canvas.get() {
-            filters.with(|f| filters::draw(&c, f.as_ref().map(|f| f.0.as_slice()).unwrap_or(&[])));
+        (accuracy_canvas.get(), epochs.track(), total_epochs.track());
+        draw_accuracy();
+    });
+    let draw_filters = frames::on_next_frame(move || {
+        if let Some(c) = filters_canvas.get_untracked() {
+            filters.with_untracked(|f| filters::draw(&c, f.as_ref().map(|f| f.0.as_slice()).unwrap_or(&[])));
         }
+    });
+    Effect::new(move |_| {
+        (filters_canvas.get(), filters.track());
+        draw_filters();
     });
     Effect::new(move |_| {
         if let (Some(c), Some(p)) = (seen_canvas.get(), prediction.get()) {

@@ -58,8 +58,7 @@ pub async fn describe_adapter() -> Result<Adapter, String> {
     }
     let fallback = get(&adapter, "isFallbackAdapter").is_truthy() || get(&info, "isFallbackAdapter").is_truthy();
     let joined = parts.join(" / ");
-    let lower = joined.to_lowercase();
-    let software = fallback || ["swiftshader", "llvmpipe", "lavapipe", "software", "basic render"].iter().any(|s| lower.contains(s));
+    let software = filterlab_protocol::adapter::is_software(&joined, fallback);
     let name = format!("WebGPU: {joined}{}", if software { " (software fallback adapter)" } else { "" });
     Ok(Adapter { name, software })
 }

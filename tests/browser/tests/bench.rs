@@ -38,6 +38,8 @@ struct BrowserRun {
     frames: u64,
     dispatches_per_step: Option<f64>,
     test_acc: String,
+    /// Every file the page downloaded but the MNIST data.
+    downloaded: Vec<String>,
 }
 
 fn bench_dir() -> PathBuf {
@@ -84,6 +86,7 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
         frames: frames["count"].as_u64().unwrap(),
         dispatches_per_step: dispatches.last().copied(),
         test_acc: rows.last().unwrap()[4].clone(),
+        downloaded: b.served().into_iter().filter(|p| !p.starts_with("mnist/")).collect(),
     };
     b.screenshot(&format!("bench-{}", if query.contains("webgpu") { "webgpu" } else { "cpu" })).await;
     b.close().await;
@@ -108,24 +111,20 @@ fn torch(threads: &str) -> Option<(Epochs, Value)> {
     Some((Epochs::from(&seconds)?, v))
 }
 
-/// Gzipped bytes of everything in dist/ but the MNIST files: what the page downloads.
-fn download_size() -> (u64, Vec<(String, u64, u64)>) {
+/// Raw and gzipped (level 9) bytes of each file of dist/ that a run downloaded.
+fn sizes(files: &[String]) -> Vec<(String, u64, u64)> {
     let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../dist")
     });
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&dist).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_file() {
-            let bytes = std::fs::read(&path).unwrap();
+    files
+        .iter()
+        .map(|name| {
+            let bytes = std::fs::read(dist.join(name)).unwrap();
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             gz.write_all(&bytes).unwrap();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            files.push((name, bytes.len() as u64, gz.finish().unwrap().len() as u64));
-        }
-    }
-    files.sort();
-    (files.iter().map(|f| f.2).sum(), files)
+            (name.clone(), bytes.len() as u64, gz.finish().unwrap().len() as u64)
+        })
+        .collect()
 }
 
 fn shell(cmd: &str) -> String {
@@ -147,7 +146,6 @@ async fn benchmark() {
     let torch1 = torch("1");
     let torchn = torch("default");
     let base = torch1.as_ref().map(|t| t.0.median);
-    let (total_gz, files) = download_size();
 
     let mut t = String::new();
     let machine = format!(
@@ -185,9 +183,13 @@ async fn benchmark() {
         );
     }
     t += &format!("\nWebGPU ÷ CPU path (median epoch): {:.1}×. Devices as the badge named them: CPU run \"{}\"; WebGPU run \"{}\"; Auto run \"{}\".\n", webgpu.epochs.median / cpu.epochs.median, cpu.device, webgpu.device, auto.device);
-    t += &format!("\nDownload without the MNIST files: **{:.2} MB gzipped** (gzip -9):\n\n| File | Bytes | Gzipped |\n|---|---|---|\n", total_gz as f64 / 1e6);
-    for (name, raw, gz) in &files {
-        t += &format!("| {name} | {raw} | {gz} |\n");
+    for (name, r) in [("Auto (this machine's default)", &auto), ("forced WebGPU", &webgpu)] {
+        let files = sizes(&r.downloaded);
+        let total: u64 = files.iter().map(|f| f.2).sum();
+        t += &format!("\nDownloaded by the page, {name}, without the MNIST files: **{:.2} MB gzipped** (gzip -9):\n\n| File | Bytes | Gzipped |\n|---|---|---|\n", total as f64 / 1e6);
+        for (file, raw, gz) in &files {
+            t += &format!("| {file} | {raw} | {gz} |\n");
+        }
     }
     println!("\n{t}");
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use harness::{Browser, Fault, Gpu};
 
 /// The page opens with no console errors, loads MNIST and shows the 338-parameter table. Auto
-/// sees that SwiftShader is a software adapter and trains on the CPU, and says so; the user can
+/// sees that SwiftShader is a software adapter and trains on the CPU, says so, and loads only the
+/// CPU build of the worker; the user can
 /// force WebGPU (the badge names the adapter) or the CPU, and go back to Auto.
 #[tokio::test(flavor = "current_thread")]
 async fn auto_picks_the_cpu_on_a_software_adapter_and_either_can_be_forced() {
@@ -20,6 +21,10 @@ async fn auto_picks_the_cpu_on_a_software_adapter_and_either_can_be_forced() {
     assert!(device.contains("Auto chose the CPU") && device.contains("software"), "device badge: {device}");
     assert!(device.to_lowercase().contains("swiftshader"), "the badge should name the adapter: {device}");
     assert!(b.attr("device-auto", "class").await.contains("active"));
+    // Training on the CPU anyway, the page never downloaded the WebGPU build of the worker.
+    let served = b.served();
+    assert!(served.iter().any(|p| p == "worker_cpu_bg.wasm"), "{served:?}");
+    assert!(!served.iter().any(|p| p.starts_with("worker_gpu")), "{served:?}");
     let params = b.text("params").await;
     assert!(params.contains("conv1.weight") && params.contains("338"), "params: {params}");
     b.screenshot("page-loaded").await;

@@ -46,8 +46,11 @@ pub enum Fault {
     MissingFirst(&'static str),
 }
 
+/// Paths the test server has answered with a file, in order (the benchmark sums their sizes).
+type Served = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
 /// Serves `dir` on 127.0.0.1 in a background thread, with the MIME types browsers insist on.
-fn serve(dir: PathBuf, fault: Fault) -> u16 {
+fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     std::thread::spawn(move || {
@@ -67,6 +70,7 @@ fn serve(dir: PathBuf, fault: Fault) -> u16 {
             };
             let response = match (path.contains(".."), read) {
                 (false, Ok(bytes)) => {
+                    served.lock().unwrap().push(path.clone());
                     let mime = match file.extension().and_then(|e| e.to_str()) {
                         Some("html") => "text/html; charset=utf-8",
                         Some("js") => "text/javascript",
@@ -91,6 +95,7 @@ pub struct Browser {
     client: Option<Client>,
     /// The app's address, ending in "/".
     pub site: String,
+    served: Served,
     driver: Child,
     _profile: TempDir,
 }
@@ -127,7 +132,8 @@ impl Browser {
     pub async fn open_at(gpu: Gpu, fault: Fault, query: &str) -> Self {
         let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| repo().join("dist"));
         assert!(dist.join("index.html").exists(), "build the app first: trunk build (no {}/index.html)", dist.display());
-        let site = serve(dist, fault);
+        let served = Served::default();
+        let site = serve(dist, fault, served.clone());
         let driver_port = free_port();
         let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={driver_port}"))
@@ -173,7 +179,18 @@ impl Browser {
         };
         let site = format!("http://127.0.0.1:{site}/");
         client.goto(&format!("{site}{query}")).await.unwrap();
-        Self { client: Some(client), site, driver, _profile: profile }
+        Self { client: Some(client), site, served, driver, _profile: profile }
+    }
+
+    /// The paths the page has downloaded so far (each once), in the order first asked for.
+    pub fn served(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for p in self.served.lock().unwrap().iter() {
+            if !seen.contains(p) {
+                seen.push(p.clone());
+            }
+        }
+        seen
     }
 
     /// Opens `url` in the same browser (same profile, so the same HTTP cache).

@@ -1,5 +1,6 @@
 //! The training worker: receives `ToWorker` messages, answers with `FromWorker`. It owns the Burn
-//! device and all training, so the page's main thread only draws.
+//! device and all training, so the page's main thread only draws. Built twice (src/bin/): with
+//! and without Burn's wgpu backend; without it, WebGPU requests fall back to the CPU with a reason.
 
 mod auto;
 mod download;
@@ -21,7 +22,8 @@ pub fn post(message: &FromWorker) {
     }
 }
 
-fn main() {
+/// Installs the message handler and tells the page it is ready.
+pub fn run() {
     console_error_panic_hook::set_once();
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
         let Some(json) = event.data().as_string() else {

@@ -1,0 +1,4 @@
+//! The worker without Burn's wgpu backend: trains on the CPU (Burn flex) only.
+fn main() {
+    filterlab_worker::run();
+}
