@@ -17,6 +17,8 @@ need_trunk() {
   need_wasm_target
   # Trunk runs wasm-opt (flags in index.html) and finds it on PATH.
   need_wasm_opt
+  # Trunk builds offline: every crate in Cargo.lock, for every target, must be here already.
+  cargo fetch --locked
   # Trunk 0.22 needs a newer rustc than this toolchain (1.95); 0.21 is the newest that builds.
   command -v trunk >/dev/null || cargo install --locked trunk --version "^0.21"
   local want

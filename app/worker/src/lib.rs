@@ -6,6 +6,7 @@ mod auto;
 mod download;
 mod gpu;
 mod session;
+mod yield_now;
 
 use filterlab_protocol::{FromWorker, ToWorker};
 use wasm_bindgen::{JsCast, prelude::*};

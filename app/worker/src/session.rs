@@ -191,7 +191,7 @@ async fn train(settings: Settings) -> Result<(), String> {
                 post_filters(&weights);
                 publish(&trainer);
                 // Let Stop, Reset and Classify messages in.
-                gloo_timers::future::TimeoutFuture::new(0).await;
+                crate::yield_now::yield_now().await;
                 if !current() {
                     post(&FromWorker::Stopped);
                     return Ok(());
