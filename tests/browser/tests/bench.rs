@@ -36,6 +36,8 @@ struct BrowserRun {
     open_to_first_step_ms: f64,
     largest_frame_gap_ms: f64,
     frames: u64,
+    /// Durations (ms) of the main thread's long tasks while training.
+    long_tasks: Vec<u64>,
     dispatches_per_step: Option<f64>,
     test_acc: String,
     /// Every file the page downloaded but the MNIST data.
@@ -46,11 +48,14 @@ fn bench_dir() -> PathBuf {
     PathBuf::from(std::env::var("FILTERLAB_BENCH_DIR").expect("run through bash tests/bench"))
 }
 
-/// Counts the gaps between animation frames on the page's main thread from now on.
+/// Watches the page's main thread from now on: the gaps between animation frames, and its long
+/// tasks (over 50 ms of script, layout or paint in one go), which tell our own work from a
+/// main thread that waits for a busy machine.
 const FRAME_MONITOR: &str = "
-    const g = window.__frames = { max: 0, last: performance.now(), count: 0 };
+    const g = window.__frames = { max: 0, last: performance.now(), count: 0, long: [] };
     const tick = (t) => { g.max = Math.max(g.max, t - g.last); g.last = t; g.count += 1; requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);";
+    requestAnimationFrame(tick);
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => g.long.push(Math.round(e.duration)))).observe({ type: 'longtask' });";
 
 /// Presses Train the moment it is enabled (checked every 5 ms in the page, not through WebDriver).
 const TRAIN_WHEN_READY: &str = "
@@ -72,7 +77,7 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
     b.wait_attr_nonempty("status", "data-first-step-ms", Duration::from_secs(120)).await;
     let open_to_first_step_ms: f64 = b.attr("status", "data-first-step-ms").await.parse().unwrap();
     // Gaps while training only: reset the monitor once the first step is in.
-    b.js("window.__frames.max = 0; window.__frames.count = 0;", vec![]).await;
+    b.js("window.__frames.max = 0; window.__frames.count = 0; window.__frames.long = [];", vec![]).await;
     b.wait_text("status", "Finished", finish_within).await;
     let frames = b.js("return window.__frames;", vec![]).await;
     let rows = b.epoch_rows().await;
@@ -84,6 +89,7 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
         open_to_first_step_ms,
         largest_frame_gap_ms: frames["max"].as_f64().unwrap(),
         frames: frames["count"].as_u64().unwrap(),
+        long_tasks: serde_json::from_value(frames["long"].clone()).unwrap_or_default(),
         dispatches_per_step: dispatches.last().copied(),
         test_acc: rows.last().unwrap()[4].clone(),
         downloaded: b.served().into_iter().filter(|p| !p.starts_with("mnist/")).collect(),
@@ -157,27 +163,28 @@ async fn benchmark() {
     );
     t += &format!("Run on {} (UTC) · {machine}\n\n", shell("date -u '+%Y-%m-%d %H:%M'"));
     t += &format!("Workload: the notebook's, SGD lr 1e-3, batch 64, seed 42: 10,593 train images (166 steps) + the 2,000-image test evaluation per epoch; {EPOCHS} epochs per run, first epoch apart, median over the others. Ratios are to PyTorch's median epoch on 1 thread.\n\n");
-    t += "| Run | First epoch (s) | Median epoch (s) | × PyTorch 1 thread | Open → first step (ms) | Largest frame gap (ms) | Dispatches / step | Test acc |\n";
-    t += "|---|---|---|---|---|---|---|---|\n";
+    t += "| Run | First epoch (s) | Median epoch (s) | × PyTorch 1 thread | Open → first step (ms) | Largest frame gap (ms) | Long tasks (ms) | Dispatches / step | Test acc |\n";
+    t += "|---|---|---|---|---|---|---|---|---|\n";
     for (name, e, extra) in [
         ("PyTorch (CPU, 1 thread)", torch1.as_ref().map(|t| &t.0), torch1.as_ref().map(|t| t.1["test_acc"].to_string())),
         ("PyTorch (CPU, default threads)", torchn.as_ref().map(|t| &t.0), torchn.as_ref().map(|t| t.1["test_acc"].to_string())),
         ("Filterlab native CLI (flex CPU)", native.as_ref(), None),
     ] {
         match e {
-            Some(e) => t += &format!("| {name} | {:.3} | {:.3} | {} | — | — | — | {} |\n", e.first, e.median, ratio(e.median, base), extra.unwrap_or("—".into())),
-            None => t += &format!("| {name} | not run | | | | | | |\n"),
+            Some(e) => t += &format!("| {name} | {:.3} | {:.3} | {} | — | — | — | — | {} |\n", e.first, e.median, ratio(e.median, base), extra.unwrap_or("—".into())),
+            None => t += &format!("| {name} | not run | | | | | | | |\n"),
         }
     }
     for (name, r) in [("Browser, CPU path (forced)", &cpu), ("Browser, WebGPU on SwiftShader (forced)", &webgpu), ("Browser, Auto (picks the CPU here)", &auto)] {
         t += &format!(
-            "| {name} | {:.3} | {:.3} | {} | {:.0} | {:.0} ({} frames) | {} | {} |\n",
+            "| {name} | {:.3} | {:.3} | {} | {:.0} | {:.0} ({} frames) | {} | {} | {} |\n",
             r.epochs.first,
             r.epochs.median,
             ratio(r.epochs.median, base),
             r.open_to_first_step_ms,
             r.largest_frame_gap_ms,
             r.frames,
+            if r.long_tasks.is_empty() { "none".to_string() } else { format!("{:?}", r.long_tasks) },
             r.dispatches_per_step.map(|d| format!("{d:.1}")).unwrap_or("—".into()),
             r.test_acc,
         );
