@@ -8,7 +8,9 @@ use filterlab_core::{
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     device::{self, DeviceChoice},
     model, training,
+    weights::ModelFile,
 };
+use filterlab_protocol::{EpochRow, Settings, TrainingRecord};
 
 #[derive(Parser)]
 #[command(version, about = "Train the MNIST 1-vs-8 CNN of the notebook")]
@@ -97,10 +99,23 @@ async fn run(command: Command) -> Result<(), String> {
             print_model();
             println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}");
 
+            let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits };
+            let mut history = Vec::new();
             let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
             trainer
                 .run(|progress| {
                     if let Progress::Epoch(m) = progress {
+                        history.push(EpochRow {
+                            epoch: m.epoch,
+                            epochs,
+                            optimizer,
+                            train_loss: m.train_loss,
+                            train_acc: m.train_acc,
+                            test_loss: m.test_loss,
+                            test_acc: m.test_acc,
+                            seconds: m.seconds,
+                            dispatches_per_step: None,
+                        });
                         println!(
                             "Epoch {}/{epochs} - Loss: {:.4} Acc: {:.4} - Time: {:.2}s",
                             m.epoch, m.train_loss, m.train_acc, m.seconds
@@ -115,7 +130,9 @@ async fn run(command: Command) -> Result<(), String> {
             let weights = trainer.model().weights().await.map_err(|e| format!("{e:?}"))?;
             print_filters(&weights);
             if let Some(path) = save {
-                std::fs::write(&path, weights.to_file(split.pair))
+                let record = TrainingRecord { settings: Some(settings), history }.to_json();
+                let file = ModelFile { weights: weights.clone(), digits: split.pair, record };
+                std::fs::write(&path, file.to_bytes())
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 println!("Saved model to {}", path.display());
             }
@@ -123,7 +140,8 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Eval { model: path, device, data } => {
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let (weights, pair) = Weights::from_file(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            let ModelFile { weights, digits: pair, .. } =
+                ModelFile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             let started = device::start(device).await.map_err(|e| e.to_string())?;
             println!("Using device: {}", started.description);
             let split = Split::new(&load_mnist(&data)?, pair).map_err(|e| e.to_string())?;

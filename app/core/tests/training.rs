@@ -7,7 +7,8 @@ use std::ops::ControlFlow;
 
 use burn::prelude::*;
 use filterlab_core::{
-    Model, OptimizerKind, Outcome, Progress, TrainConfig, Trainer, Weights,
+    Model, OptimizerKind, Outcome, Progress, TrainConfig, Trainer,
+    weights::ModelFile,
     training::{ConfigError, TrainError},
 };
 
@@ -100,8 +101,8 @@ fn saved_model_predicts_the_same_after_loading() {
     let device = Device::flex();
     let epochs = train(TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_epochs(1));
     let trained = &epochs[0].weights;
-    let file = trained.to_file(common::split().pair);
-    let (loaded, pair) = Weights::from_file(&file).unwrap();
+    let file = ModelFile { weights: trained.clone(), digits: common::split().pair, record: String::new() }.to_bytes();
+    let ModelFile { weights: loaded, digits: pair, .. } = ModelFile::from_bytes(&file).unwrap();
     assert_eq!((&loaded, pair), (trained, common::split().pair));
     let images = Tensor::<2>::from_data(TensorData::new(common::split().test.pixels[..64 * 784].to_vec(), [64, 784]), &device);
     let before = Model::from_weights(trained, &device).forward_flat(images.clone()).into_data();
@@ -114,4 +115,22 @@ fn saved_model_predicts_the_same_after_loading() {
     ))
     .unwrap();
     assert_eq!((loss, acc), (epochs[0].test_loss, epochs[0].test_acc));
+}
+
+/// Training can go on from a saved model (what the page's Continue does after a reload, an
+/// import or a lost GPU): the next epoch starts where the saved one ended, not from scratch.
+#[test]
+fn training_resumes_from_saved_weights() {
+    let device = Device::flex();
+    let config = || TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_epochs(1);
+    let first = train(config());
+    let model = Model::from_weights(&first[0].weights, &device);
+    let mut trainer = Trainer::with_model(common::split(), config(), model, &device);
+    let resumed = pollster::block_on(async {
+        while trainer.step() {}
+        trainer.finish_epoch().await
+    })
+    .unwrap();
+    assert!(resumed.train_loss < first[0].train_loss * 0.8, "resumed {} vs first {}", resumed.train_loss, first[0].train_loss);
+    assert!(resumed.test_acc >= first[0].test_acc - 0.01);
 }

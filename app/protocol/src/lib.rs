@@ -3,7 +3,9 @@
 
 pub mod adapter;
 pub mod messages;
+pub mod record;
 pub mod settings;
 
-pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, ParamRow, ToWorker};
+pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker};
+pub use record::TrainingRecord;
 pub use settings::{DigitError, DigitPair, OptimizerKind, Settings, SettingsError};

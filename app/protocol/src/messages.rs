@@ -29,14 +29,39 @@ pub enum ToWorker {
     /// Start a device (again) and load the data set from `{base_url}mnist/` if not loaded yet.
     /// `calibrate`: with `Auto`, time both devices even when the adapter is a software one.
     Start { device: DevicePref, base_url: String, calibrate: bool },
-    /// Train a fresh model with these settings.
-    Train { settings: Settings },
+    /// Train a fresh model with these settings, or with `resume` go on training the current one
+    /// for `settings.epochs` more epochs.
+    Train {
+        settings: Settings,
+        #[serde(default)]
+        resume: bool,
+    },
+    /// Replace the current model with this model file (`.flab`), if it is a good one.
+    Import { bytes: Vec<u8>, source: ModelSource },
     /// Stop after the current step.
     Stop,
     /// Forget the trained model.
     Reset,
     /// Classify a drawing: `ink` is `width × height` intensities, 0 = paper, 255 = ink.
     Classify { width: u32, height: u32, ink: Vec<u8> },
+}
+
+/// Where an imported model comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelSource {
+    /// Saved in this browser (IndexedDB) by an earlier visit, or kept by the page across a
+    /// device switch or a worker restart.
+    Saved,
+    /// A file the user picked.
+    File { name: String },
+}
+
+/// What the WebGPU device's allocator holds (Burn's memory pool figures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuMemory {
+    pub allocations: u64,
+    pub bytes_in_use: u64,
+    pub bytes_reserved: u64,
 }
 
 /// One finished epoch: the notebook's four numbers and the time it took.
@@ -77,8 +102,9 @@ pub enum FromWorker {
     DataReady { train: usize, test: usize, digits: DigitPair },
     /// The model's parameter table (338 numbers in all).
     Model { params: Vec<ParamRow> },
-    /// Training started with these settings (the optimizer actually used is in them).
-    Training { settings: Settings, steps_per_epoch: usize },
+    /// Training started with these settings (the optimizer actually used is in them), after
+    /// `resumed_from` epochs already done (0 for a fresh model).
+    Training { settings: Settings, steps_per_epoch: usize, resumed_from: usize },
     /// A training step's loss, as read back from the device.
     Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32 },
     Epoch { row: EpochRow },
@@ -88,9 +114,24 @@ pub enum FromWorker {
     Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32> },
     /// The drawing could not be read as a digit (empty, a dot); nothing was classified.
     DrawingRefused { reason: String },
+    /// The current model as a model file (`.flab`, with its settings and history), sent at every
+    /// progress report: the page keeps the latest, stores it after each epoch (`epoch_end`) and
+    /// gives it back after a crash, a lost GPU or a reload.
+    Checkpoint { file: Vec<u8>, epoch_end: bool },
+    /// An imported model is now the current one.
+    Restored { source: ModelSource, digits: DigitPair, settings: Option<Settings>, history: Vec<EpochRow> },
+    /// An imported model was refused; the current model is untouched.
+    ImportRefused { source: ModelSource, reason: String },
+    /// Memory in use: the worker's WebAssembly memory and, on WebGPU, the GPU allocator's figures.
+    Memory { wasm_bytes: u64, gpu: Option<GpuMemory> },
     Stopped,
     Finished,
     ResetDone,
+    /// The GPU device failed or was lost; training stopped. The page's latest checkpoint holds the
+    /// model of the last reported step, so training can go on on the CPU.
+    DeviceLost { message: String },
+    /// The worker panicked (sent from its panic hook); it must be restarted.
+    Crashed { message: String },
     Error { message: String },
 }
 

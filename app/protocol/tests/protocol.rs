@@ -1,7 +1,8 @@
 //! Messages survive the trip through JSON, and settings are checked like the form checks them.
 
 use filterlab_protocol::{
-    DevicePref, DigitError, DigitPair, EpochRow, FromWorker, OptimizerKind, Settings, SettingsError, ToWorker,
+    DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, OptimizerKind, Settings,
+    SettingsError, ToWorker, TrainingRecord,
 };
 
 #[test]
@@ -9,7 +10,9 @@ fn messages_round_trip() {
     let to = [
         ToWorker::Start { device: DevicePref::WebGpu, base_url: "http://127.0.0.1:8080/".into(), calibrate: false },
         ToWorker::Start { device: DevicePref::Auto, base_url: "/".into(), calibrate: true },
-        ToWorker::Train { settings: Settings { optimizer: OptimizerKind::Adam, ..Settings::default() } },
+        ToWorker::Train { settings: Settings { optimizer: OptimizerKind::Adam, ..Settings::default() }, resume: false },
+        ToWorker::Train { settings: Settings::default(), resume: true },
+        ToWorker::Import { bytes: vec![70, 76, 65, 66], source: ModelSource::File { name: "m.flab".into() } },
         ToWorker::Stop,
         ToWorker::Classify { width: 2, height: 1, ink: vec![0, 255] },
     ];
@@ -27,11 +30,51 @@ fn messages_round_trip() {
         seconds: 1.5,
         dispatches_per_step: Some(41.5),
     };
-    let from = [FromWorker::Ready, FromWorker::Calibrating, FromWorker::Epoch { row }, FromWorker::Error { message: "x".into() }];
+    let from = [
+        FromWorker::Ready,
+        FromWorker::Calibrating,
+        FromWorker::Epoch { row: row.clone() },
+        FromWorker::Error { message: "x".into() },
+        FromWorker::Checkpoint { file: vec![1, 2, 3], epoch_end: true },
+        FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), settings: None, history: vec![row] },
+        FromWorker::ImportRefused { source: ModelSource::Saved, reason: "x".into() },
+        FromWorker::Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20 }) },
+        FromWorker::DeviceLost { message: "x".into() },
+        FromWorker::Crashed { message: "x".into() },
+    ];
     for m in from {
         assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
     }
     assert!(ToWorker::from_json(r#"{"type":"Explode"}"#).unwrap_err().contains("malformed"));
+    // A Train message from an older page (no `resume`) trains a fresh model.
+    let old = r#"{"type":"Train","settings":{"optimizer":"Sgd","lr":0.001,"epochs":10,"batch_size":64,"seed":42,"digits":{"negative":8,"positive":1}}}"#;
+    assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Train { resume: false, .. })), "{:?}", ToWorker::from_json(old));
+}
+
+fn row(epoch: usize) -> EpochRow {
+    EpochRow {
+        epoch,
+        epochs: 2,
+        optimizer: OptimizerKind::Adam,
+        train_loss: 0.1,
+        train_acc: 0.9,
+        test_loss: 0.1,
+        test_acc: 0.9,
+        seconds: 0.5,
+        dispatches_per_step: None,
+    }
+}
+
+#[test]
+fn training_records_round_trip_and_refuse_nonsense() {
+    let record = TrainingRecord { settings: Some(Settings::default()), history: vec![row(1), row(2)] };
+    assert_eq!(TrainingRecord::from_json(&record.to_json()), Ok(record));
+    assert_eq!(TrainingRecord::from_json(""), Ok(TrainingRecord { settings: None, history: vec![] }));
+    assert!(TrainingRecord::from_json("{not json").unwrap_err().contains("malformed"));
+    let bad_settings = TrainingRecord { settings: Some(Settings { lr: -1.0, ..Settings::default() }), history: vec![] };
+    assert!(TrainingRecord::from_json(&bad_settings.to_json()).unwrap_err().contains("bad settings"));
+    let gap = TrainingRecord { settings: None, history: vec![row(1), row(3)] };
+    assert!(TrainingRecord::from_json(&gap.to_json()).unwrap_err().contains("numbered"));
 }
 
 #[test]
