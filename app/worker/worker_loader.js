@@ -1,7 +1,8 @@
 // Starts the training worker build named by the page (`new Worker(..., {name})`: worker_cpu or
 // worker_gpu; wasm-bindgen's no-modules glue, built by Trunk). Before that it
 // counts WebGPU compute dispatches, so the worker can report dispatches per training step
-// (self.filterlabGpuCounts, read in gpu.rs). Counting is one integer add per dispatch.
+// (self.filterlabGpuCounts, read in gpu.rs; one integer add per dispatch), and records why a
+// WebGPU device was lost (self.filterlabDeviceLost), which wgpu does not pass on to Burn.
 "use strict";
 (() => {
   const counts = { dispatches: 0, submits: 0 };
@@ -19,6 +20,16 @@
     count(GPUComputePassEncoder.prototype, "dispatchWorkgroupsIndirect", "dispatches");
   }
   if (self.GPUQueue) count(GPUQueue.prototype, "submit", "submits");
+  const requestDevice = self.GPUAdapter && GPUAdapter.prototype.requestDevice;
+  if (typeof requestDevice === "function") {
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await requestDevice.apply(this, args);
+      device.lost.then((info) => {
+        self.filterlabDeviceLost = info.message || info.reason || "unknown reason";
+      });
+      return device;
+    };
+  }
 })();
 const build = ["worker_cpu", "worker_gpu"].includes(self.name) ? self.name : "worker_gpu";
 importScripts(`./${build}.js`);

@@ -34,8 +34,8 @@ const VALUES_END: usize = HEADER + 4 * PARAMS;
 pub const V1_FILE_LEN: usize = VALUES_END + 4;
 /// Size in bytes of a version-2 model file with an empty training record.
 pub const MIN_FILE_LEN: usize = VALUES_END + 4 + 4;
-/// The largest model file accepted: the weights take 1.4 KB, a long history a few hundred KB.
-pub const MAX_FILE_LEN: usize = 1 << 20;
+/// The largest model file accepted (the page checks the same limit before reading a file).
+pub const MAX_FILE_LEN: usize = filterlab_protocol::MAX_MODEL_FILE_BYTES;
 
 /// A model as stored in a file: its weights, its digit pair and what it went through.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,5 +7,5 @@ pub mod record;
 pub mod settings;
 
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker};
-pub use record::TrainingRecord;
+pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use settings::{DigitError, DigitPair, OptimizerKind, Settings, SettingsError};

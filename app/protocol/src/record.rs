@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{EpochRow, Settings};
 
+/// The largest model file the app accepts (the page checks before reading, the core again): the
+/// weights take 1.4 KB, a long history a few hundred KB.
+pub const MAX_MODEL_FILE_BYTES: usize = 1 << 20;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
     /// The settings of the latest run (none for a model that was never trained here).

@@ -2,13 +2,16 @@
 //! nothing itself: every number comes from the worker (see `worker.rs`), so the page never freezes.
 
 mod charts;
+mod files;
 mod filters;
 mod frames;
 mod pad;
+mod store;
 mod worker;
 
 use filterlab_protocol::{
-    DeviceKind, DevicePref, DigitPair, EpochRow, FromWorker, OptimizerKind, ParamRow, Settings, ToWorker,
+    DeviceKind, DevicePref, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, OptimizerKind, ParamRow,
+    Settings, ToWorker,
 };
 use leptos::{html, prelude::*};
 
@@ -40,7 +43,13 @@ struct Form {
 
 impl Default for Form {
     fn default() -> Self {
-        let s = Settings::default();
+        Self::from_settings(&Settings::default())
+    }
+}
+
+impl Form {
+    /// The form showing these settings (a restored model's).
+    fn from_settings(s: &Settings) -> Self {
         Self {
             optimizer: s.optimizer,
             lr: s.lr.to_string(),
@@ -50,9 +59,7 @@ impl Default for Form {
             digits: s.digits.to_string(),
         }
     }
-}
 
-impl Form {
     fn settings(&self) -> Result<Settings, String> {
         let number = |name: &str, text: &str| text.trim().parse::<f64>().map_err(|_| format!("{name}: {text:?} is not a number"));
         let whole = |name: &str, text: &str| text.trim().parse::<u64>().map_err(|_| format!("{name}: {text:?} is not a whole number"));
@@ -95,6 +102,27 @@ fn since_open_ms() -> f64 {
     leptos::prelude::window().performance().map(|p| p.now()).unwrap_or_default()
 }
 
+/// What went wrong with the worker itself, and so which way back the page offers.
+#[derive(Clone, Debug, PartialEq)]
+enum Failure {
+    /// The GPU device was lost: go on on the CPU with the latest checkpoint.
+    DeviceLost,
+    /// The worker panicked or died: start a new one with the latest checkpoint.
+    Crashed,
+}
+
+/// "1.5 MB"
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn describe_memory(wasm_bytes: u64, gpu: Option<GpuMemory>) -> String {
+    let gpu = gpu
+        .map(|g| format!("; GPU: {} in use in {} allocations, {} reserved", megabytes(g.bytes_in_use), g.allocations, megabytes(g.bytes_reserved)))
+        .unwrap_or_default();
+    format!("Worker memory: {} WebAssembly{gpu}", megabytes(wasm_bytes))
+}
+
 fn base_url() -> String {
     leptos::prelude::document().base_uri().ok().flatten().unwrap_or_else(|| "/".into())
 }
@@ -116,6 +144,16 @@ pub fn App() -> impl IntoView {
     let (used_optimizer, set_used_optimizer) = signal(None::<OptimizerKind>);
     let (refused, set_refused) = signal(None::<String>);
     let (pref, set_pref) = signal(device_in_address());
+    let (failure, set_failure) = signal(None::<Failure>);
+    // The latest checkpoint from the worker (a model file): kept across device switches, worker
+    // restarts and lost GPUs, stored in IndexedDB after each epoch, and what Export downloads.
+    let checkpoint = RwSignal::new(None::<Vec<u8>>);
+    // A model file to give the worker once its data is ready (saved, kept, or being imported).
+    let restore = RwSignal::new(None::<(Vec<u8>, ModelSource)>);
+    // Epochs of the model in IndexedDB, once stored (for the tests and the status line).
+    let (saved_epochs, set_saved_epochs) = signal(None::<usize>);
+    let (memory, set_memory) = signal(None::<(u64, Option<GpuMemory>)>);
+    let (notice, set_notice) = signal(None::<String>);
     // When the first training step of this page's life finished (ms since open), for the benchmark.
     let (first_step_ms, set_first_step_ms) = signal(None::<f64>);
     let form = RwSignal::new(Form::default());
@@ -131,15 +169,21 @@ pub fn App() -> impl IntoView {
         FromWorker::DataReady { train, test, digits } => {
             set_data_ready.set(true);
             set_status.set(format!("Ready: {train} training and {test} test images ({} vs {}). Press Train.", digits.negative, digits.positive));
+            if let Some((bytes, source)) = restore.try_update(Option::take).flatten() {
+                worker::send(ToWorker::Import { bytes, source });
+            }
         }
         FromWorker::Model { params } => set_params.set(params),
-        FromWorker::Training { settings, .. } => {
+        FromWorker::Training { settings, resumed_from, .. } => {
             set_training.set(true);
             set_used_optimizer.set(Some(settings.optimizer));
-            set_total_epochs.set(settings.epochs);
-            set_epochs.set(Vec::new());
-            set_batches.set(Vec::new());
+            set_total_epochs.set(resumed_from + settings.epochs);
+            if resumed_from == 0 {
+                set_epochs.set(Vec::new());
+                set_batches.set(Vec::new());
+            }
             set_error.set(None);
+            set_notice.set(None);
             set_status.set(format!("Training with {} (lr {})…", settings.optimizer, settings.lr));
         }
         FromWorker::Step { epoch, step, steps_per_epoch, loss } => {
@@ -158,6 +202,58 @@ pub fn App() -> impl IntoView {
         FromWorker::DrawingRefused { reason } => {
             set_prediction.set(None);
             set_refused.set(Some(reason));
+        }
+        FromWorker::Checkpoint { file, epoch_end } => {
+            if epoch_end {
+                let epochs_done = epochs.with_untracked(|e| e.len());
+                let bytes = file.clone();
+                leptos::task::spawn_local(async move {
+                    match store::save(&bytes).await {
+                        Ok(()) => set_saved_epochs.set(Some(epochs_done)),
+                        Err(e) => set_notice.set(Some(format!("The model is not saved in this browser: {e}"))),
+                    }
+                });
+            }
+            checkpoint.set(Some(file));
+        }
+        FromWorker::Restored { source, digits, settings, history } => {
+            let n = history.len();
+            form.update(|f| {
+                if let Some(s) = &settings {
+                    *f = Form::from_settings(s);
+                }
+                f.digits = digits.to_string();
+            });
+            set_total_epochs.set(n.max(1));
+            set_used_optimizer.set(settings.map(|s| s.optimizer));
+            set_epochs.set(history);
+            set_batches.set(Vec::new());
+            set_prediction.set(None);
+            let from = match source {
+                ModelSource::Saved => "Restored the saved model".to_string(),
+                ModelSource::File { name } => format!("Imported {name}"),
+            };
+            set_status.set(format!("{from} ({} vs {}, {n} epochs trained). Draw a digit, or press Continue to train it further.", digits.negative, digits.positive));
+        }
+        FromWorker::ImportRefused { source, reason } => {
+            let what = match source {
+                ModelSource::Saved => "The saved model could not be restored".to_string(),
+                ModelSource::File { name } => format!("{name} was not imported"),
+            };
+            set_error.set(Some(format!("{what}: {reason}. The current model is unchanged.")));
+        }
+        FromWorker::Memory { wasm_bytes, gpu } => set_memory.set(Some((wasm_bytes, gpu))),
+        FromWorker::DeviceLost { message } => {
+            set_training.set(false);
+            set_status.set("The GPU is gone; the model is kept. Continue on the CPU.".into());
+            set_failure.set(Some(Failure::DeviceLost));
+            set_error.set(Some(message));
+        }
+        FromWorker::Crashed { message } => {
+            set_training.set(false);
+            set_status.set("The training worker crashed; the model is kept. Restart it.".into());
+            set_failure.set(Some(Failure::Crashed));
+            set_error.set(Some(format!("the training worker crashed: {message}")));
         }
         FromWorker::Stopped => {
             set_training.set(false);
@@ -179,11 +275,16 @@ pub fn App() -> impl IntoView {
     };
     worker::init(on_message, move |crash| {
         set_training.set(false);
-        set_error.set(Some(crash));
+        // The panic hook's message (Crashed) says more than the error event that follows it.
+        if failure.get_untracked() != Some(Failure::Crashed) {
+            set_failure.set(Some(Failure::Crashed));
+            set_error.set(Some(crash));
+        }
     });
     // Starts the device the user asked for, in the worker build that can run it: Auto needs the
-    // WebGPU build only when there is a real GPU to time against the CPU.
-    let start = move |to: DevicePref| {
+    // WebGPU build only when there is a real GPU to time against the CPU. `fresh` replaces a
+    // crashed worker even when it is the right build.
+    let start = move |to: DevicePref, fresh: bool| {
         leptos::task::spawn_local(async move {
             let build = match to {
                 DevicePref::Cpu => worker::Build::Cpu,
@@ -191,25 +292,51 @@ pub fn App() -> impl IntoView {
                 DevicePref::Auto if calibrate_always() || worker::has_hardware_adapter().await => worker::Build::Gpu,
                 DevicePref::Auto => worker::Build::Cpu,
             };
-            match worker::use_build(build) {
+            match worker::use_build(build, fresh) {
                 Ok(()) => worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate: calibrate_always() }),
                 Err(e) => set_error.set(Some(e)),
             }
         });
     };
-    start(pref.get_untracked());
+    // A model saved by an earlier visit comes back once the worker has its data.
+    leptos::task::spawn_local(async move {
+        match store::load().await {
+            Ok(Some(bytes)) => {
+                if restore.with_untracked(Option::is_none) {
+                    restore.set(Some((bytes.clone(), ModelSource::Saved)));
+                    checkpoint.set(Some(bytes));
+                }
+                // The data may already be there: then hand it over now.
+                if data_ready.get_untracked() {
+                    if let Some((bytes, source)) = restore.try_update(Option::take).flatten() {
+                        worker::send(ToWorker::Import { bytes, source });
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => set_notice.set(Some(format!("The model cannot be saved in this browser: {e}"))),
+        }
+    });
+    start(pref.get_untracked(), false);
 
-    let switch = move |to: DevicePref| {
+    // Every way to a new device or worker keeps the model: the latest checkpoint goes back in.
+    let restart = move |to: DevicePref, fresh: bool| {
         set_pref.set(to);
         set_device.set(None);
         set_training.set(false);
+        set_data_ready.set(false);
         set_error.set(None);
-        start(to);
+        set_failure.set(None);
+        if let Some(bytes) = checkpoint.get_untracked() {
+            restore.set(Some((bytes, ModelSource::Saved)));
+        }
+        start(to, fresh);
     };
+    let switch = move |to: DevicePref| restart(to, false);
     let settings = Memo::new(move |_| form.with(|f| f.settings()));
-    let train = move |_| {
+    let train = move |resume: bool| {
         if let Ok(s) = settings.get() {
-            worker::send(ToWorker::Train { settings: s });
+            worker::send(ToWorker::Train { settings: s, resume });
         }
     };
     let reset = move |_| {
@@ -219,7 +346,36 @@ pub fn App() -> impl IntoView {
         set_filters.set(None);
         set_prediction.set(None);
         set_used_optimizer.set(None);
+        checkpoint.set(None);
+        restore.set(None);
+        set_saved_epochs.set(None);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = store::clear().await {
+                set_notice.set(Some(format!("The saved model could not be deleted: {e}")));
+            }
+        });
     };
+    let export_link = NodeRef::<html::A>::new();
+    let export = move |_| {
+        let (Some(bytes), Some(link)) = (checkpoint.get_untracked(), export_link.get_untracked()) else { return };
+        match files::download_url(&bytes) {
+            Ok(url) => files::download(&link, &url, "filterlab-model.flab"),
+            Err(e) => set_error.set(Some(format!("Export failed: {e}"))),
+        }
+    };
+    let import = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            match files::read(&file).await {
+                Ok(bytes) => worker::send(ToWorker::Import { bytes, source: ModelSource::File { name } }),
+                Err(reason) => set_error.set(Some(format!("{name} was not imported: {reason}. The current model is unchanged."))),
+            }
+        });
+    };
+    let has_model = move || checkpoint.with(Option::is_some);
 
     // Charts and canvases redraw when what they show changes, at most once per animation frame.
     let loss_canvas = NodeRef::<html::Canvas>::new();
@@ -319,8 +475,11 @@ pub fn App() -> impl IntoView {
         <div data-testid="error" class="error" class:hidden=move || error.get().is_none() data-shown=move || error.get().map(|_| "yes").unwrap_or_default()>
             {move || error.get().unwrap_or_default()}
             // The data or the device did not come up: the worker is alive, so try again.
-            <button data-testid="retry" class:hidden=move || data_ready.get() on:click=move |_| switch(pref.get_untracked())>"Retry"</button>
+            <button data-testid="retry" class:hidden=move || data_ready.get() || failure.get().is_some() on:click=move |_| switch(pref.get_untracked())>"Retry"</button>
+            <button data-testid="continue-cpu" class:hidden=move || failure.get() != Some(Failure::DeviceLost) on:click=move |_| switch(DevicePref::Cpu)>"Continue on the CPU"</button>
+            <button data-testid="restart" class:hidden=move || failure.get() != Some(Failure::Crashed) on:click=move |_| restart(pref.get_untracked(), true)>"Restart the worker"</button>
         </div>
+        <div data-testid="notice" class="notice" class:hidden=move || notice.get().is_none()>{move || notice.get().unwrap_or_default()}</div>
         <main>
             <section class="panel controls">
                 <h2>"Training"</h2>
@@ -335,10 +494,27 @@ pub fn App() -> impl IntoView {
                 {field("Digits (class 0, class 1)", "digits", |f| f.digits.clone(), |f, v| f.digits = v)}
                 <div data-testid="form-error" class="form-error">{move || settings.get().err().unwrap_or_default()}</div>
                 <div class="buttons">
-                    <button data-testid="train" on:click=train prop:disabled=move || training.get() || !data_ready.get() || settings.get().is_err()>"Train"</button>
+                    <button data-testid="train" title="Train a fresh model" on:click=move |_| train(false) prop:disabled=move || training.get() || !data_ready.get() || settings.get().is_err()>"Train"</button>
+                    <button data-testid="continue" title="Train the current model for more epochs" on:click=move |_| train(true) prop:disabled=move || training.get() || !data_ready.get() || settings.get().is_err() || !has_model()>"Continue"</button>
                     <button data-testid="stop" on:click=move |_| worker::send(ToWorker::Stop) prop:disabled=move || !training.get()>"Stop"</button>
-                    <button data-testid="reset" on:click=reset>"Reset"</button>
+                    <button data-testid="reset" title="Forget the model, here and in this browser's storage" on:click=reset>"Reset"</button>
                 </div>
+                <div class="buttons">
+                    <button data-testid="export" title="Download the model (weights, settings, history) as a .flab file" on:click=export prop:disabled=move || !has_model()>"Export"</button>
+                    <label class="file-button">
+                        "Import…"
+                        <input type="file" accept=".flab" data-testid="import" on:change=import prop:disabled=move || training.get() || !data_ready.get() />
+                    </label>
+                    <a node_ref=export_link class="hidden" data-testid="export-link"></a>
+                </div>
+                <p data-testid="saved" class="small" data-epochs=move || saved_epochs.get().map(|n| n.to_string()).unwrap_or_default()>
+                    {move || saved_epochs.get().map(|n| format!("Saved in this browser after epoch {n}.")).unwrap_or_default()}
+                </p>
+                <p data-testid="memory" class="small"
+                    data-wasm-bytes=move || memory.get().map(|m| m.0.to_string()).unwrap_or_default()
+                    data-gpu-bytes=move || memory.get().and_then(|m| m.1).map(|g| g.bytes_in_use.to_string()).unwrap_or_default()
+                    data-gpu-allocations=move || memory.get().and_then(|m| m.1).map(|g| g.allocations.to_string()).unwrap_or_default()
+                >{move || memory.get().map(|(w, g)| describe_memory(w, g)).unwrap_or_default()}</p>
                 <p data-testid="optimizer-used">{move || used_optimizer.get().map(|o| format!("Optimizer in use: {o}")).unwrap_or_default()}</p>
             </section>
             <section class="panel charts">

@@ -43,6 +43,8 @@ fn send_drawing(canvas: &HtmlCanvasElement) {
 pub fn DrawPad(on_clear: impl Fn() + 'static) -> impl IntoView {
     let canvas = NodeRef::<html::Canvas>::new();
     let drawing = std::rc::Rc::new(Cell::new(false));
+    // The kind of pointer of the last stroke ("mouse", "pen", "touch"): shown to the tests.
+    let (pointer, set_pointer) = signal(String::new());
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
             clear(&c);
@@ -56,7 +58,9 @@ pub fn DrawPad(on_clear: impl Fn() + 'static) -> impl IntoView {
             class="pad"
             width=SIZE
             height=SIZE
+            data-pointer=move || pointer.get()
             on:pointerdown=move |ev: PointerEvent| {
+                set_pointer.set(ev.pointer_type());
                 let Some(c) = canvas.get() else { return };
                 let _ = c.set_pointer_capture(ev.pointer_id());
                 let Some(ctx) = context(&c) else { return };

@@ -77,14 +77,14 @@ pub async fn has_hardware_adapter() -> bool {
     !adapter::is_software(&description.join(" / "), fallback)
 }
 
-/// Makes `build` the running worker: starts it (ending another build's worker) if it is not.
-/// Messages sent after this go to it.
-pub fn use_build(build: Build) -> Result<(), String> {
+/// Makes `build` the running worker: starts it (ending another build's worker) if it is not, or
+/// if `fresh` (a crashed worker is replaced). Messages sent after this go to it.
+pub fn use_build(build: Build, fresh: bool) -> Result<(), String> {
     let (running, handlers) = LINK.with(|l| {
         let link = l.borrow();
         (link.worker.as_ref().map(|w| w.1), link.handlers.clone())
     });
-    if running == Some(build) {
+    if running == Some(build) && !fresh {
         return Ok(());
     }
     let (on_message, on_crash) = handlers.ok_or("worker::init was not called")?;
@@ -122,6 +122,8 @@ pub fn use_build(build: Build) -> Result<(), String> {
         }
         link.worker = Some((worker, build));
         link.ready = false;
+        // Whatever was queued for the old worker was meant for a device that is gone.
+        link.queue.clear();
     });
     Ok(())
 }

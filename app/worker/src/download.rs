@@ -6,9 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
 fn js_error(e: JsValue) -> String {
-    e.as_string()
-        .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| e.message().into()))
-        .unwrap_or_else(|| format!("{e:?}"))
+    crate::js_error(&e)
 }
 
 /// Downloads `url`, calling `progress(bytes_so_far, announced_size)` as chunks arrive.

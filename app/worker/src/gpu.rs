@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use filterlab_core::burn::prelude::Device;
 use filterlab_core::device::{self, DeviceChoice};
-use filterlab_protocol::{DeviceKind, DevicePref};
+use filterlab_protocol::{DeviceKind, DevicePref, GpuMemory};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -44,9 +44,10 @@ pub async fn describe_adapter() -> Result<Adapter, String> {
     if gpu.is_undefined() {
         return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
     }
+    let failed = |e: JsValue| format!("asking WebGPU for an adapter failed ({})", crate::js_error(&e));
     let request = get(&gpu, "requestAdapter");
-    let promise = js_sys::Function::from(request).call0(&gpu).map_err(|e| format!("{e:?}"))?;
-    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| format!("{e:?}"))?;
+    let promise = js_sys::Function::from(request).call0(&gpu).map_err(failed)?;
+    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.map_err(failed)?;
     if adapter.is_null() || adapter.is_undefined() {
         return Err("WebGPU is present but gave no adapter".into());
     }
@@ -63,6 +64,26 @@ pub async fn describe_adapter() -> Result<Adapter, String> {
     Ok(Adapter { name, software })
 }
 
+/// Why the browser says the WebGPU device was lost, if it was (`worker_loader.js` listens).
+pub fn lost_reason() -> Option<String> {
+    get(&js_sys::global(), "filterlabDeviceLost").as_string()
+}
+
+/// Forgets the started WebGPU device after it failed. Burn's wgpu runtime starts once per worker,
+/// so WebGPU needs a new worker after this; the page starts one on the next switch.
+pub fn forget() {
+    WEBGPU.with(|w| *w.borrow_mut() = None);
+}
+
+/// What the GPU allocator holds, where the backend reports it.
+pub fn memory(device: &Device) -> Option<GpuMemory> {
+    device.memory_pool_usage().map(|m| GpuMemory {
+        allocations: m.number_allocs,
+        bytes_in_use: m.bytes_in_use,
+        bytes_reserved: m.bytes_reserved,
+    })
+}
+
 /// WebGPU compute dispatches so far in this worker (counted by `worker_loader.js`), if counted.
 pub fn dispatches() -> Option<f64> {
     get(&get(&js_sys::global(), "filterlabGpuCounts"), "dispatches").as_f64()
@@ -75,6 +96,9 @@ pub async fn start(pref: DevicePref) -> Started {
         DevicePref::WebGpu => {
             if let Some((device, name)) = WEBGPU.with(|w| w.borrow().clone()) {
                 return Started { device, kind: DeviceKind::WebGpu, name, note: None };
+            }
+            if let Some(reason) = lost_reason() {
+                return cpu(Some(format!("this worker's WebGPU device was lost ({reason}); reload the page to use WebGPU again")));
             }
             let name = match describe_adapter().await {
                 Ok(adapter) => adapter.name,

@@ -9,8 +9,11 @@ use filterlab_core::{
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     drawing, model,
     training::TrainError,
+    weights::ModelFile,
 };
-use filterlab_protocol::{DeviceKind, DevicePref, EpochRow, FromWorker, ParamRow, Settings, ToWorker};
+use filterlab_protocol::{
+    DeviceKind, DevicePref, EpochRow, FromWorker, ModelSource, ParamRow, Settings, ToWorker, TrainingRecord,
+};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::{
@@ -30,6 +33,10 @@ struct State {
     split: Option<Rc<Split>>,
     /// The latest model (without autodiff), for classifying drawings during and after training.
     model: Option<(Model, DigitPair)>,
+    /// What the current model went through, for its checkpoints: the latest run's settings and
+    /// every finished epoch.
+    settings: Option<Settings>,
+    history: Vec<EpochRow>,
     /// Bumped by Train, Stop, Reset and device switches: a training task whose run id is no
     /// longer current stops at its next yield.
     run: u64,
@@ -46,18 +53,23 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
 pub fn handle(message: ToWorker) {
     match message {
         ToWorker::Start { device, base_url, calibrate } => spawn_local(start(device, base_url, calibrate)),
-        ToWorker::Train { settings } => spawn_local(async move {
-            if let Err(e) = train(settings).await {
-                post(&FromWorker::Error { message: e });
+        ToWorker::Train { settings, resume } => spawn_local(async move {
+            if let Err(failure) = train(settings, resume).await {
+                post(&failure);
             }
+            post_memory();
         }),
+        ToWorker::Import { bytes, source } => import(&bytes, source),
         ToWorker::Stop => with(|s| s.run += 1),
         ToWorker::Reset => {
             with(|s| {
                 s.run += 1;
                 s.model = None;
+                s.settings = None;
+                s.history.clear();
             });
             post(&FromWorker::ResetDone);
+            post_memory();
         }
         ToWorker::Classify { width, height, ink } => spawn_local(async move {
             if let Err(message) = classify(&ink, width as usize, height as usize).await {
@@ -68,9 +80,12 @@ pub fn handle(message: ToWorker) {
 }
 
 async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
+    // The model lives on the old device: the page gives it back (Import) once the data is ready.
     let run = with(|s| {
         s.run += 1;
         s.model = None;
+        s.settings = None;
+        s.history.clear();
         s.run
     });
     // A later Start (the user switched again) wins; this one then stops quietly.
@@ -150,45 +165,95 @@ fn post_filters(w: &Weights) {
     post(&FromWorker::Filters { weights: w.conv_weight.clone(), biases: w.conv_bias.clone() });
 }
 
-fn device_error(e: TrainError) -> String {
-    match e {
-        TrainError::Device(why) => format!("the GPU device failed (it may have been lost): {why}. Switch device or reload to go on."),
-        other => other.to_string(),
+/// What to tell the page when the device fails mid-run: on WebGPU the device is gone for this
+/// worker (a lost device does not come back), so the page offers to go on on the CPU.
+fn device_failure(kind: DeviceKind) -> impl Fn(TrainError) -> FromWorker {
+    move |e| match (e, kind) {
+        (TrainError::Device(why), DeviceKind::WebGpu) => {
+            gpu::forget();
+            let reason = gpu::lost_reason().map(|r| format!(" (the browser says: {r})")).unwrap_or_default();
+            FromWorker::DeviceLost {
+                message: format!("the GPU device failed or was lost: {why}{reason}. Training stopped; the model of the last reported step is kept."),
+            }
+        }
+        (TrainError::Device(why), DeviceKind::Cpu) => FromWorker::Error { message: format!("the CPU backend failed: {why}") },
+        (other, _) => FromWorker::Error { message: other.to_string() },
     }
 }
 
-async fn train(settings: Settings) -> Result<(), String> {
-    settings.validate().map_err(|e| e.to_string())?;
-    let (device, kind) = with(|s| s.device.clone()).ok_or("no device yet: wait for the device badge")?;
+fn error(message: impl Into<String>) -> FromWorker {
+    FromWorker::Error { message: message.into() }
+}
+
+/// The current model as a model file with its settings and history, for the page to keep.
+fn post_checkpoint(weights: &Weights, digits: DigitPair, epoch_end: bool) {
+    let record = with(|s| TrainingRecord { settings: s.settings.clone(), history: s.history.clone() });
+    let file = ModelFile { weights: weights.clone(), digits, record: record.to_json() };
+    post(&FromWorker::Checkpoint { file: file.to_bytes(), epoch_end });
+}
+
+fn post_memory() {
+    let device = with(|s| s.device.clone());
+    let gpu = device.and_then(|(device, kind)| (kind == DeviceKind::WebGpu).then(|| gpu::memory(&device)).flatten());
+    post(&FromWorker::Memory { wasm_bytes: crate::wasm_memory_bytes(), gpu });
+}
+
+async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
+    // The page's form checks these too; a message from elsewhere gets the same answer.
+    settings.validate().map_err(|e| error(format!("training refused: {e}")))?;
+    let (device, kind) = with(|s| s.device.clone()).ok_or_else(|| error("no device yet: wait for the device badge"))?;
+    let failed = device_failure(kind);
     let dispatches = move || if kind == DeviceKind::WebGpu { gpu::dispatches() } else { None };
-    let split = split(settings.digits)?;
+    let split = split(settings.digits).map_err(error)?;
     let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY);
+    let resumed = if resume {
+        let (model, digits) = with(|s| s.model.clone()).ok_or_else(|| error("there is no model to continue: press Train"))?;
+        if digits != settings.digits {
+            return Err(error(format!(
+                "the model tells {} from {}: set Digits to {digits} to continue it",
+                digits.negative, digits.positive
+            )));
+        }
+        Some(model)
+    } else {
+        None
+    };
     let run = with(|s| {
         s.run += 1;
+        s.settings = Some(settings.clone());
+        if !resume {
+            s.history.clear();
+        }
         s.run
     });
     let current = move || with(|s| s.run == run);
-    let mut trainer = Trainer::new(&split, config, &device).map_err(|e| e.to_string())?;
+    let resumed_from = with(|s| s.history.len());
+    let mut trainer = match resumed {
+        Some(model) => Trainer::with_model(&split, config, model, &device),
+        None => Trainer::new(&split, config, &device).map_err(|e| error(e.to_string()))?,
+    };
     let steps_per_epoch = trainer.steps_per_epoch();
-    post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch });
+    post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch, resumed_from });
     let publish = |trainer: &Trainer| with(|s| s.model = Some((trainer.model().valid(), split.pair)));
     publish(&trainer);
-    post_filters(&trainer.model().weights().await.map_err(|e| device_error(e.into()))?);
+    post_filters(&trainer.model().weights().await.map_err(|e| failed(e.into()))?);
 
     for _ in 0..settings.epochs {
+        let epoch = resumed_from + trainer.epochs_done() + 1;
         let dispatches_before = dispatches();
         while trainer.step() {
             let step = trainer.step_in_epoch();
             // Step 1 too, so the page sees the first finished step as soon as it is done.
             if step == 1 || step % REPORT_EVERY == 0 || step == steps_per_epoch {
-                let loss = trainer.last_loss().await.map_err(device_error)?.unwrap_or(f32::NAN);
-                post(&FromWorker::Step { epoch: trainer.epochs_done() + 1, step, steps_per_epoch, loss });
-                let weights = trainer.model().weights().await.map_err(|e| device_error(e.into()))?;
+                let loss = trainer.last_loss().await.map_err(&failed)?.unwrap_or(f32::NAN);
+                post(&FromWorker::Step { epoch, step, steps_per_epoch, loss });
+                let weights = trainer.model().weights().await.map_err(|e| failed(e.into()))?;
                 // Publish only finite weights: a diverging run keeps the last good model.
                 if !weights.is_finite() {
-                    return Err(format!("the weights became NaN or infinite at epoch {}: training diverged (try a smaller learning rate); the last good model is kept", trainer.epochs_done() + 1));
+                    return Err(error(format!("the weights became NaN or infinite at epoch {epoch}: training diverged (try a smaller learning rate); the last good model is kept")));
                 }
                 post_filters(&weights);
+                post_checkpoint(&weights, split.pair, false);
                 publish(&trainer);
                 // Let Stop, Reset and Classify messages in.
                 crate::yield_now::yield_now().await;
@@ -200,25 +265,53 @@ async fn train(settings: Settings) -> Result<(), String> {
         }
         // The last step's loss was read back above, so every step's dispatches have been issued.
         let dispatches_per_step = dispatches().zip(dispatches_before).map(|(after, before)| (after - before) / steps_per_epoch as f64);
-        let m = trainer.finish_epoch().await.map_err(device_error)?;
-        post(&FromWorker::Epoch {
-            row: EpochRow {
-                epoch: m.epoch,
-                epochs: settings.epochs,
-                optimizer: settings.optimizer,
-                train_loss: m.train_loss,
-                train_acc: m.train_acc,
-                test_loss: m.test_loss,
-                test_acc: m.test_acc,
-                seconds: m.seconds,
-                dispatches_per_step,
-            },
-        });
+        let m = trainer.finish_epoch().await.map_err(&failed)?;
+        let row = EpochRow {
+            epoch,
+            epochs: resumed_from + settings.epochs,
+            optimizer: settings.optimizer,
+            train_loss: m.train_loss,
+            train_acc: m.train_acc,
+            test_loss: m.test_loss,
+            test_acc: m.test_acc,
+            seconds: m.seconds,
+            dispatches_per_step,
+        };
+        with(|s| s.history.push(row.clone()));
+        post(&FromWorker::Epoch { row });
         post_filters(&m.weights);
+        post_checkpoint(&m.weights, split.pair, true);
+        post_memory();
         publish(&trainer);
     }
     post(&FromWorker::Finished);
     Ok(())
+}
+
+/// Makes a model file the current model, or says why not (the current model is then untouched).
+fn import(bytes: &[u8], source: ModelSource) {
+    let refuse = |reason: String| post(&FromWorker::ImportRefused { source: source.clone(), reason });
+    let file = match ModelFile::from_bytes(bytes) {
+        Ok(file) => file,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let record = match TrainingRecord::from_json(&file.record) {
+        Ok(record) => record,
+        Err(e) => return refuse(format!("the model file is not usable: {e}")),
+    };
+    let Some((device, _)) = with(|s| s.device.clone()) else {
+        return refuse("no device yet: wait for the device badge".into());
+    };
+    let model = Model::from_weights(&file.weights, &device);
+    with(|s| {
+        // Stops a run in progress: its model is being replaced.
+        s.run += 1;
+        s.model = Some((model, file.digits));
+        s.settings = record.settings.clone();
+        s.history = record.history.clone();
+    });
+    post(&FromWorker::Restored { source, digits: file.digits, settings: record.settings, history: record.history });
+    post_filters(&file.weights);
 }
 
 async fn classify(ink: &[u8], width: usize, height: usize) -> Result<(), String> {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use harness::{Browser, Fault, Gpu};
 
+// Faults, bad input and keeping the model: reliability.rs.
+
 /// The page opens with no console errors, loads MNIST and shows the 338-parameter table. Auto
 /// sees that SwiftShader is a software adapter and trains on the CPU, says so, and loads only the
 /// CPU build of the worker; the user can
@@ -156,58 +158,5 @@ async fn stop_stops_training() {
     assert!(b.enabled("train").await);
     assert!(b.epoch_rows().await.len() < 20);
     b.assert_no_console_errors().await;
-    b.close().await;
-}
-
-/// A missing or corrupt data file is a readable error on the page, and Train stays off.
-#[tokio::test(flavor = "current_thread")]
-async fn bad_data_files_show_a_clear_error() {
-    for (fault, expected) in [
-        (Fault::Missing("train-images"), "HTTP 404"),
-        (Fault::Corrupt("train-labels"), "corrupt gzip"),
-    ] {
-        let b = Browser::open_with(Gpu::None, fault).await;
-        b.wait_attr_nonempty("error", "data-shown", Duration::from_secs(60)).await;
-        let error = b.text("error").await;
-        assert!(error.contains(expected) && error.contains("train-"), "error: {error}");
-        assert!(!b.enabled("train").await);
-        b.screenshot("bad-data").await;
-        b.close().await;
-    }
-}
-
-/// After a failed download Retry loads the data (the worker stayed alive); a dot on the pad is
-/// refused with "draw a digit first" instead of a guess.
-#[tokio::test(flavor = "current_thread")]
-async fn retry_after_a_failed_download_and_a_dot_is_not_a_digit() {
-    let b = Browser::open_with(Gpu::None, Fault::MissingFirst("train-images")).await;
-    b.wait_attr_nonempty("error", "data-shown", Duration::from_secs(60)).await;
-    assert!(b.text("error").await.contains("HTTP 404"));
-    b.click("retry").await;
-    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
-    b.draw(&[vec![(140.0, 140.0), (141.0, 141.0)]]).await;
-    b.wait_text("prediction", "draw a digit first", Duration::from_secs(30)).await;
-    assert_eq!(b.attr("prediction", "data-digit").await, "");
-    b.assert_no_console_errors().await;
-    b.close().await;
-}
-
-/// A diverging run (SGD, lr 10) stops with a message, keeps the last good model for drawings,
-/// and leaves no NaN in the chart.
-#[tokio::test(flavor = "current_thread")]
-async fn divergence_stops_with_a_message_and_keeps_the_last_good_model() {
-    let b = Browser::open(Gpu::None).await;
-    b.wait_text("status", "Ready", Duration::from_secs(60)).await;
-    b.set_input("lr", "10").await;
-    b.click("train").await;
-    b.wait_attr_nonempty("error", "data-shown", Duration::from_secs(60)).await;
-    let error = b.text("error").await;
-    assert!(error.contains("diverged"), "error: {error}");
-    assert!(b.enabled("train").await, "training should have stopped");
-    let last = b.attr("chart-loss", "data-last-loss").await;
-    assert!(last.is_empty() || last.parse::<f64>().unwrap().is_finite(), "chart holds {last}");
-    b.draw(&harness::one()).await;
-    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
-    b.screenshot("diverged").await;
     b.close().await;
 }

@@ -13,10 +13,18 @@ use std::{
 
 use fantoccini::{
     Client, ClientBuilder, Locator,
-    actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction},
+    actions::{ActionSequence, InputSource, MOUSE_BUTTON_LEFT, MouseActions, PenActions, PointerAction, TouchActions},
     wd::WebDriverCompatibleCommand,
 };
 use serde_json::{Value, json};
+
+/// What draws on the pad.
+#[derive(Clone, Copy, Debug)]
+pub enum Pointer {
+    Mouse,
+    Pen,
+    Touch,
+}
 
 pub enum Gpu {
     /// Real WebGPU, run on the CPU by SwiftShader.
@@ -44,6 +52,45 @@ pub enum Fault {
     Corrupt(&'static str),
     /// Answer 404 the first time a file whose path contains this is asked for, then serve it.
     MissingFirst(&'static str),
+    /// Serve the first half of files whose path contains this.
+    Truncated(&'static str),
+    /// Serve a well-formed gzip of something that is not an idx file (a zip header).
+    WrongMagic(&'static str),
+    /// Announce the whole file, send half of it, then drop the connection.
+    CutMidDownload(&'static str),
+    /// Run this script in the worker before its WebAssembly starts (prepended to
+    /// worker_loader.js): the way to provoke faults inside the worker.
+    WorkerPrelude(&'static str),
+    /// Send index.html's Content-Security-Policy as a header with every file, as a static host
+    /// configured for it would (a worker follows only its own response's header).
+    Csp,
+}
+
+/// The Content-Security-Policy in index.html's `<meta http-equiv>`.
+pub fn page_policy(index_html: &str) -> String {
+    let at = index_html.find("http-equiv=\"Content-Security-Policy\"").expect("index.html has a CSP meta tag");
+    let rest = &index_html[at..];
+    let start = rest.find("content=\"").unwrap() + "content=\"".len();
+    rest[start..start + rest[start..].find('"').unwrap()].to_string()
+}
+
+/// A reader that gives `bytes` and then fails, so the server drops the connection mid-body.
+struct CutShort(std::io::Cursor<Vec<u8>>);
+impl std::io::Read for CutShort {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "cut by the test")),
+            n => Ok(n),
+        }
+    }
+}
+
+/// Good gzip around bytes that are no idx file: a zip archive's header.
+fn not_idx() -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"PK\x03\x04 a zip archive, not an idx file").unwrap();
+    gz.finish().unwrap()
 }
 
 /// Paths the test server has answered with a file, in order (the benchmark sums their sizes).
@@ -55,6 +102,7 @@ fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
     let port = server.server_addr().to_ip().unwrap().port();
     std::thread::spawn(move || {
         let mut failed_once = false;
+        let policy = page_policy(&std::fs::read_to_string(dir.join("index.html")).unwrap_or_default());
         for request in server.incoming_requests() {
             let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/').to_string();
             let path = if path.is_empty() { "index.html".to_string() } else { path };
@@ -66,8 +114,24 @@ fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
                     Err(())
                 }
                 Fault::Corrupt(name) if path.contains(name) => Ok(b"\x1f\x8b this is not gzip".to_vec()),
+                Fault::WrongMagic(name) if path.contains(name) => Ok(not_idx()),
+                Fault::Truncated(name) | Fault::CutMidDownload(name) if path.contains(name) => {
+                    std::fs::read(&file).map(|b| b[..b.len() / 2].to_vec()).map_err(|_| ())
+                }
+                Fault::WorkerPrelude(script) if path == "worker_loader.js" => {
+                    std::fs::read(&file).map(|b| [script.as_bytes(), b"\n", &b].concat()).map_err(|_| ())
+                }
                 _ => std::fs::read(&file).map_err(|_| ()),
             };
+            if let (Fault::CutMidDownload(name), Ok(half)) = (fault, &read) {
+                if path.contains(name) {
+                    let full = std::fs::metadata(&file).map(|m| m.len() as usize).unwrap_or(half.len() * 2);
+                    let body = CutShort(std::io::Cursor::new(half.clone()));
+                    let response = tiny_http::Response::new(200.into(), vec![], body, Some(full), None);
+                    let _ = request.respond(response);
+                    continue;
+                }
+            }
             let response = match (path.contains(".."), read) {
                 (false, Ok(bytes)) => {
                     served.lock().unwrap().push(path.clone());
@@ -79,9 +143,13 @@ fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
                         _ => "application/octet-stream",
                     };
                     // Cacheable, as a static host would serve it: the benchmark opens the page twice.
-                    tiny_http::Response::from_data(bytes)
+                    let response = tiny_http::Response::from_data(bytes)
                         .with_header(tiny_http::Header::from_bytes("Content-Type", mime).unwrap())
-                        .with_header(tiny_http::Header::from_bytes("Cache-Control", "max-age=3600").unwrap())
+                        .with_header(tiny_http::Header::from_bytes("Cache-Control", "max-age=3600").unwrap());
+                    match fault {
+                        Fault::Csp => response.with_header(tiny_http::Header::from_bytes("Content-Security-Policy", policy.as_bytes()).unwrap()),
+                        _ => response,
+                    }
                 }
                 _ => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
             };
@@ -158,9 +226,14 @@ impl Browser {
                 args.push(flag.into());
             }
         }
+        let downloads = profile.0.join("downloads");
         let caps = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args },
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": args,
+                "prefs": { "download.default_directory": downloads, "download.prompt_for_download": false },
+            },
             "goog:loggingPrefs": { "browser": "ALL" },
         });
         let Value::Object(caps) = caps else { unreachable!() };
@@ -178,8 +251,26 @@ impl Browser {
             }
         };
         let site = format!("http://127.0.0.1:{site}/");
-        client.goto(&format!("{site}{query}")).await.unwrap();
-        Self { client: Some(client), site, served, driver, _profile: profile }
+        let browser = Self { client: Some(client), site, served, driver, _profile: profile };
+        browser.goto(&format!("{}{query}", browser.site)).await;
+        browser
+    }
+
+    /// Waits for the browser to finish downloading a file called `name`, and returns its bytes.
+    pub async fn downloaded(&self, name: &str, timeout: Duration) -> Vec<u8> {
+        let path = self._profile.0.join("downloads").join(name);
+        let start = Instant::now();
+        while !path.exists() {
+            assert!(start.elapsed() < timeout, "{name} was never downloaded");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        std::fs::read(&path).unwrap()
+    }
+
+    /// A form field's current value.
+    pub async fn value(&self, id: &str) -> String {
+        let script = "return document.querySelector(arguments[0]).value;";
+        self.c().execute(script, vec![json!(Self::selector(id))]).await.unwrap().as_str().unwrap_or_default().to_string()
     }
 
     /// The paths the page has downloaded so far (each once), in the order first asked for.
@@ -193,9 +284,15 @@ impl Browser {
         seen
     }
 
-    /// Opens `url` in the same browser (same profile, so the same HTTP cache).
+    /// Opens `url` in the same browser (same profile, so the same HTTP cache and storage), and
+    /// waits for the page to be drawn.
     pub async fn goto(&self, url: &str) {
         self.c().goto(url).await.unwrap();
+        let start = Instant::now();
+        while self.c().find(Locator::Css(&Self::selector("status"))).await.is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "the page never showed up at {url}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Runs a script in the page; `arguments[0..]` are `args`.
@@ -287,6 +384,23 @@ impl Browser {
         self.wait(&format!("{id}[{name}] empty"), timeout, async || self.attr(id, name).await.is_empty()).await
     }
 
+    /// Picks `path` in the file input `id`, as a person choosing a file would.
+    pub async fn choose_file(&self, id: &str, path: &Path) {
+        let input = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+        input.send_keys(&path.display().to_string()).await.unwrap();
+    }
+
+    /// An attribute read as a number (0 when empty).
+    pub async fn number(&self, id: &str, name: &str) -> f64 {
+        self.attr(id, name).await.parse().unwrap_or(0.0)
+    }
+
+    /// Waits for any text to be shown in `id` (the error box, for instance) and returns it.
+    pub async fn wait_shown(&self, timeout: Duration) -> String {
+        self.wait_attr_nonempty("error", "data-shown", timeout).await;
+        self.text("error").await
+    }
+
     /// The epoch log's rows, as cell texts.
     pub async fn epoch_rows(&self) -> Vec<Vec<String>> {
         let script = "return [...document.querySelectorAll('[data-testid=\"epoch-log\"] tr.epoch-row')].map(r => [...r.cells].map(c => c.textContent));";
@@ -302,6 +416,11 @@ impl Browser {
     /// Draws strokes on the pad with a mouse through WebDriver actions (real pointer events).
     /// Points are in pad pixels (0..280), origin at the top left.
     pub async fn draw(&self, strokes: &[Vec<(f64, f64)>]) {
+        self.draw_with(Pointer::Mouse, strokes).await
+    }
+
+    /// Draws strokes with a mouse, a pen or a finger (WebDriver pointer actions of that type).
+    pub async fn draw_with(&self, pointer: Pointer, strokes: &[Vec<(f64, f64)>]) {
         let pad = self.c().find(Locator::Css(&Self::selector("draw-pad"))).await.unwrap();
         let size: f64 = self.c().execute("return document.querySelector('[data-testid=\"draw-pad\"]').getBoundingClientRect().width;", vec![]).await.unwrap().as_f64().unwrap();
         let k = size / 280.0;
@@ -312,12 +431,15 @@ impl Browser {
                 x: ((p.0 - 140.0) * k).round(),
                 y: ((p.1 - 140.0) * k).round(),
             };
-            let mut mouse = MouseActions::new("pen".into()).then(to(&stroke[0])).then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
-            for p in &stroke[1..] {
-                mouse = mouse.then(to(p));
-            }
-            mouse = mouse.then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
-            self.c().perform_actions(mouse).await.unwrap();
+            let mut actions = vec![to(&stroke[0]), PointerAction::Down { button: MOUSE_BUTTON_LEFT }];
+            actions.extend(stroke[1..].iter().map(to));
+            actions.push(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+            let sequence: ActionSequence = match pointer {
+                Pointer::Mouse => actions.into_iter().fold(MouseActions::new("mouse".into()), |a, x| a.then(x)).into(),
+                Pointer::Pen => actions.into_iter().fold(PenActions::new("pen".into()), |a, x| a.then(x)).into(),
+                Pointer::Touch => actions.into_iter().fold(TouchActions::new("finger".into()), |a, x| a.then(x)).into(),
+            };
+            self.c().perform_actions(sequence).await.unwrap();
         }
     }
 

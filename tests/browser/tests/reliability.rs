@@ -1,0 +1,420 @@
+//! Every bad input and fault gets a clear answer, and no trained model is lost. Each test
+//! provokes one case in the real app: broken files from the test server, scripts run inside the
+//! worker before its WebAssembly starts (`Fault::WorkerPrelude`), bad files picked for Import.
+//! Run them one at a time (`--test-threads=1`): each starts its own browser.
+
+mod harness;
+
+use std::{path::PathBuf, time::Duration};
+
+use harness::{Browser, Fault, Gpu, Pointer};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Trains one epoch of Adam on the CPU path (about a second) and waits for it to finish.
+async fn train_one_epoch(b: &Browser) {
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.click("optimizer-adam").await;
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+}
+
+async fn hidden(b: &Browser, id: &str) -> bool {
+    b.attr(id, "class").await.split(' ').any(|c| c == "hidden")
+}
+
+/// Waits for the error box to mention `needle`, and returns its text.
+async fn wait_error(b: &Browser, needle: &str, timeout: Duration) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let error = b.text("error").await;
+        if error.contains(needle) {
+            return error;
+        }
+        if start.elapsed() > timeout {
+            b.screenshot("timeout").await;
+            panic!("the error box never said {needle:?}; it says {error:?}, status {:?}", b.text("status").await);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("filterlab-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A missing, truncated, wrong-kind or corrupt data file, or a download cut halfway: the error
+/// names the file and what is wrong, Train stays off, and Retry asks the (living) worker again.
+#[tokio::test(flavor = "current_thread")]
+async fn bad_data_files_name_the_file_and_offer_retry() {
+    for (fault, file, expected) in [
+        (Fault::Missing("train-images"), "train-images", "HTTP 404"),
+        (Fault::Truncated("train-images"), "train-images", "corrupt gzip"),
+        (Fault::WrongMagic("train-labels"), "train-labels", "bad magic number"),
+        (Fault::Corrupt("train-labels"), "train-labels", "corrupt gzip"),
+        (Fault::CutMidDownload("train-images"), "train-images", "could not load"),
+    ] {
+        let b = Browser::open_with(Gpu::None, fault).await;
+        let error = b.wait_shown(MINUTE).await;
+        assert!(error.contains(expected) && error.contains(file), "{expected}: {error}");
+        assert!(!b.enabled("train").await);
+        assert!(!hidden(&b, "retry").await, "Retry should be offered: {error}");
+        // The worker is alive: Retry gets the same answer again, not silence.
+        b.js("document.querySelector('[data-testid=error]').firstChild.textContent = '';", vec![]).await;
+        b.click("retry").await;
+        let again = wait_error(&b, file, MINUTE).await;
+        assert!(again.contains(expected), "after Retry: {again}");
+        b.screenshot(&format!("bad-data-{}", expected.replace(' ', "-"))).await;
+        b.close().await;
+    }
+}
+
+/// After a failed download Retry loads the data; a dot on the pad is refused with "draw a digit
+/// first" instead of a guess.
+#[tokio::test(flavor = "current_thread")]
+async fn retry_after_a_failed_download_and_a_dot_is_not_a_digit() {
+    let b = Browser::open_with(Gpu::None, Fault::MissingFirst("train-images")).await;
+    assert!(b.wait_shown(MINUTE).await.contains("HTTP 404"));
+    b.click("retry").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.draw(&[vec![(140.0, 140.0), (141.0, 141.0)]]).await;
+    b.wait_text("prediction", "draw a digit first", Duration::from_secs(30)).await;
+    assert_eq!(b.attr("prediction", "data-digit").await, "");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// WebGPU asked for, but asking for an adapter throws: the CPU path, and the badge says why.
+#[tokio::test(flavor = "current_thread")]
+async fn an_adapter_request_that_throws_falls_back_to_the_cpu() {
+    const THROWS: &str = "GPU.prototype.requestAdapter = function () { throw new Error('requestAdapter broke (test fault)'); };";
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::WorkerPrelude(THROWS), "?device=webgpu").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    assert_eq!(b.attr("device", "data-kind").await, "Cpu");
+    let badge = b.text("device").await;
+    assert!(badge.contains("asking WebGPU for an adapter failed") && badge.contains("test fault"), "badge: {badge}");
+    b.close().await;
+}
+
+/// The GPU device is destroyed mid-run (as when a driver resets): training stops with a message,
+/// the model of the last reported step is kept, and training goes on on the CPU path.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_gpu_keeps_the_model_and_training_goes_on_on_the_cpu() {
+    const LOSE_DEVICE: &str = r#"(() => {
+  const request = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await request.apply(this, args);
+    const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
+    let n = 0;
+    GPUComputePassEncoder.prototype.dispatchWorkgroups = function (...a) {
+      if (++n === 700) setTimeout(() => device.destroy(), 0);
+      return dispatch.apply(this, a);
+    };
+    return device;
+  };
+})();"#;
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::WorkerPrelude(LOSE_DEVICE), "?device=webgpu").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    assert_eq!(b.attr("device", "data-kind").await, "WebGpu");
+    b.click("optimizer-adam").await;
+    b.set_input("lr", "0.01").await;
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    let error = wait_error(&b, "GPU", 3 * MINUTE).await;
+    assert!(error.contains("lost") || error.contains("failed"), "error: {error}");
+    assert!(b.enabled("train").await, "training should have stopped");
+    assert!(!hidden(&b, "continue-cpu").await, "Continue on the CPU should be offered");
+    b.screenshot("gpu-lost").await;
+    b.click("continue-cpu").await;
+    b.wait_attr_eq("device", "data-kind", "Cpu", MINUTE).await;
+    b.wait_text("status", "Restored", MINUTE).await;
+    // The kept model answers at once, and training goes on from it.
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    b.click("continue").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    assert_eq!(b.epoch_rows().await.len(), 1);
+    b.close().await;
+}
+
+/// A diverging run (SGD, lr 10) stops with a message, keeps the last good model for drawings,
+/// and leaves no NaN in the chart.
+#[tokio::test(flavor = "current_thread")]
+async fn divergence_stops_with_a_message_and_keeps_the_last_good_model() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.set_input("lr", "10").await;
+    b.click("train").await;
+    let error = b.wait_shown(MINUTE).await;
+    assert!(error.contains("diverged"), "error: {error}");
+    assert!(b.enabled("train").await, "training should have stopped");
+    let last = b.attr("chart-loss", "data-last-loss").await;
+    assert!(last.is_empty() || last.parse::<f64>().unwrap().is_finite(), "chart holds {last}");
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    b.screenshot("diverged").await;
+    b.close().await;
+}
+
+/// The form refuses nonsense with the reason; settings that reach the worker anyway (here
+/// injected inside it) get an error message back, and the worker keeps working.
+#[tokio::test(flavor = "current_thread")]
+async fn nonsense_settings_are_refused_by_the_form_and_by_the_worker() {
+    const BAD_TRAIN: &str = r#"(() => {
+  const post = self.postMessage.bind(self);
+  let sent = false;
+  self.postMessage = (m, ...rest) => {
+    post(m, ...rest);
+    if (!sent && typeof m === "string" && m.includes('"type":"DataReady"')) {
+      sent = true;
+      const settings = { optimizer: "Sgd", lr: -1, epochs: 1, batch_size: 64, seed: 1, digits: { negative: 8, positive: 8 } };
+      setTimeout(() => self.dispatchEvent(new MessageEvent("message", { data: JSON.stringify({ type: "Train", settings }) })), 0);
+    }
+  };
+})();"#;
+    let b = Browser::open_with(Gpu::None, Fault::WorkerPrelude(BAD_TRAIN)).await;
+    let error = wait_error(&b, "training refused", MINUTE).await;
+    assert!(error.contains("learning rate"), "error: {error}");
+    for (field, value, reason) in [
+        ("lr", "fast", "not a number"),
+        ("lr", "0", "learning rate"),
+        ("lr", "1e9", "learning rate"),
+        ("epochs", "0", "epochs"),
+        ("epochs", "1e3", "not a whole number"),
+        ("epochs", "100000", "epochs"),
+        ("batch-size", "-5", "not a whole number"),
+        ("batch-size", "1000000", "batch size"),
+        ("digits", "8,8", "same"),
+        ("digits", "8", "digits"),
+    ] {
+        let before = b.value(field).await;
+        b.set_input(field, value).await;
+        let shown = b.text("form-error").await;
+        assert!(shown.contains(reason), "{field} = {value}: the form says {shown:?}");
+        assert!(!b.enabled("train").await, "{field} = {value} should disable Train");
+        b.set_input(field, &before).await;
+    }
+    assert_eq!(b.text("form-error").await, "");
+    // The worker answered with an error and lives on.
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.close().await;
+}
+
+/// A panic in the worker (here: posting an epoch's results fails): the page shows the panic's
+/// message and restarts the worker, which gets the model of the last reported step back.
+#[tokio::test(flavor = "current_thread")]
+async fn a_worker_panic_is_shown_and_the_restarted_worker_keeps_the_model() {
+    const PANIC: &str = r#"(() => {
+  const post = self.postMessage.bind(self);
+  self.postMessage = (m, ...rest) => {
+    if (typeof m === "string" && m.includes('"type":"Epoch"')) throw new Error("postMessage broke (test fault)");
+    return post(m, ...rest);
+  };
+})();"#;
+    let b = Browser::open_with(Gpu::None, Fault::WorkerPrelude(PANIC)).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    let error = wait_error(&b, "crashed", 2 * MINUTE).await;
+    assert!(error.contains("could not post a message") && error.contains("test fault"), "error: {error}");
+    assert!(!hidden(&b, "restart").await, "Restart should be offered");
+    b.screenshot("worker-crashed").await;
+    b.click("restart").await;
+    b.wait_text("status", "Restored", MINUTE).await;
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    b.close().await;
+}
+
+/// The model is saved in the browser after each epoch and restored on reload, with its settings
+/// and history; Continue trains it further; Reset forgets it, also in storage.
+#[tokio::test(flavor = "current_thread")]
+async fn the_model_survives_a_reload_and_reset_forgets_it() {
+    let b = Browser::open(Gpu::None).await;
+    train_one_epoch(&b).await;
+    b.wait_attr_eq("saved", "data-epochs", "1", Duration::from_secs(10)).await;
+    let trained = b.epoch_rows().await;
+
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored the saved model", MINUTE).await;
+    assert_eq!(b.epoch_rows().await, trained, "the history should come back as it was");
+    assert!(b.attr("optimizer-adam", "class").await.contains("active"), "the settings should come back");
+    b.draw(&harness::one()).await;
+    b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
+
+    b.click("continue").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    let rows = b.epoch_rows().await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][0], "2/2");
+    b.wait_attr_eq("saved", "data-epochs", "2", Duration::from_secs(10)).await;
+
+    b.click("reset").await;
+    b.wait_text("status", "Reset", Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!b.text("status").await.contains("Restored"));
+    assert!(b.epoch_rows().await.is_empty());
+    assert!(!b.enabled("continue").await);
+    b.close().await;
+}
+
+/// Export downloads the model; Import brings it back after a Reset. Malformed files, another
+/// format version, a file too large and wrong shapes are refused with the reason, and the
+/// current model stays as it was.
+#[tokio::test(flavor = "current_thread")]
+async fn export_and_import_and_bad_files_are_refused() {
+    let b = Browser::open(Gpu::None).await;
+    train_one_epoch(&b).await;
+    b.click("export").await;
+    let exported = b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await;
+    assert_eq!(&exported[..4], b"FLAB");
+    let trained = b.epoch_rows().await;
+
+    b.click("reset").await;
+    b.wait_text("status", "Reset", Duration::from_secs(10)).await;
+    assert!(b.epoch_rows().await.is_empty());
+    b.choose_file("import", &temp_file("trained.flab", &exported)).await;
+    b.wait_text("status", "Imported trained.flab", Duration::from_secs(30)).await;
+    assert_eq!(b.epoch_rows().await, trained);
+    b.draw(&harness::one()).await;
+    b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
+
+    let mut version = exported.clone();
+    version[4] = 9;
+    let mut shapes = exported.clone();
+    shapes[8] = 0x51; // 337 parameters
+    let mut flipped = exported.clone();
+    flipped[100] ^= 1;
+    let bad: [(&str, Vec<u8>, &str); 5] = [
+        ("notes.flab", b"these are not weights".to_vec(), "not a Filterlab model file"),
+        ("future.flab", version, "version 9 is not supported"),
+        ("huge.flab", vec![0; 2 << 20], "more than"),
+        ("shapes.flab", shapes, "holds 337 parameters"),
+        ("flipped.flab", flipped, "checksum"),
+    ];
+    for (name, bytes, reason) in bad {
+        b.choose_file("import", &temp_file(name, &bytes)).await;
+        let error = wait_error(&b, name, Duration::from_secs(30)).await;
+        assert!(error.contains(reason) && error.contains("unchanged"), "{name}: {error}");
+        assert_eq!(b.epoch_rows().await, trained, "{name} changed the model");
+    }
+    b.click("clear").await;
+    b.draw(&harness::eight()).await;
+    b.wait_attr_eq("prediction", "data-digit", "8", Duration::from_secs(30)).await;
+    b.screenshot("import-refused").await;
+    b.close().await;
+}
+
+/// Drawing works with a finger and a pen as with a mouse (WebDriver pointer actions of each
+/// type, which the pad sees as such).
+#[tokio::test(flavor = "current_thread")]
+async fn drawing_with_touch_and_pen() {
+    let b = Browser::open(Gpu::None).await;
+    train_one_epoch(&b).await;
+    b.draw_with(Pointer::Touch, &harness::one()).await;
+    b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
+    assert_eq!(b.attr("draw-pad", "data-pointer").await, "touch");
+    b.click("clear").await;
+    b.draw_with(Pointer::Pen, &harness::eight()).await;
+    b.wait_attr_eq("prediction", "data-digit", "8", Duration::from_secs(30)).await;
+    assert_eq!(b.attr("draw-pad", "data-pointer").await, "pen");
+    b.click("clear").await;
+    b.draw_with(Pointer::Pen, &[vec![(60.0, 60.0)]]).await;
+    b.wait_text("prediction", "draw a digit first", Duration::from_secs(30)).await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// 100 epochs on the CPU path: all of them logged and charted, and the worker's memory no larger
+/// at the end than after epoch 10.
+#[tokio::test(flavor = "current_thread")]
+async fn a_hundred_epochs_on_the_cpu_with_flat_memory() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.set_input("epochs", "100").await;
+    b.click("train").await;
+    b.wait_attr_at_least("chart-accuracy", "data-epochs", 10, 2 * MINUTE).await;
+    let at_ten = b.number("memory", "data-wasm-bytes").await;
+    b.wait_text("status", "Finished", 10 * MINUTE).await;
+    let at_end = b.number("memory", "data-wasm-bytes").await;
+    println!("100 epochs, CPU: worker memory {at_ten} bytes after epoch 10, {at_end} after epoch 100");
+    assert_eq!(b.epoch_rows().await.len(), 100);
+    assert_eq!(b.attr("chart-accuracy", "data-epochs").await, "100");
+    assert!(at_ten > 0.0 && at_end <= at_ten + 1e6, "memory grew: {at_ten} → {at_end} bytes");
+    b.screenshot("hundred-epochs").await;
+    b.close().await;
+}
+
+/// Train / Stop / Reset, again and again, on the CPU path and on WebGPU: memory stays flat
+/// (WebAssembly memory, and on WebGPU the allocator's bytes and live allocations).
+#[tokio::test(flavor = "current_thread")]
+async fn train_stop_reset_cycles_keep_memory_flat() {
+    for (gpu, query, cycles) in [(Gpu::None, "", 6), (Gpu::SwiftShader, "?device=webgpu", 3)] {
+        let b = Browser::open_at(gpu, Fault::None, query).await;
+        b.wait_text("status", "Ready", MINUTE).await;
+        b.set_input("epochs", "50").await;
+        let mut figures = Vec::new();
+        for _ in 0..cycles {
+            b.click("train").await;
+            b.wait_attr_at_least("chart-loss", "data-batches", 2, 2 * MINUTE).await;
+            b.click("stop").await;
+            b.wait_text("status", "Stopped", MINUTE).await;
+            b.click("reset").await;
+            b.wait_text("status", "Reset", Duration::from_secs(10)).await;
+            b.wait_attr_nonempty("memory", "data-wasm-bytes", Duration::from_secs(10)).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let figure = (
+                b.number("memory", "data-wasm-bytes").await,
+                b.number("memory", "data-gpu-bytes").await,
+                b.number("memory", "data-gpu-allocations").await,
+            );
+            figures.push(figure);
+        }
+        let kind = b.attr("device", "data-kind").await;
+        println!("{kind}: after each Train/Stop/Reset cycle (wasm bytes, GPU bytes in use, GPU allocations): {figures:?}");
+        let (first, last) = (figures[0], figures[cycles - 1]);
+        assert!(first.0 > 0.0 && last.0 <= first.0 + 1e6, "{kind}: WebAssembly memory grew: {figures:?}");
+        if kind == "WebGpu" {
+            assert!(last.1 <= first.1 + 1e6 && last.2 <= first.2, "{kind}: GPU memory grew: {figures:?}");
+        }
+        b.close().await;
+    }
+}
+
+/// Served with a Content-Security-Policy that allows no inline script or style element and no
+/// eval beyond compiling WebAssembly, the app loads, trains, reads a drawing and starts WebGPU,
+/// with no violation in the console.
+#[tokio::test(flavor = "current_thread")]
+async fn the_app_works_under_a_strict_content_security_policy() {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::Csp, "").await;
+    let header: String = serde_json::from_value(
+        b.js_async("const done = arguments[arguments.length - 1]; fetch('worker_loader.js').then(r => done(r.headers.get('content-security-policy')));", vec![])
+            .await,
+    )
+    .unwrap();
+    let directive = |name: &str| header.split(';').map(str::trim).find(|d| d.split(' ').next() == Some(name)).unwrap_or_default().to_string();
+    let script = directive("script-src");
+    assert!(script.contains("'wasm-unsafe-eval'") && !script.contains("'unsafe-inline'"), "{header}");
+    assert!(!header.contains("'unsafe-eval'") && !directive("style-src").contains("'unsafe-inline'"), "{header}");
+    let html = b.js("return document.documentElement.outerHTML;", vec![]).await.as_str().unwrap().to_string();
+    assert_eq!(harness::page_policy(&html), header, "the page's <meta> policy and the header should agree");
+    assert!(!html.contains("<style") && !html.contains("<script type=\"module\">"), "inline script or style in the page");
+    train_one_epoch(&b).await;
+    b.draw(&harness::one()).await;
+    b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
+    b.click("device-webgpu").await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    b.wait_text("status", "Restored", MINUTE).await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
