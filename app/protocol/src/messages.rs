@@ -56,12 +56,14 @@ pub enum ModelSource {
     File { name: String },
 }
 
-/// What the WebGPU device's allocator holds (Burn's memory pool figures).
+/// What the WebGPU device's allocator holds (Burn's memory pool figures), and the GPU buffers
+/// alive (created and not destroyed, counted by the worker's loader), when counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GpuMemory {
     pub allocations: u64,
     pub bytes_in_use: u64,
     pub bytes_reserved: u64,
+    pub buffers: Option<u64>,
 }
 
 /// One finished epoch: the notebook's four numbers and the time it took.

@@ -38,7 +38,7 @@ fn messages_round_trip() {
         FromWorker::Checkpoint { file: vec![1, 2, 3], epoch_end: true },
         FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), settings: None, history: vec![row] },
         FromWorker::ImportRefused { source: ModelSource::Saved, reason: "x".into() },
-        FromWorker::Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20 }) },
+        FromWorker::Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20, buffers: Some(4) }) },
         FromWorker::DeviceLost { message: "x".into() },
         FromWorker::Crashed { message: "x".into() },
     ];

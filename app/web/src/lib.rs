@@ -118,7 +118,10 @@ fn megabytes(bytes: u64) -> String {
 
 fn describe_memory(wasm_bytes: u64, gpu: Option<GpuMemory>) -> String {
     let gpu = gpu
-        .map(|g| format!("; GPU: {} in use in {} allocations, {} reserved", megabytes(g.bytes_in_use), g.allocations, megabytes(g.bytes_reserved)))
+        .map(|g| {
+            let buffers = g.buffers.map(|b| format!(", {b} buffers")).unwrap_or_default();
+            format!("; GPU: {} in use in {} allocations, {} reserved{buffers}", megabytes(g.bytes_in_use), g.allocations, megabytes(g.bytes_reserved))
+        })
         .unwrap_or_default();
     format!("Worker memory: {} WebAssembly{gpu}", megabytes(wasm_bytes))
 }
@@ -233,7 +236,8 @@ pub fn App() -> impl IntoView {
                 ModelSource::Saved => "Restored the saved model".to_string(),
                 ModelSource::File { name } => format!("Imported {name}"),
             };
-            set_status.set(format!("{from} ({} vs {}, {n} epochs trained). Draw a digit, or press Continue to train it further.", digits.negative, digits.positive));
+            let trained = if n == 1 { "1 epoch".to_string() } else { format!("{n} epochs") };
+            set_status.set(format!("{from} ({} vs {}, {trained} trained). Draw a digit, or press Continue to train it further.", digits.negative, digits.positive));
         }
         FromWorker::ImportRefused { source, reason } => {
             let what = match source {
@@ -336,6 +340,8 @@ pub fn App() -> impl IntoView {
     let settings = Memo::new(move |_| form.with(|f| f.settings()));
     let train = move |resume: bool| {
         if let Ok(s) = settings.get() {
+            // A new run dismisses the last run's error.
+            set_error.set(None);
             worker::send(ToWorker::Train { settings: s, resume });
         }
     };
@@ -514,6 +520,7 @@ pub fn App() -> impl IntoView {
                     data-wasm-bytes=move || memory.get().map(|m| m.0.to_string()).unwrap_or_default()
                     data-gpu-bytes=move || memory.get().and_then(|m| m.1).map(|g| g.bytes_in_use.to_string()).unwrap_or_default()
                     data-gpu-allocations=move || memory.get().and_then(|m| m.1).map(|g| g.allocations.to_string()).unwrap_or_default()
+                    data-gpu-buffers=move || memory.get().and_then(|m| m.1).and_then(|g| g.buffers).map(|b| b.to_string()).unwrap_or_default()
                 >{move || memory.get().map(|(w, g)| describe_memory(w, g)).unwrap_or_default()}</p>
                 <p data-testid="optimizer-used">{move || used_optimizer.get().map(|o| format!("Optimizer in use: {o}")).unwrap_or_default()}</p>
             </section>

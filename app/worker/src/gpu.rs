@@ -81,6 +81,7 @@ pub fn memory(device: &Device) -> Option<GpuMemory> {
         allocations: m.number_allocs,
         bytes_in_use: m.bytes_in_use,
         bytes_reserved: m.bytes_reserved,
+        buffers: get(&get(&js_sys::global(), "filterlabGpuCounts"), "buffers").as_f64().map(|n| n as u64),
     })
 }
 

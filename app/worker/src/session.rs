@@ -165,6 +165,12 @@ fn post_filters(w: &Weights) {
     post(&FromWorker::Filters { weights: w.conv_weight.clone(), biases: w.conv_bias.clone() });
 }
 
+/// The innermost cause in one of Burn's multi-line errors ("…Caused by:… Backtrace:…").
+fn root_cause(why: &str) -> &str {
+    let before_backtrace = why.split("Backtrace:").next().unwrap_or(why);
+    before_backtrace.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "Caused by:").last().unwrap_or(why)
+}
+
 /// What to tell the page when the device fails mid-run: on WebGPU the device is gone for this
 /// worker (a lost device does not come back), so the page offers to go on on the CPU.
 fn device_failure(kind: DeviceKind) -> impl Fn(TrainError) -> FromWorker {
@@ -173,10 +179,13 @@ fn device_failure(kind: DeviceKind) -> impl Fn(TrainError) -> FromWorker {
             gpu::forget();
             let reason = gpu::lost_reason().map(|r| format!(" (the browser says: {r})")).unwrap_or_default();
             FromWorker::DeviceLost {
-                message: format!("the GPU device failed or was lost: {why}{reason}. Training stopped; the model of the last reported step is kept."),
+                message: format!(
+                    "the GPU device failed or was lost: {}{reason}. Training stopped; the model of the last reported step is kept.",
+                    root_cause(&why)
+                ),
             }
         }
-        (TrainError::Device(why), DeviceKind::Cpu) => FromWorker::Error { message: format!("the CPU backend failed: {why}") },
+        (TrainError::Device(why), DeviceKind::Cpu) => FromWorker::Error { message: format!("the CPU backend failed: {}", root_cause(&why)) },
         (other, _) => FromWorker::Error { message: other.to_string() },
     }
 }
@@ -312,6 +321,8 @@ fn import(bytes: &[u8], source: ModelSource) {
     });
     post(&FromWorker::Restored { source, digits: file.digits, settings: record.settings, history: record.history });
     post_filters(&file.weights);
+    // The page keeps it (and stores it) like any checkpoint: Export then hands out this model.
+    post_checkpoint(&file.weights, file.digits, true);
 }
 
 async fn classify(ink: &[u8], width: usize, height: usize) -> Result<(), String> {

@@ -48,8 +48,9 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-/// A missing, truncated, wrong-kind or corrupt data file, or a download cut halfway: the error
-/// names the file and what is wrong, Train stays off, and Retry asks the (living) worker again.
+/// A missing, truncated, not-idx or not-gzip data file, a download cut halfway or one that
+/// stalls: the error names the file and what is wrong, Train stays off, and Retry asks the
+/// (living) worker again.
 #[tokio::test(flavor = "current_thread")]
 async fn bad_data_files_name_the_file_and_offer_retry() {
     for (fault, file, expected) in [
@@ -57,7 +58,8 @@ async fn bad_data_files_name_the_file_and_offer_retry() {
         (Fault::Truncated("train-images"), "train-images", "corrupt gzip"),
         (Fault::WrongMagic("train-labels"), "train-labels", "bad magic number"),
         (Fault::Corrupt("train-labels"), "train-labels", "corrupt gzip"),
-        (Fault::CutMidDownload("train-images"), "train-images", "could not load"),
+        (Fault::CutMidDownload("train-images"), "train-images", "broke off"),
+        (Fault::Stall("train-labels"), "train-labels", "stalled"),
     ] {
         let b = Browser::open_with(Gpu::None, fault).await;
         let error = b.wait_shown(MINUTE).await;
@@ -65,7 +67,6 @@ async fn bad_data_files_name_the_file_and_offer_retry() {
         assert!(!b.enabled("train").await);
         assert!(!hidden(&b, "retry").await, "Retry should be offered: {error}");
         // The worker is alive: Retry gets the same answer again, not silence.
-        b.js("document.querySelector('[data-testid=error]').firstChild.textContent = '';", vec![]).await;
         b.click("retry").await;
         let again = wait_error(&b, file, MINUTE).await;
         assert!(again.contains(expected), "after Retry: {again}");
@@ -189,7 +190,7 @@ async fn nonsense_settings_are_refused_by_the_form_and_by_the_worker() {
         ("epochs", "100000", "epochs"),
         ("batch-size", "-5", "not a whole number"),
         ("batch-size", "1000000", "batch size"),
-        ("digits", "8,8", "same"),
+        ("digits", "8,8", "must differ"),
         ("digits", "8", "digits"),
     ] {
         let before = b.value(field).await;
@@ -377,15 +378,17 @@ async fn train_stop_reset_cycles_keep_memory_flat() {
                 b.number("memory", "data-wasm-bytes").await,
                 b.number("memory", "data-gpu-bytes").await,
                 b.number("memory", "data-gpu-allocations").await,
+                b.number("memory", "data-gpu-buffers").await,
             );
             figures.push(figure);
         }
         let kind = b.attr("device", "data-kind").await;
-        println!("{kind}: after each Train/Stop/Reset cycle (wasm bytes, GPU bytes in use, GPU allocations): {figures:?}");
+        println!("{kind}: after each Train/Stop/Reset cycle (wasm bytes, GPU bytes in use, GPU allocations, GPU buffers alive): {figures:?}");
         let (first, last) = (figures[0], figures[cycles - 1]);
         assert!(first.0 > 0.0 && last.0 <= first.0 + 1e6, "{kind}: WebAssembly memory grew: {figures:?}");
         if kind == "WebGpu" {
             assert!(last.1 <= first.1 + 1e6 && last.2 <= first.2, "{kind}: GPU memory grew: {figures:?}");
+            assert!(first.3 > 0.0 && last.3 <= first.3, "{kind}: GPU buffers leaked: {figures:?}");
         }
         b.close().await;
     }

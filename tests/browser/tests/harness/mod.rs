@@ -56,8 +56,12 @@ pub enum Fault {
     Truncated(&'static str),
     /// Serve a well-formed gzip of something that is not an idx file (a zip header).
     WrongMagic(&'static str),
-    /// Announce the whole file, send half of it, then drop the connection.
+    /// Announce the whole file, send half of it, then close the connection (a raw server on
+    /// another port does it; the app's server redirects there).
     CutMidDownload(&'static str),
+    /// Announce the whole file, send half of it, then send nothing more and keep the
+    /// connection open.
+    Stall(&'static str),
     /// Run this script in the worker before its WebAssembly starts (prepended to
     /// worker_loader.js): the way to provoke faults inside the worker.
     WorkerPrelude(&'static str),
@@ -74,7 +78,32 @@ pub fn page_policy(index_html: &str) -> String {
     rest[start..start + rest[start..].find('"').unwrap()].to_string()
 }
 
-/// A reader that gives `bytes` and then fails, so the server drops the connection mid-body.
+/// Serves the first half of `bytes` once, announcing all of them, then closes the connection: a
+/// download cut by the network. Returns its address.
+fn cut_connection_server(bytes: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}/cut", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&bytes[..bytes.len() / 2]);
+            let _ = stream.flush();
+            // Dropping the stream closes it: the body ends half way.
+        }
+    });
+    address
+}
+
+/// A reader that gives its bytes and then fails: tiny_http then stops writing the body but keeps
+/// the connection open, so the browser waits for the rest (a stalled download).
 struct CutShort(std::io::Cursor<Vec<u8>>);
 impl std::io::Read for CutShort {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -115,7 +144,7 @@ fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
                 }
                 Fault::Corrupt(name) if path.contains(name) => Ok(b"\x1f\x8b this is not gzip".to_vec()),
                 Fault::WrongMagic(name) if path.contains(name) => Ok(not_idx()),
-                Fault::Truncated(name) | Fault::CutMidDownload(name) if path.contains(name) => {
+                Fault::Truncated(name) | Fault::Stall(name) if path.contains(name) => {
                     std::fs::read(&file).map(|b| b[..b.len() / 2].to_vec()).map_err(|_| ())
                 }
                 Fault::WorkerPrelude(script) if path == "worker_loader.js" => {
@@ -123,14 +152,22 @@ fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
                 }
                 _ => std::fs::read(&file).map_err(|_| ()),
             };
-            if let (Fault::CutMidDownload(name), Ok(half)) = (fault, &read) {
-                if path.contains(name) {
-                    let full = std::fs::metadata(&file).map(|m| m.len() as usize).unwrap_or(half.len() * 2);
-                    let body = CutShort(std::io::Cursor::new(half.clone()));
-                    let response = tiny_http::Response::new(200.into(), vec![], body, Some(full), None);
+            match fault {
+                Fault::Stall(name) if path.contains(name) => {
+                    let full = std::fs::metadata(&file).map(|m| m.len() as usize).unwrap_or_default();
+                    let body = CutShort(std::io::Cursor::new(read.clone().unwrap_or_default()));
+                    // Content-Length, not chunks: the browser waits for the bytes announced.
+                    let response = tiny_http::Response::new(200.into(), vec![], body, Some(full), None).with_chunked_threshold(usize::MAX);
                     let _ = request.respond(response);
                     continue;
                 }
+                Fault::CutMidDownload(name) if path.contains(name) => {
+                    let cut = cut_connection_server(std::fs::read(&file).unwrap_or_default());
+                    let location = tiny_http::Header::from_bytes("Location", cut.as_bytes()).unwrap();
+                    let _ = request.respond(tiny_http::Response::empty(307).with_header(location));
+                    continue;
+                }
+                _ => {}
             }
             let response = match (path.contains(".."), read) {
                 (false, Ok(bytes)) => {
