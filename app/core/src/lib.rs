@@ -4,6 +4,7 @@
 pub mod dataset;
 pub mod device;
 pub mod drawing;
+pub mod explain;
 pub mod idx;
 pub mod model;
 pub mod training;

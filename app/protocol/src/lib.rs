@@ -2,10 +2,12 @@
 //! Plain data with serde, no Burn and no browser, so both sides (and native tests) share it.
 
 pub mod adapter;
+pub mod insight;
 pub mod messages;
 pub mod record;
 pub mod settings;
 
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker};
+pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use settings::{DigitError, DigitPair, OptimizerKind, Settings, SettingsError};

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::{DigitPair, OptimizerKind, Settings};
+use crate::{
+    insight::{Confusion, Example, Explanation},
+    settings::{DigitPair, OptimizerKind, Settings},
+};
 
 /// Which device the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -44,6 +47,8 @@ pub enum ToWorker {
     Reset,
     /// Classify a drawing: `ink` is `width × height` intensities, 0 = paper, 255 = ink.
     Classify { width: u32, height: u32, ink: Vec<u8> },
+    /// The test images in one cell of the confusion matrix (classes 0 or 1).
+    Examples { actual: usize, predicted: usize },
 }
 
 /// Where an imported model comes from.
@@ -112,8 +117,17 @@ pub enum FromWorker {
     Epoch { row: EpochRow },
     /// The current filters: `weights` is 8 × 3 × 3 row-major, `biases` 8.
     Filters { weights: Vec<f32>, biases: Vec<f32> },
-    /// What the model made of a drawing: the 28×28 image it saw and each class's probability.
-    Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32> },
+    /// What the model made of a drawing: the 28×28 image it saw, each class's probability, and
+    /// every intermediate on the way (feature maps, contributions).
+    Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32>, explanation: Explanation },
+    /// The current model's confusion matrix on the test set (rows: actual class, columns:
+    /// predicted), after `epochs` epochs.
+    Confusion { digits: DigitPair, epochs: usize, matrix: Confusion },
+    /// Test images of one confusion-matrix cell, least sure of their actual class first: the
+    /// first `examples.len()` of `total`.
+    Examples { actual: usize, predicted: usize, total: usize, examples: Vec<Example> },
+    /// A few random training images of each class (`images[class]`), as the notebook plots them.
+    Preview { digits: DigitPair, images: [Vec<Vec<f32>>; 2] },
     /// The drawing could not be read as a digit (empty, a dot); nothing was classified.
     DrawingRefused { reason: String },
     /// The current model as a model file (`.flab`, with its settings and history), sent at every

@@ -1,5 +1,5 @@
 //! The two live charts, drawn with plotters on a canvas: loss (per batch and per epoch) and
-//! accuracy (per epoch), train and test.
+//! accuracy (per epoch), train and test, with the test curves of earlier runs overlaid.
 
 use filterlab_protocol::EpochRow;
 use plotters::prelude::*;
@@ -9,13 +9,44 @@ use web_sys::HtmlCanvasElement;
 const TRAIN: RGBColor = RGBColor(31, 119, 180);
 const TEST: RGBColor = RGBColor(214, 39, 40);
 const BATCH: RGBColor = RGBColor(160, 190, 220);
+/// Colours of overlaid runs, in turn.
+const OVERLAYS: [RGBColor; 6] =
+    [RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(255, 127, 14), RGBColor(140, 86, 75), RGBColor(227, 119, 194), RGBColor(127, 127, 127)];
+
+/// An earlier run drawn over the current one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Overlay {
+    pub label: String,
+    pub history: Vec<EpochRow>,
+}
+
+/// The x axis: the current run's epochs, or an overlaid run's if longer.
+fn x_end(total_epochs: usize, overlays: &[Overlay]) -> usize {
+    overlays.iter().map(|o| o.history.len()).fold(total_epochs, usize::max)
+}
+
+fn overlay_series(chart: &mut Chart, overlays: &[Overlay], value: impl Fn(&EpochRow) -> f32 + Copy) -> DrawResult {
+    for (n, o) in overlays.iter().enumerate() {
+        let color = OVERLAYS[n % OVERLAYS.len()];
+        let points: Vec<(f64, f64)> = o.history.iter().map(|r| (r.epoch as f64, value(r) as f64)).filter(|p| p.1.is_finite()).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(format!("{} (test)", o.label))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+        // Markers too: a one-epoch run is a single point, which a line does not show.
+        chart.draw_series(points.into_iter().map(|p| TriangleMarker::new(p, 4, color.filled())))?;
+    }
+    Ok(())
+}
 
 /// x of an epoch's end is its number; a batch inside epoch e sits at e - 1 + step / steps.
-pub fn draw_loss(canvas: &HtmlCanvasElement, batches: &[(f64, f64)], epochs: &[EpochRow], total_epochs: usize) {
+pub fn draw_loss(canvas: &HtmlCanvasElement, batches: &[(f64, f64)], epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
-    let top = batches.iter().map(|b| b.1).chain(epochs.iter().flat_map(|r| [r.train_loss as f64, r.test_loss as f64]));
+    let earlier = overlays.iter().flat_map(|o| o.history.iter().map(|r| r.test_loss as f64));
+    let top = batches.iter().map(|b| b.1).chain(epochs.iter().flat_map(|r| [r.train_loss as f64, r.test_loss as f64])).chain(earlier);
     let top = top.filter(|v| v.is_finite()).fold(0.0f64, f64::max).max(0.1) * 1.1;
-    let _ = draw(backend, "Loss", total_epochs, 0.0..top, |chart| {
+    let _ = draw(backend, "Loss", x_end(total_epochs, overlays), 0.0..top, |chart| {
+        overlay_series(chart, overlays, |r| r.test_loss)?;
         chart
             .draw_series(LineSeries::new(batches.iter().copied(), BATCH.stroke_width(1)))?
             .label("train, per batch")
@@ -25,10 +56,12 @@ pub fn draw_loss(canvas: &HtmlCanvasElement, batches: &[(f64, f64)], epochs: &[E
     });
 }
 
-pub fn draw_accuracy(canvas: &HtmlCanvasElement, epochs: &[EpochRow], total_epochs: usize) {
+pub fn draw_accuracy(canvas: &HtmlCanvasElement, epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
-    let low = epochs.iter().flat_map(|r| [r.train_acc, r.test_acc]).fold(0.5f32, f32::min) as f64;
-    let _ = draw(backend, "Accuracy", total_epochs, (low - 0.02).max(0.0)..1.0, |chart| {
+    let earlier = overlays.iter().flat_map(|o| o.history.iter().map(|r| r.test_acc));
+    let low = epochs.iter().flat_map(|r| [r.train_acc, r.test_acc]).chain(earlier).filter(|v| v.is_finite()).fold(0.5f32, f32::min) as f64;
+    let _ = draw(backend, "Accuracy", x_end(total_epochs, overlays), (low - 0.02).max(0.0)..1.0, |chart| {
+        overlay_series(chart, overlays, |r| r.test_acc)?;
         epoch_series(chart, epochs, |r| r.train_acc, TRAIN, "train")?;
         epoch_series(chart, epochs, |r| r.test_acc, TEST, "test")
     });

@@ -5,13 +5,14 @@ mod charts;
 mod files;
 mod filters;
 mod frames;
+mod insight;
 mod pad;
 mod store;
 mod worker;
 
 use filterlab_protocol::{
-    DeviceKind, DevicePref, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, OptimizerKind, ParamRow,
-    Settings, ToWorker,
+    Confusion, DeviceKind, DevicePref, DigitPair, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
+    OptimizerKind, ParamRow, Settings, ToWorker,
 };
 use leptos::{html, prelude::*};
 
@@ -28,6 +29,21 @@ struct Prediction {
     digits: DigitPair,
     probabilities: [f32; 2],
     image: Vec<f32>,
+    explanation: Explanation,
+}
+
+/// A finished (or stopped) run, kept for comparison on the charts.
+#[derive(Clone, Debug, PartialEq)]
+struct Run {
+    id: usize,
+    label: String,
+    history: Vec<EpochRow>,
+    overlay: bool,
+}
+
+/// Numbers for the tests (`data-*` attributes): comma-separated.
+fn joined(values: &[f32]) -> String {
+    values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// The form's raw text, parsed into settings only when every field is valid.
@@ -58,6 +74,33 @@ impl Form {
             seed: s.seed.to_string(),
             digits: s.digits.to_string(),
         }
+    }
+
+    /// The form as the address says (`?optimizer=adam&lr=0.01&epochs=5&batch=64&seed=7&digits=3,5`):
+    /// a shared link reproduces a run's setup. Missing keys keep the defaults.
+    fn from_query(query: &str) -> Self {
+        let mut form = Self::default();
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return form };
+        let get = |key: &str| params.get(key);
+        if let Some(o) = get("optimizer").and_then(|o| o.parse().ok()) {
+            form.optimizer = o;
+        }
+        for (key, field) in [("lr", &mut form.lr), ("epochs", &mut form.epochs), ("batch", &mut form.batch_size), ("seed", &mut form.seed), ("digits", &mut form.digits)] {
+            if let Some(v) = get(key) {
+                *field = v;
+            }
+        }
+        form
+    }
+
+    /// `query` with this form's settings in it (other keys, such as `device`, kept).
+    fn to_query(&self, query: &str) -> String {
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return query.to_string() };
+        params.set("optimizer", &self.optimizer.to_string().to_lowercase());
+        for (key, value) in [("lr", &self.lr), ("epochs", &self.epochs), ("batch", &self.batch_size), ("seed", &self.seed), ("digits", &self.digits)] {
+            params.set(key, value.trim());
+        }
+        format!("?{}", String::from(params.to_string()))
     }
 
     fn settings(&self) -> Result<Settings, String> {
@@ -159,8 +202,30 @@ pub fn App() -> impl IntoView {
     let (notice, set_notice) = signal(None::<String>);
     // When the first training step of this page's life finished (ms since open), for the benchmark.
     let (first_step_ms, set_first_step_ms) = signal(None::<f64>);
-    let form = RwSignal::new(Form::default());
+    let form = RwSignal::new(Form::from_query(&query()));
+    // Settings in the address (a shared link, or this page's own) win over a saved model's.
+    let link_settings = ["optimizer", "lr", "epochs", "batch", "seed", "digits"].iter().any(|k| query().contains(&format!("{k}=")));
+    let (confusion, set_confusion) = signal(None::<(DigitPair, usize, Confusion)>);
+    let (examples, set_examples) = signal(None::<(usize, usize, usize, Vec<Example>)>);
+    let (preview, set_preview) = signal(None::<(DigitPair, [Vec<Vec<f32>>; 2])>);
+    let runs = RwSignal::new(Vec::<Run>::new());
+    // The settings of the run in progress, for its entry in the run list.
+    let (running, set_running) = signal(None::<Settings>);
 
+    // A run that ended goes into the run list, to be overlaid on the charts later.
+    let keep_run = move || {
+        let (Some(s), history) = (running.get_untracked(), epochs.get_untracked()) else { return };
+        if history.is_empty() {
+            return;
+        }
+        set_running.set(None);
+        runs.update(|r| {
+            let id = r.last().map(|x| x.id + 1).unwrap_or(1);
+            let last = history.last().unwrap();
+            let label = format!("#{id} {} lr {} seed {} {} — {} epochs, test acc {:.3}", s.optimizer, s.lr, s.seed, s.digits, last.epoch, last.test_acc);
+            r.push(Run { id, label, history, overlay: false });
+        });
+    };
     let on_message = move |message: FromWorker| match message {
         FromWorker::Ready => set_status.set("Worker ready; starting the device…".into()),
         FromWorker::Device { kind, name, note } => set_device.set(Some(DeviceInfo { kind, name, note })),
@@ -178,6 +243,7 @@ pub fn App() -> impl IntoView {
         }
         FromWorker::Model { params } => set_params.set(params),
         FromWorker::Training { settings, resumed_from, .. } => {
+            set_running.set(Some(settings.clone()));
             set_training.set(true);
             set_used_optimizer.set(Some(settings.optimizer));
             set_total_epochs.set(resumed_from + settings.epochs);
@@ -196,11 +262,23 @@ pub fn App() -> impl IntoView {
             set_batches.update(|b| b.push((epoch as f64 - 1.0 + step as f64 / steps_per_epoch as f64, loss as f64)));
             set_status.set(format!("Training: epoch {epoch}, step {step}/{steps_per_epoch}, batch loss {loss:.4}"));
         }
-        FromWorker::Epoch { row } => set_epochs.update(|e| e.push(row)),
+        FromWorker::Epoch { row } => {
+            set_epochs.update(|e| e.push(row));
+            // The feature maps follow the model: ask again for the drawing on the pad.
+            if prediction.get_untracked().is_some() {
+                pad::resend();
+            }
+        }
+        FromWorker::Confusion { digits, epochs, matrix } => {
+            set_confusion.set(Some((digits, epochs, matrix)));
+            set_examples.set(None);
+        }
+        FromWorker::Examples { actual, predicted, total, examples } => set_examples.set(Some((actual, predicted, total, examples))),
+        FromWorker::Preview { digits, images } => set_preview.set(Some((digits, images))),
         FromWorker::Filters { weights, biases } => set_filters.set(Some((weights, biases))),
-        FromWorker::Prediction { digits, probabilities, image } => {
+        FromWorker::Prediction { digits, probabilities, image, explanation } => {
             set_refused.set(None);
-            set_prediction.set(Some(Prediction { digits, probabilities, image }))
+            set_prediction.set(Some(Prediction { digits, probabilities, image, explanation }))
         }
         FromWorker::DrawingRefused { reason } => {
             set_prediction.set(None);
@@ -221,10 +299,12 @@ pub fn App() -> impl IntoView {
         }
         FromWorker::Restored { source, digits, settings, history } => {
             let n = history.len();
+            let picked = matches!(source, ModelSource::File { .. });
             form.update(|f| {
-                if let Some(s) = &settings {
+                if let Some(s) = settings.as_ref().filter(|_| picked || !link_settings) {
                     *f = Form::from_settings(s);
                 }
+                // Continue needs the model's own digits.
                 f.digits = digits.to_string();
             });
             set_total_epochs.set(n.max(1));
@@ -260,10 +340,12 @@ pub fn App() -> impl IntoView {
             set_error.set(Some(format!("the training worker crashed: {message}")));
         }
         FromWorker::Stopped => {
+            keep_run();
             set_training.set(false);
             set_status.set("Stopped.".into());
         }
         FromWorker::Finished => {
+            keep_run();
             set_training.set(false);
             set_status.set("Finished. Draw a digit to test the model.".into());
         }
@@ -352,6 +434,8 @@ pub fn App() -> impl IntoView {
         set_filters.set(None);
         set_prediction.set(None);
         set_used_optimizer.set(None);
+        set_confusion.set(None);
+        set_examples.set(None);
         checkpoint.set(None);
         restore.set(None);
         set_saved_epochs.set(None);
@@ -388,23 +472,58 @@ pub fn App() -> impl IntoView {
     let accuracy_canvas = NodeRef::<html::Canvas>::new();
     let filters_canvas = NodeRef::<html::Canvas>::new();
     let seen_canvas = NodeRef::<html::Canvas>::new();
+    let overlays = Memo::new(move |_| {
+        runs.with(|r| r.iter().filter(|r| r.overlay).map(|r| charts::Overlay { label: format!("#{}", r.id), history: r.history.clone() }).collect::<Vec<_>>())
+    });
     let draw_loss = frames::on_next_frame(move || {
         if let Some(c) = loss_canvas.get_untracked() {
-            epochs.with_untracked(|e| batches.with_untracked(|b| charts::draw_loss(&c, b, e, total_epochs.get_untracked())));
+            overlays.with_untracked(|o| epochs.with_untracked(|e| batches.with_untracked(|b| charts::draw_loss(&c, b, e, total_epochs.get_untracked(), o))));
         }
     });
     Effect::new(move |_| {
-        (loss_canvas.get(), epochs.track(), batches.track(), total_epochs.track());
+        (loss_canvas.get(), epochs.track(), batches.track(), total_epochs.track(), overlays.track());
         draw_loss();
     });
     let draw_accuracy = frames::on_next_frame(move || {
         if let Some(c) = accuracy_canvas.get_untracked() {
-            epochs.with_untracked(|e| charts::draw_accuracy(&c, e, total_epochs.get_untracked()));
+            overlays.with_untracked(|o| epochs.with_untracked(|e| charts::draw_accuracy(&c, e, total_epochs.get_untracked(), o)));
         }
     });
     Effect::new(move |_| {
-        (accuracy_canvas.get(), epochs.track(), total_epochs.track());
+        (accuracy_canvas.get(), epochs.track(), total_epochs.track(), overlays.track());
         draw_accuracy();
+    });
+    // The settings live in the address, so a link reproduces a run's setup.
+    Effect::new(move |_| {
+        let q = form.with(|f| f.to_query(&query()));
+        if q != query() {
+            if let Ok(history) = leptos::prelude::window().history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&q));
+            }
+        }
+    });
+    let features_canvas = NodeRef::<html::Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(c), Some(p)) = (features_canvas.get(), prediction.get()) {
+            filters.with_untracked(|f| insight::draw_features(&c, f.as_ref().map(|f| f.0.as_slice()).unwrap_or(&[]), &p.explanation, [p.digits.negative, p.digits.positive]));
+        }
+    });
+    let examples_canvas = NodeRef::<html::Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(c), Some((actual, _, _, list))) = (examples_canvas.get(), examples.get()) {
+            let digits = confusion.get_untracked().map(|c| c.0).unwrap_or_default();
+            let images: Vec<Vec<f32>> = list.iter().map(|e| e.image.clone()).collect();
+            let captions: Vec<String> = list.iter().map(|e| format!("P({})={:.2}", digits.digit(actual), e.probabilities[actual])).collect();
+            insight::draw_gallery(&c, &images, &captions, 8, 48.0);
+        }
+    });
+    let preview_canvas = NodeRef::<html::Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(c), Some((digits, images))) = (preview_canvas.get(), preview.get()) {
+            let captions: Vec<String> = (0..2).flat_map(|class| images[class].iter().map(move |_| format!("{}", digits.digit(class)))).collect();
+            let all: Vec<Vec<f32>> = images.iter().flatten().cloned().collect();
+            insight::draw_gallery(&c, &all, &captions, 8, 42.0);
+        }
     });
     let draw_filters = frames::on_next_frame(move || {
         if let Some(c) = filters_canvas.get_untracked() {
@@ -450,6 +569,7 @@ pub fn App() -> impl IntoView {
         }
     };
     let (filters_w, filters_h) = filters::size();
+    let (features_w, features_h) = insight::features_size();
 
     view! {
         <header>
@@ -514,7 +634,7 @@ pub fn App() -> impl IntoView {
                     <a node_ref=export_link class="hidden" data-testid="export-link"></a>
                 </div>
                 <p data-testid="saved" class="small" data-epochs=move || saved_epochs.get().map(|n| n.to_string()).unwrap_or_default()>
-                    {move || saved_epochs.get().map(|n| format!("Saved in this browser after epoch {n}.")).unwrap_or_default()}
+                    {move || saved_epochs.get().map(|n| if n == 0 { "Saved in this browser.".to_string() } else { format!("Saved in this browser after epoch {n}.") }).unwrap_or_default()}
                 </p>
                 <p data-testid="memory" class="small"
                     data-wasm-bytes=move || memory.get().map(|m| m.0.to_string()).unwrap_or_default()
@@ -526,6 +646,7 @@ pub fn App() -> impl IntoView {
             </section>
             <section class="panel charts">
                 <canvas node_ref=loss_canvas data-testid="chart-loss" width="460" height="260"
+                    data-overlays=move || overlays.with(|o| o.len())
                     data-batches=move || batches.with(|b| b.len())
                     data-first-loss=move || batches.with(|b| b.first().map(|p| p.1.to_string()).unwrap_or_default())
                     data-last-loss=move || batches.with(|b| b.last().map(|p| p.1.to_string()).unwrap_or_default())
@@ -583,7 +704,78 @@ pub fn App() -> impl IntoView {
                     }}
                 </div>
                 <p>"What the network saw (28×28):"</p>
-                <canvas node_ref=seen_canvas data-testid="seen" width="112" height="112"></canvas>
+                <canvas node_ref=seen_canvas data-testid="seen" width="112" height="112"
+                    data-image=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.image)).unwrap_or_default())></canvas>
+            </section>
+            <section class="panel wide-all">
+                <h2>"What the network does with your digit"</h2>
+                <p class="small">{move || match prediction.get() {
+                    None => "Draw a digit to see the eight feature maps it makes.".to_string(),
+                    Some(p) => format!(
+                        "Each filter's output on the 28×28 image (one colour scale for all maps), pooled to 4×4, and how much each pooled value pushed towards {} and towards {} (weight × value: red for, blue against). Logits {:.3} and {:.3}.",
+                        p.digits.negative, p.digits.positive, p.explanation.logits[0], p.explanation.logits[1]),
+                }}</p>
+                <canvas node_ref=features_canvas data-testid="features" width=features_w height=features_h
+                    data-conv=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.explanation.conv)).unwrap_or_default())
+                    data-pooled=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.explanation.pooled)).unwrap_or_default())
+                    data-contributions=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.explanation.contributions)).unwrap_or_default())
+                    data-logits=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.explanation.logits)).unwrap_or_default())
+                    data-probabilities=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.probabilities)).unwrap_or_default())
+                ></canvas>
+            </section>
+            <section class="panel confusion">
+                <h2>"Confusion matrix (test set)"</h2>
+                {move || match confusion.get() {
+                    None => view! { <p class="small" data-testid="confusion">"After the first epoch, or once a model is loaded."</p> }.into_any(),
+                    Some((digits, epochs, m)) => {
+                        let cell = move |a: usize, p: usize| {
+                            let wrong = a != p;
+                            view! {
+                                <td><button data-testid=format!("cell-{a}-{p}") class:wrong=wrong
+                                    title="Show these test images"
+                                    on:click=move |_| worker::send(ToWorker::Examples { actual: a, predicted: p })>{m[a][p]}</button></td>
+                            }
+                        };
+                        view! {
+                            <table data-testid="confusion" data-matrix=format!("{},{},{},{}", m[0][0], m[0][1], m[1][0], m[1][1]) data-epochs=epochs>
+                                <tr><th>{format!("after {epochs} epoch{}", if epochs == 1 { "" } else { "s" })}</th><th>{format!("read as {}", digits.negative)}</th><th>{format!("read as {}", digits.positive)}</th></tr>
+                                <tr><th>{format!("a {}", digits.negative)}</th>{cell(0, 0)}{cell(0, 1)}</tr>
+                                <tr><th>{format!("a {}", digits.positive)}</th>{cell(1, 0)}{cell(1, 1)}</tr>
+                            </table>
+                        }.into_any()
+                    }
+                }}
+                <p class="small" data-testid="examples-caption">{move || examples.get().map(|(a, p, total, list)| {
+                    let d = confusion.get().map(|c| c.0).unwrap_or_default();
+                    format!("{total} test images of a {} read as {}; {} shown, least sure first, with P({}).", d.digit(a), d.digit(p), list.len(), d.digit(a))
+                }).unwrap_or_default()}</p>
+                <canvas node_ref=examples_canvas data-testid="examples" width="0" height="0"
+                    data-total=move || examples.get().map(|e| e.2.to_string()).unwrap_or_default()
+                    data-probabilities=move || examples.get().map(|(a, _, _, list)| joined(&list.iter().map(|e| e.probabilities[a]).collect::<Vec<_>>())).unwrap_or_default()
+                ></canvas>
+            </section>
+            <section class="panel">
+                <h2>"The data"</h2>
+                <p class="small">{move || preview.get().map(|(d, _)| format!("Random training images: {}s (class 0) above, {}s (class 1) below.", d.negative, d.positive)).unwrap_or_default()}</p>
+                <canvas node_ref=preview_canvas data-testid="preview" width="0" height="0"
+                    data-images=move || preview.get().map(|p| (p.1[0].len() + p.1[1].len()).to_string()).unwrap_or_default()></canvas>
+            </section>
+            <section class="panel">
+                <h2>"Runs"</h2>
+                <p class="small">"Each finished or stopped run stays here; tick one to draw its test curves on the charts."</p>
+                <ul data-testid="runs" class="runs">
+                    <For each=move || runs.get() key=|r| (r.id, r.overlay) let:r>
+                        <li data-testid=format!("run-{}", r.id)>
+                            <label>
+                                <input type="checkbox" data-testid=format!("run-overlay-{}", r.id) prop:checked=r.overlay
+                                    on:change=move |_| runs.update(|all| all.iter_mut().filter(|x| x.id == r.id).for_each(|x| x.overlay = !x.overlay)) />
+                                {r.label.clone()}
+                            </label>
+                            <button data-testid=format!("run-remove-{}", r.id) title="Remove from the list"
+                                on:click=move |_| runs.update(|all| all.retain(|x| x.id != r.id))>"×"</button>
+                        </li>
+                    </For>
+                </ul>
             </section>
         </main>
     }

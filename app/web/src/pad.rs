@@ -31,12 +31,26 @@ fn position(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f64, f64) {
     ((ev.client_x() as f64 - rect.left()) * sx, (ev.client_y() as f64 - rect.top()) * sy)
 }
 
+thread_local! {
+    /// The last drawing sent, so the page can ask again when the model changes.
+    static LAST: std::cell::RefCell<Option<ToWorker>> = const { std::cell::RefCell::new(None) };
+}
+
 fn send_drawing(canvas: &HtmlCanvasElement) {
     let Some(ctx) = context(canvas) else { return };
     let Ok(image) = ctx.get_image_data(0.0, 0.0, SIZE as f64, SIZE as f64) else { return };
     // RGBA → one intensity per pixel (the ink is white, so red is enough).
     let ink: Vec<u8> = image.data().0.chunks_exact(4).map(|p| p[0]).collect();
-    worker::send(ToWorker::Classify { width: SIZE, height: SIZE, ink });
+    let message = ToWorker::Classify { width: SIZE, height: SIZE, ink };
+    LAST.with(|l| *l.borrow_mut() = Some(message.clone()));
+    worker::send(message);
+}
+
+/// Classifies the last drawing again (after an epoch, the feature maps follow the model).
+pub fn resend() {
+    if let Some(message) = LAST.with(|l| l.borrow().clone()) {
+        worker::send(message);
+    }
 }
 
 #[component]
@@ -91,6 +105,7 @@ pub fn DrawPad(on_clear: impl Fn() + 'static) -> impl IntoView {
             }
         ></canvas>
         <button data-testid="clear" on:click=move |_| {
+            LAST.with(|l| *l.borrow_mut() = None);
             if let Some(c) = canvas.get() { clear(&c) }
             on_clear();
         }>"Clear"</button>

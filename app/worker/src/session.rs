@@ -7,12 +7,13 @@ use filterlab_core::{
     DigitPair, Mnist, Model, Split, TrainConfig, Trainer, Weights,
     burn::{module::Module, prelude::*},
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
-    drawing, model,
+    drawing, explain, model,
     training::TrainError,
     weights::ModelFile,
 };
 use filterlab_protocol::{
-    DeviceKind, DevicePref, EpochRow, FromWorker, ModelSource, ParamRow, Settings, ToWorker, TrainingRecord,
+    DeviceKind, DevicePref, EpochRow, Example, FromWorker, ModelSource, ParamRow, Settings, ToWorker, TrainingRecord,
+    insight,
 };
 use wasm_bindgen_futures::spawn_local;
 
@@ -37,6 +38,9 @@ struct State {
     /// every finished epoch.
     settings: Option<Settings>,
     history: Vec<EpochRow>,
+    /// The current model's probabilities for each test image of its digit pair, for the
+    /// confusion matrix's cells.
+    test_probabilities: Option<(DigitPair, Vec<[f32; 2]>)>,
     /// Bumped by Train, Stop, Reset and device switches: a training task whose run id is no
     /// longer current stops at its next yield.
     run: u64,
@@ -67,6 +71,7 @@ pub fn handle(message: ToWorker) {
                 s.model = None;
                 s.settings = None;
                 s.history.clear();
+                s.test_probabilities = None;
             });
             post(&FromWorker::ResetDone);
             post_memory();
@@ -76,6 +81,7 @@ pub fn handle(message: ToWorker) {
                 post(&FromWorker::Error { message });
             }
         }),
+        ToWorker::Examples { actual, predicted } => examples(actual, predicted),
     }
 }
 
@@ -132,6 +138,55 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
         use_device(started);
     }
     post(&FromWorker::DataReady { train: split.train.len(), test: split.test.len(), digits: split.pair });
+    post_preview(&split);
+}
+
+/// Eight random training images of each class.
+fn post_preview(split: &Split) {
+    const EACH: usize = 8;
+    let mut images: [Vec<Vec<f32>>; 2] = Default::default();
+    for (class, strip) in images.iter_mut().enumerate() {
+        let of_class: Vec<usize> = (0..split.train.len()).filter(|&i| split.train.classes[i] as usize == class).collect();
+        for _ in 0..EACH.min(of_class.len()) {
+            let i = of_class[(js_sys::Math::random() * of_class.len() as f64) as usize % of_class.len()];
+            strip.push(split.train.pixels[i * 784..(i + 1) * 784].to_vec());
+        }
+    }
+    post(&FromWorker::Preview { digits: split.pair, images });
+}
+
+/// The current model's confusion matrix on its digit pair's test set, kept for `examples`.
+async fn post_confusion() -> Result<(), String> {
+    let Some((model, digits)) = with(|s| s.model.clone()) else { return Ok(()) };
+    let Some((device, _)) = with(|s| s.device.clone()) else { return Ok(()) };
+    let split = split(digits)?;
+    let probabilities = explain::probabilities(&model, &split.test, &device).await.map_err(|e| e.to_string())?;
+    let matrix = insight::confusion(&split.test.classes, &probabilities);
+    let epochs = with(|s| {
+        s.test_probabilities = Some((digits, probabilities));
+        s.history.len()
+    });
+    post(&FromWorker::Confusion { digits, epochs, matrix });
+    Ok(())
+}
+
+/// The test images in one confusion-matrix cell, the least sure first (at most 32).
+fn examples(actual: usize, predicted: usize) {
+    const MOST: usize = 32;
+    let Some((digits, probabilities)) = with(|s| s.test_probabilities.clone()) else {
+        return post(&FromWorker::Error { message: "no confusion matrix yet: train or import a model".into() });
+    };
+    let split = match split(digits) {
+        Ok(split) => split,
+        Err(message) => return post(&FromWorker::Error { message }),
+    };
+    let indices = insight::cell(&split.test.classes, &probabilities, actual.min(1), predicted.min(1));
+    let examples = indices
+        .iter()
+        .take(MOST)
+        .map(|&index| Example { index, image: split.test.pixels[index * 784..(index + 1) * 784].to_vec(), probabilities: probabilities[index] })
+        .collect();
+    post(&FromWorker::Examples { actual, predicted, total: indices.len(), examples });
 }
 
 async fn load_mnist(base_url: &str) -> Result<Mnist, String> {
@@ -243,6 +298,7 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     };
     let steps_per_epoch = trainer.steps_per_epoch();
     post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch, resumed_from });
+    post_preview(&split);
     let publish = |trainer: &Trainer| with(|s| s.model = Some((trainer.model().valid(), split.pair)));
     publish(&trainer);
     post_filters(&trainer.model().weights().await.map_err(|e| failed(e.into()))?);
@@ -292,6 +348,7 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
         post_checkpoint(&m.weights, split.pair, true);
         post_memory();
         publish(&trainer);
+        post_confusion().await.map_err(error)?;
     }
     post(&FromWorker::Finished);
     Ok(())
@@ -323,6 +380,11 @@ fn import(bytes: &[u8], source: ModelSource) {
     post_filters(&file.weights);
     // The page keeps it (and stores it) like any checkpoint: Export then hands out this model.
     post_checkpoint(&file.weights, file.digits, true);
+    spawn_local(async {
+        if let Err(message) = post_confusion().await {
+            post(&FromWorker::Error { message });
+        }
+    });
 }
 
 async fn classify(ink: &[u8], width: usize, height: usize) -> Result<(), String> {
@@ -331,10 +393,10 @@ async fn classify(ink: &[u8], width: usize, height: usize) -> Result<(), String>
         Err(e) => return Ok(post(&FromWorker::DrawingRefused { reason: e.to_string() })),
     };
     let (model, digits) = with(|s| s.model.clone()).ok_or("train the model first, then draw")?;
-    let device = model.conv1.weight.val().device();
-    let input = Tensor::<2>::from_data(TensorData::new(image.clone(), [1, 784]), &device);
-    let probs = model.forward_flat(input).exp().into_data_async().await.map_err(|e| format!("{e:?}"))?;
-    let p = probs.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-    post(&FromWorker::Prediction { digits, probabilities: [p[0], p[1]], image });
+    let explanation = model.explain(&image).await.map_err(|e| e.to_string())?;
+    // Softmax of the two logits: the model's log-softmax, exponentiated.
+    let [a, b] = explanation.logits;
+    let p1 = 1.0 / (1.0 + (a - b).exp());
+    post(&FromWorker::Prediction { digits, probabilities: [1.0 - p1, p1], image, explanation });
     Ok(())
 }

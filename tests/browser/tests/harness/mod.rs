@@ -489,6 +489,16 @@ impl Browser {
         }
     }
 
+    /// Saves a screenshot of one element (scrolled into view) to `target/screenshots/NAME.png`.
+    pub async fn screenshot_of(&self, id: &str, name: &str) {
+        let dir = std::env::var_os("FILTERLAB_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| repo().join("target/screenshots"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let element = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+        if let Ok(png) = element.screenshot().await {
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
     /// Fails on any console message of level SEVERE (errors, uncaught exceptions).
     pub async fn assert_no_console_errors(&self) {
         let log = self.c().issue_cmd(BrowserLog).await.unwrap();

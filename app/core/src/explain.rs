@@ -1,0 +1,53 @@
+//! The model taken apart for the page's pictures: every intermediate for one image, and the
+//! test set's probabilities for the confusion matrix.
+
+use burn::{prelude::*, tensor::Transaction};
+use filterlab_protocol::Explanation;
+
+use crate::{
+    Model,
+    dataset::Samples,
+    idx::{PIXELS, SIDE},
+    training::TrainError,
+    weights::{CLASSES, FC_IN},
+};
+
+impl Model {
+    /// The conv outputs, pooled maps and per-class contributions for one 28×28 image.
+    pub async fn explain(&self, image: &[f32]) -> Result<Explanation, TrainError> {
+        let device = self.conv1.weight.val().device();
+        let input = Tensor::<4>::from_data(TensorData::new(image.to_vec(), [1, 1, SIDE, SIDE]), &device);
+        let conv = self.conv1.forward(input); // [1, 8, 28, 28]
+        let pooled = self.pool.forward(conv.clone()); // [1, 8, 4, 4]
+        let tx = Transaction::default().register(conv).register(pooled);
+        let mut data = self.register_weights(tx).execute_async().await?;
+        let weights = Model::weights_from_data(data.split_off(2));
+        let mut values = data.into_iter().map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap());
+        let (conv, pooled) = (values.next().unwrap(), values.next().unwrap());
+        // fc_weight is PyTorch's [2, 128]: row c weighs the 128 pooled values towards class c.
+        let contributions: Vec<f32> = (0..CLASSES).flat_map(|c| (0..FC_IN).map(move |i| (c, i))).map(|(c, i)| pooled[i] * weights.fc_weight[c * FC_IN + i]).collect();
+        let logit = |c: usize| contributions[c * FC_IN..(c + 1) * FC_IN].iter().sum::<f32>() + weights.fc_bias[c];
+        let logits = [logit(0), logit(1)];
+        Ok(Explanation { conv, pooled, contributions, logits })
+    }
+}
+
+/// Each sample's class probabilities, in order (2,000 test images: one read).
+pub async fn probabilities(model: &Model, samples: &Samples, device: &Device) -> Result<Vec<[f32; 2]>, TrainError> {
+    const CHUNK: usize = 500;
+    let mut tx = Transaction::default();
+    for start in (0..samples.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(samples.len());
+        let pixels = samples.pixels[start * PIXELS..end * PIXELS].to_vec();
+        let images = Tensor::<2>::from_data(TensorData::new(pixels, [end - start, PIXELS]), device);
+        tx = tx.register(model.forward_flat(images).exp());
+    }
+    let chunks = tx.execute_async().await?;
+    Ok(chunks
+        .into_iter()
+        .flat_map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap())
+        .collect::<Vec<f32>>()
+        .chunks_exact(2)
+        .map(|p| [p[0], p[1]])
+        .collect())
+}

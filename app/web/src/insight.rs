@@ -1,0 +1,138 @@
+//! The pictures that explain the model: the feature maps of the drawn digit with what pushed the
+//! decision, and galleries of MNIST images (the data preview, a confusion-matrix cell).
+
+use filterlab_protocol::Explanation;
+use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+fn viridis(t: f64) -> String {
+    let c = ViridisRGB.get_color_normalized(t.clamp(0.0, 1.0) as f32, 0.0, 1.0);
+    format!("rgb({},{},{})", c.0, c.1, c.2)
+}
+
+/// Blue for negative, white for zero, red for positive; `t` in [-1, 1].
+fn diverging(t: f64) -> String {
+    let t = t.clamp(-1.0, 1.0);
+    let fade = |full: f64| (255.0 - (255.0 - full) * t.abs()) as u8;
+    if t < 0.0 {
+        format!("rgb({},{},{})", fade(33.0), fade(102.0), fade(172.0))
+    } else {
+        format!("rgb({},{},{})", fade(178.0), fade(24.0), fade(43.0))
+    }
+}
+
+fn range(values: &[f32]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f32::INFINITY, f32::min) as f64;
+    let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    (min, max.max(min + 1e-9))
+}
+
+/// Paints a `side × side` map of `values` at `cell` pixels per value.
+fn map(ctx: &CanvasRenderingContext2d, values: &[f32], side: usize, x: f64, y: f64, cell: f64, colour: impl Fn(f64) -> String) {
+    for (i, &v) in values.iter().enumerate() {
+        ctx.set_fill_style_str(&colour(v as f64));
+        ctx.fill_rect(x + (i % side) as f64 * cell, y + (i / side) as f64 * cell, cell + 0.5, cell + 0.5);
+    }
+}
+
+const LEFT: f64 = 92.0;
+const COLUMN: f64 = 76.0;
+const ROWS: [(&str, f64); 4] = [("filter", 22.0), ("conv 28×28", 64.0), ("pooled 4×4", 128.0), ("", 192.0)];
+
+/// Width and height of the feature-map canvas.
+pub fn features_size() -> (u32, u32) {
+    ((LEFT + 8.0 * COLUMN) as u32, 290)
+}
+
+/// For each filter: the filter (its own scale), its conv output and pooled map (one shared scale
+/// for all sixteen maps), and the pooled values' contributions towards each class (red pushes
+/// towards the class, blue away).
+pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanation, classes: [u8; 2]) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.set_fill_style_str("white");
+    ctx.fill_rect(0.0, 0.0, w, h);
+    if e.conv.len() != 8 * 784 || e.pooled.len() != 128 || e.contributions.len() != 256 {
+        return;
+    }
+    let (fmin, fmax) = if filters.len() == 72 { range(filters) } else { (0.0, 1.0) };
+    let (amin, amax) = range(&e.conv);
+    let reach = e.contributions.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-9) as f64;
+    ctx.set_font("12px sans-serif");
+    ctx.set_fill_style_str("black");
+    ctx.set_text_align("left");
+    for (label, y) in ROWS {
+        let _ = ctx.fill_text(label, 4.0, y + 16.0);
+    }
+    let _ = ctx.fill_text(&format!("towards {}", classes[0]), 4.0, 206.0);
+    let _ = ctx.fill_text(&format!("towards {}", classes[1]), 4.0, 238.0);
+    for f in 0..8 {
+        let x = LEFT + f as f64 * COLUMN;
+        ctx.set_fill_style_str("black");
+        ctx.set_text_align("center");
+        let _ = ctx.fill_text(&format!("{f}"), x + 28.0, 14.0);
+        if filters.len() == 72 {
+            map(&ctx, &filters[f * 9..f * 9 + 9], 3, x + 10.0, 22.0, 12.0, |v| viridis((v - fmin) / (fmax - fmin)));
+        }
+        let activation = |v: f64| viridis((v - amin) / (amax - amin));
+        map(&ctx, &e.conv[f * 784..(f + 1) * 784], 28, x, 64.0, 2.0, activation);
+        map(&ctx, &e.pooled[f * 16..(f + 1) * 16], 4, x, 128.0, 14.0, activation);
+        for class in 0..2 {
+            let start = class * 128 + f * 16;
+            let y = 192.0 + class as f64 * 32.0;
+            map(&ctx, &e.contributions[start..start + 16], 4, x + 14.0, y, 7.0, |v| diverging(v / reach));
+            // A frame, so a map of zeros (white) still shows where it is.
+            ctx.set_stroke_style_str("#bbb");
+            ctx.stroke_rect(x + 13.5, y - 0.5, 29.0, 29.0);
+        }
+    }
+    // The two scales.
+    let legend = |y: f64, label: &str, low: String, high: String, colour: &dyn Fn(f64) -> String| {
+        ctx.set_fill_style_str("black");
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text(label, 4.0, y + 9.0);
+        let (x0, width) = (LEFT + 40.0, 8.0 * COLUMN - 80.0);
+        for i in 0..100 {
+            ctx.set_fill_style_str(&colour(i as f64 / 99.0));
+            ctx.fill_rect(x0 + width * i as f64 / 100.0, y, width / 100.0 + 1.0, 10.0);
+        }
+        ctx.set_fill_style_str("black");
+        ctx.set_text_align("right");
+        let _ = ctx.fill_text(&low, x0 - 4.0, y + 9.0);
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text(&high, x0 + width + 4.0, y + 9.0);
+    };
+    let compact = crate::charts::compact;
+    legend(258.0, "maps", compact(amin), compact(amax), &viridis);
+    legend(274.0, "pushes", compact(-reach), compact(reach), &|t| diverging(2.0 * t - 1.0));
+}
+
+/// Draws 28×28 images in rows of `per_row`, each `size` pixels wide, with a caption under each.
+pub fn draw_gallery(canvas: &HtmlCanvasElement, images: &[Vec<f32>], captions: &[String], per_row: usize, size: f64) {
+    let Some(ctx) = context(canvas) else { return };
+    let rows = images.len().div_ceil(per_row.max(1)).max(1);
+    let cell_h = size + if captions.is_empty() { 4.0 } else { 18.0 };
+    canvas.set_width((per_row as f64 * (size + 4.0)) as u32);
+    canvas.set_height((rows as f64 * cell_h) as u32);
+    ctx.set_fill_style_str("white");
+    ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+    ctx.set_font("11px sans-serif");
+    ctx.set_text_align("center");
+    let k = size / 28.0;
+    for (n, image) in images.iter().enumerate() {
+        let (x, y) = ((n % per_row) as f64 * (size + 4.0), (n / per_row) as f64 * cell_h);
+        map(&ctx, image, 28, x, y, k, |v| {
+            let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+            format!("rgb({g},{g},{g})")
+        });
+        if let Some(caption) = captions.get(n) {
+            ctx.set_fill_style_str("black");
+            let _ = ctx.fill_text(caption, x + size / 2.0, y + size + 13.0);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The views that explain the model, checked against models whose numbers are known by hand:
+//! model files with chosen weights, imported through the page as a user would.
+//! Run them one at a time (`--test-threads=1`): each starts its own browser.
+
+mod harness;
+
+use std::{path::PathBuf, time::Duration};
+
+use harness::{Browser, Fault, Gpu};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A version-2 `.flab` (see app/core/src/weights.rs) for 8 vs 1 with these weights and no record.
+fn model_file(conv_weight: &[f32], conv_bias: &[f32], fc_weight: &[f32], fc_bias: &[f32]) -> Vec<u8> {
+    let mut out = b"FLAB".to_vec();
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&[8, 1]);
+    out.extend_from_slice(&338u32.to_le_bytes());
+    for v in conv_weight.iter().chain(conv_bias).chain(fc_weight).chain(fc_bias) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Filter 0 copies the image (centre 1), filter 1 is a constant 0.5 (its bias), the rest are
+/// zero; class 1 weighs filter 0's sixteen pooled values by 1, class 0 weighs nothing; biases
+/// 0.1 and -0.2.
+fn hand_made() -> Vec<u8> {
+    let mut conv = vec![0.0; 72];
+    conv[4] = 1.0;
+    let mut bias = vec![0.0; 8];
+    bias[1] = 0.5;
+    let mut fc = vec![0.0; 256];
+    fc[128..144].fill(1.0);
+    model_file(&conv, &bias, &fc, &[0.1, -0.2])
+}
+
+/// Every weight zero, biases 1 and 0: every image is read as an 8 with P(8) = e / (e + 1).
+fn always_eight() -> Vec<u8> {
+    model_file(&[0.0; 72], &[0.0; 8], &[0.0; 256], &[1.0, 0.0])
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("filterlab-insight-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+async fn numbers(b: &Browser, id: &str, name: &str) -> Vec<f64> {
+    b.attr(id, name).await.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-5
+}
+
+/// On the CPU path and on WebGPU: for the hand-made model the feature maps are the image (filter
+/// 0) and 0.5 (filter 1), the pooled maps the 7×7 block maxima, the contributions towards class 1
+/// filter 0's pooled values, and the logits and probability follow from them; both devices give
+/// the same confusion matrix.
+#[tokio::test(flavor = "current_thread")]
+async fn feature_maps_match_the_hand_computation_on_both_devices() {
+    let mut matrices = Vec::new();
+    for (gpu, query, name) in [(Gpu::None, "", "cpu"), (Gpu::SwiftShader, "?device=webgpu", "webgpu")] {
+        let b = Browser::open_at(gpu, Fault::None, query).await;
+        b.wait_text("status", "Ready", MINUTE).await;
+        b.choose_file("import", &temp_file("hand.flab", &hand_made())).await;
+        b.wait_text("status", "Imported hand.flab", MINUTE).await;
+        b.draw(&harness::one()).await;
+        b.wait_attr_nonempty("features", "data-conv", Duration::from_secs(30)).await;
+        let image = numbers(&b, "seen", "data-image").await;
+        let conv = numbers(&b, "features", "data-conv").await;
+        let pooled = numbers(&b, "features", "data-pooled").await;
+        let contributions = numbers(&b, "features", "data-contributions").await;
+        let logits = numbers(&b, "features", "data-logits").await;
+        let p = numbers(&b, "features", "data-probabilities").await;
+        assert_eq!((image.len(), conv.len(), pooled.len(), contributions.len()), (784, 8 * 784, 128, 256));
+        assert!(image.iter().zip(&conv[..784]).all(|(a, b)| close(*a, *b)), "{name}: filter 0 should copy the image");
+        assert!(conv[784..2 * 784].iter().all(|v| close(*v, 0.5)) && conv[2 * 784..].iter().all(|v| close(*v, 0.0)));
+        let block_max = |by: usize, bx: usize| (0..49).map(|k| image[(by * 7 + k / 7) * 28 + bx * 7 + k % 7]).fold(f64::MIN, f64::max);
+        for i in 0..16 {
+            assert!(close(pooled[i], block_max(i / 4, i % 4)), "{name}: pooled[{i}] {} vs {}", pooled[i], block_max(i / 4, i % 4));
+            assert!(close(pooled[16 + i], 0.5));
+            assert!(close(contributions[128 + i], pooled[i]) && close(contributions[i], 0.0));
+        }
+        let sum: f64 = pooled[..16].iter().sum();
+        assert!(sum > 1.0, "a drawn 1 lights several blocks: {sum}");
+        assert!(close(logits[0], 0.1) && close(logits[1], sum - 0.2), "{name}: logits {logits:?}, sum {sum}");
+        assert!(close(p[1], 1.0 / (1.0 + (logits[0] - logits[1]).exp())), "{name}: {p:?}");
+        assert_eq!(b.attr("prediction", "data-digit").await, "1");
+        b.screenshot_of("features", &format!("features-{name}")).await;
+        // The test set's confusion matrix for this model, computed on this device.
+        b.wait_attr_nonempty("confusion", "data-matrix", MINUTE).await;
+        matrices.push(numbers(&b, "confusion", "data-matrix").await);
+        b.assert_no_console_errors().await;
+        b.close().await;
+    }
+    assert_eq!(matrices[0].iter().sum::<f64>(), 2000.0);
+    assert_eq!(matrices[0], matrices[1], "the CPU path and WebGPU should agree on the confusion matrix");
+}
+
+/// The confusion matrix of a model that reads everything as an 8 is [[1000, 0], [1000, 0]]; the
+/// "1 read as 8" cell holds the 1000 ones at P(1) = 1 / (e + 1). After an epoch of training a
+/// new model the matrix, and the feature maps of the drawing on the pad, follow it.
+#[tokio::test(flavor = "current_thread")]
+async fn confusion_matrix_cells_and_updates_per_epoch() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.choose_file("import", &temp_file("eights.flab", &always_eight())).await;
+    b.wait_attr_eq("confusion", "data-matrix", "1000,0,1000,0", MINUTE).await;
+    assert_eq!(b.attr("confusion", "data-epochs").await, "0");
+    b.click("cell-1-0").await;
+    b.wait_attr_eq("examples", "data-total", "1000", Duration::from_secs(30)).await;
+    let p = numbers(&b, "examples", "data-probabilities").await;
+    let expected = 1.0 / (1.0f64.exp() + 1.0);
+    assert!(p.len() == 32 && p.iter().all(|v| close(*v, expected)), "P(1) of each: {p:?}");
+    assert!(b.text("examples-caption").await.contains("1000 test images of a 1 read as 8"));
+
+    b.draw(&harness::eight()).await;
+    b.wait_attr_nonempty("features", "data-logits", Duration::from_secs(30)).await;
+    let before = b.attr("features", "data-logits").await;
+    // (Continuing this model would not help: with every weight zero no gradient reaches them.)
+    b.click("optimizer-adam").await;
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_attr_eq("confusion", "data-epochs", "1", 2 * MINUTE).await;
+    let m = numbers(&b, "confusion", "data-matrix").await;
+    assert_eq!(m.iter().sum::<f64>(), 2000.0);
+    assert!(m[0] + m[3] >= 1900.0, "after an epoch of Adam most are right: {m:?}");
+    b.wait_text("status", "Finished", MINUTE).await;
+    let start = std::time::Instant::now();
+    while b.attr("features", "data-logits").await == before {
+        assert!(start.elapsed() < Duration::from_secs(20), "the feature maps should follow the new model");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.click("cell-0-0").await;
+    b.wait_attr_eq("examples", "data-total", &m[0].to_string(), Duration::from_secs(30)).await;
+    let p = numbers(&b, "examples", "data-probabilities").await;
+    assert!(p.windows(2).all(|w| w[0] <= w[1]) && p.iter().all(|v| *v >= 0.5), "least sure first: {p:?}");
+    b.screenshot_of("confusion", "confusion").await;
+    b.screenshot_of("examples", "confusion-cell").await;
+    b.close().await;
+}
+
+/// Settings come from the address and go back into it; the data preview shows eight images of
+/// each class; finished runs stay in a list, can be overlaid on the charts and removed.
+#[tokio::test(flavor = "current_thread")]
+async fn shareable_settings_data_preview_and_run_comparison() {
+    let b = Browser::open_at(Gpu::None, Fault::None, "?optimizer=adam&lr=0.005&epochs=1&seed=7").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    assert_eq!(b.value("lr").await, "0.005");
+    assert_eq!(b.value("seed").await, "7");
+    assert!(b.attr("optimizer-adam", "class").await.contains("active"));
+    b.wait_attr_eq("preview", "data-images", "16", Duration::from_secs(10)).await;
+
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.click("optimizer-sgd").await;
+    b.set_input("lr", "0.01").await;
+    let search = b.js("return window.location.search;", vec![]).await.as_str().unwrap().to_string();
+    assert!(search.contains("optimizer=sgd") && search.contains("lr=0.01") && search.contains("seed=7"), "{search}");
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    let runs = b.text("runs").await;
+    assert!(runs.contains("#1 Adam lr 0.005 seed 7") && runs.contains("#2 SGD lr 0.01 seed 7"), "{runs}");
+
+    b.click("run-overlay-1").await;
+    b.wait_attr_eq("chart-loss", "data-overlays", "1", Duration::from_secs(5)).await;
+    let one = b.canvas_png("chart-accuracy").await;
+    b.click("run-overlay-2").await;
+    b.wait_attr_eq("chart-loss", "data-overlays", "2", Duration::from_secs(5)).await;
+    assert_ne!(one, b.canvas_png("chart-accuracy").await, "the overlay should be drawn");
+    b.screenshot_of("chart-accuracy", "runs-compared").await;
+    b.screenshot_of("preview", "preview").await;
+    b.click("run-remove-1").await;
+    b.wait_attr_eq("chart-loss", "data-overlays", "1", Duration::from_secs(5)).await;
+    assert!(!b.text("runs").await.contains("#1 "));
+
+    // The address reproduces the setup in a new page.
+    let url = b.js("return window.location.href;", vec![]).await.as_str().unwrap().to_string();
+    b.goto(&url).await;
+    b.wait_text("status", "Restored the saved model", MINUTE).await;
+    assert_eq!(b.value("lr").await, "0.01");
+    assert!(b.attr("optimizer-sgd", "class").await.contains("active"));
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
