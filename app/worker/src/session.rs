@@ -7,7 +7,9 @@ use filterlab_core::{
     DigitPair, Mnist, Model, Split, TrainConfig, Trainer, Weights,
     burn::{module::Module, prelude::*},
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
-    drawing, explain, model,
+    drawing, explain,
+    idx::PIXELS,
+    model,
     training::TrainError,
     weights::ModelFile,
 };
@@ -92,6 +94,7 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
         s.model = None;
         s.settings = None;
         s.history.clear();
+        s.test_probabilities = None;
         s.run
     });
     // A later Start (the user switched again) wins; this one then stops quietly.
@@ -149,7 +152,7 @@ fn post_preview(split: &Split) {
         let of_class: Vec<usize> = (0..split.train.len()).filter(|&i| split.train.classes[i] as usize == class).collect();
         for _ in 0..EACH.min(of_class.len()) {
             let i = of_class[(js_sys::Math::random() * of_class.len() as f64) as usize % of_class.len()];
-            strip.push(split.train.pixels[i * 784..(i + 1) * 784].to_vec());
+            strip.push(split.train.pixels[i * PIXELS..(i + 1) * PIXELS].to_vec());
         }
     }
     post(&FromWorker::Preview { digits: split.pair, images });
@@ -184,7 +187,7 @@ fn examples(actual: usize, predicted: usize) {
     let examples = indices
         .iter()
         .take(MOST)
-        .map(|&index| Example { index, image: split.test.pixels[index * 784..(index + 1) * 784].to_vec(), probabilities: probabilities[index] })
+        .map(|&index| Example { index, image: split.test.pixels[index * PIXELS..(index + 1) * PIXELS].to_vec(), probabilities: probabilities[index] })
         .collect();
     post(&FromWorker::Examples { actual, predicted, total: indices.len(), examples });
 }

@@ -4,7 +4,7 @@
 
 mod harness;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use harness::{Browser, Fault, Gpu};
 
@@ -43,14 +43,6 @@ fn always_eight() -> Vec<u8> {
     model_file(&[0.0; 72], &[0.0; 8], &[0.0; 256], &[1.0, 0.0])
 }
 
-fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("filterlab-insight-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
 async fn numbers(b: &Browser, id: &str, name: &str) -> Vec<f64> {
     b.attr(id, name).await.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
 }
@@ -69,7 +61,7 @@ async fn feature_maps_match_the_hand_computation_on_both_devices() {
     for (gpu, query, name) in [(Gpu::None, "", "cpu"), (Gpu::SwiftShader, "?device=webgpu", "webgpu")] {
         let b = Browser::open_at(gpu, Fault::None, query).await;
         b.wait_text("status", "Ready", MINUTE).await;
-        b.choose_file("import", &temp_file("hand.flab", &hand_made())).await;
+        b.choose_file("import", &harness::temp_file("hand.flab", &hand_made())).await;
         b.wait_text("status", "Imported hand.flab", MINUTE).await;
         b.draw(&harness::one()).await;
         b.wait_attr_nonempty("features", "data-conv", Duration::from_secs(30)).await;
@@ -111,7 +103,7 @@ async fn feature_maps_match_the_hand_computation_on_both_devices() {
 async fn confusion_matrix_cells_and_updates_per_epoch() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
-    b.choose_file("import", &temp_file("eights.flab", &always_eight())).await;
+    b.choose_file("import", &harness::temp_file("eights.flab", &always_eight())).await;
     b.wait_attr_eq("confusion", "data-matrix", "1000,0,1000,0", MINUTE).await;
     assert_eq!(b.attr("confusion", "data-epochs").await, "0");
     b.click("cell-1-0").await;
@@ -169,12 +161,17 @@ async fn shareable_settings_data_preview_and_run_comparison() {
     let runs = b.text("runs").await;
     assert!(runs.contains("#1 Adam lr 0.005 seed 7") && runs.contains("#2 SGD lr 0.01 seed 7"), "{runs}");
 
+    let none = b.canvas_png("chart-accuracy").await;
     b.click("run-overlay-1").await;
     b.wait_attr_eq("chart-loss", "data-overlays", "1", Duration::from_secs(5)).await;
-    let one = b.canvas_png("chart-accuracy").await;
+    // Charts redraw on the next animation frame.
+    let start = std::time::Instant::now();
+    while b.canvas_png("chart-accuracy").await == none {
+        assert!(start.elapsed() < Duration::from_secs(5), "the overlay should be drawn");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     b.click("run-overlay-2").await;
     b.wait_attr_eq("chart-loss", "data-overlays", "2", Duration::from_secs(5)).await;
-    assert_ne!(one, b.canvas_png("chart-accuracy").await, "the overlay should be drawn");
     b.screenshot_of("chart-accuracy", "runs-compared").await;
     b.screenshot_of("preview", "preview").await;
     b.click("run-remove-1").await;

@@ -5,7 +5,7 @@
 
 mod harness;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use harness::{Browser, Fault, Gpu, Pointer};
 
@@ -38,14 +38,6 @@ async fn wait_error(b: &Browser, needle: &str, timeout: Duration) -> String {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("filterlab-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
 }
 
 /// A missing, truncated, not-idx or not-gzip data file, a download cut halfway or one that
@@ -284,7 +276,7 @@ async fn export_and_import_and_bad_files_are_refused() {
     b.click("reset").await;
     b.wait_text("status", "Reset", Duration::from_secs(10)).await;
     assert!(b.epoch_rows().await.is_empty());
-    b.choose_file("import", &temp_file("trained.flab", &exported)).await;
+    b.choose_file("import", &harness::temp_file("trained.flab", &exported)).await;
     b.wait_text("status", "Imported trained.flab", Duration::from_secs(30)).await;
     assert_eq!(b.epoch_rows().await, trained);
     b.draw(&harness::one()).await;
@@ -304,7 +296,7 @@ async fn export_and_import_and_bad_files_are_refused() {
         ("flipped.flab", flipped, "checksum"),
     ];
     for (name, bytes, reason) in bad {
-        b.choose_file("import", &temp_file(name, &bytes)).await;
+        b.choose_file("import", &harness::temp_file(name, &bytes)).await;
         let error = wait_error(&b, name, Duration::from_secs(30)).await;
         assert!(error.contains(reason) && error.contains("unchanged"), "{name}: {error}");
         assert_eq!(b.epoch_rows().await, trained, "{name} changed the model");

@@ -522,6 +522,15 @@ impl Drop for Browser {
     }
 }
 
+/// Writes `bytes` to a file called `name` in a temporary folder (for Import) and returns its path.
+pub fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("filterlab-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
 /// A "1": one vertical stroke, slightly slanted, as people write it.
 pub fn one() -> Vec<Vec<(f64, f64)>> {
     vec![(0..=20).map(|i| (135.0 + i as f64 * 0.8, 50.0 + i as f64 * 9.0)).collect()]
