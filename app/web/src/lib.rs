@@ -4,6 +4,7 @@
 mod charts;
 mod files;
 mod filters;
+mod form;
 mod frames;
 mod insight;
 mod pad;
@@ -14,6 +15,7 @@ use filterlab_protocol::{
     Confusion, DeviceKind, DevicePref, DigitPair, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
     OptimizerKind, ParamRow, Settings, ToWorker,
 };
+use form::Form;
 use leptos::{html, prelude::*};
 
 /// What the page knows about the worker's device.
@@ -44,79 +46,6 @@ struct Run {
 /// Numbers for the tests (`data-*` attributes): comma-separated.
 fn joined(values: &[f32]) -> String {
     values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
-}
-
-/// The form's raw text, parsed into settings only when every field is valid.
-#[derive(Clone, Debug, PartialEq)]
-struct Form {
-    optimizer: OptimizerKind,
-    lr: String,
-    epochs: String,
-    batch_size: String,
-    seed: String,
-    digits: String,
-}
-
-impl Default for Form {
-    fn default() -> Self {
-        Self::from_settings(&Settings::default())
-    }
-}
-
-impl Form {
-    /// The form showing these settings (a restored model's).
-    fn from_settings(s: &Settings) -> Self {
-        Self {
-            optimizer: s.optimizer,
-            lr: s.lr.to_string(),
-            epochs: s.epochs.to_string(),
-            batch_size: s.batch_size.to_string(),
-            seed: s.seed.to_string(),
-            digits: s.digits.to_string(),
-        }
-    }
-
-    /// The form as the address says (`?optimizer=adam&lr=0.01&epochs=5&batch=64&seed=7&digits=3,5`):
-    /// a shared link reproduces a run's setup. Missing keys keep the defaults.
-    fn from_query(query: &str) -> Self {
-        let mut form = Self::default();
-        let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return form };
-        let get = |key: &str| params.get(key);
-        if let Some(o) = get("optimizer").and_then(|o| o.parse().ok()) {
-            form.optimizer = o;
-        }
-        for (key, field) in [("lr", &mut form.lr), ("epochs", &mut form.epochs), ("batch", &mut form.batch_size), ("seed", &mut form.seed), ("digits", &mut form.digits)] {
-            if let Some(v) = get(key) {
-                *field = v;
-            }
-        }
-        form
-    }
-
-    /// `query` with this form's settings in it (other keys, such as `device`, kept).
-    fn to_query(&self, query: &str) -> String {
-        let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return query.to_string() };
-        params.set("optimizer", &self.optimizer.to_string().to_lowercase());
-        for (key, value) in [("lr", &self.lr), ("epochs", &self.epochs), ("batch", &self.batch_size), ("seed", &self.seed), ("digits", &self.digits)] {
-            params.set(key, value.trim());
-        }
-        format!("?{}", String::from(params.to_string()))
-    }
-
-    fn settings(&self) -> Result<Settings, String> {
-        let number = |name: &str, text: &str| text.trim().parse::<f64>().map_err(|_| format!("{name}: {text:?} is not a number"));
-        let whole = |name: &str, text: &str| text.trim().parse::<u64>().map_err(|_| format!("{name}: {text:?} is not a whole number"));
-        let settings = Settings {
-            optimizer: self.optimizer,
-            lr: number("learning rate", &self.lr)?,
-            epochs: whole("epochs", &self.epochs)? as usize,
-            batch_size: whole("batch size", &self.batch_size)? as usize,
-            seed: whole("seed", &self.seed)?,
-            digits: self.digits.parse().map_err(|e| format!("digits: {e}"))?,
-        };
-        settings.validate().map_err(|e| e.to_string())?;
-        Ok(settings)
-    }
 }
 
 fn query() -> String {
@@ -204,7 +133,7 @@ pub fn App() -> impl IntoView {
     let (first_step_ms, set_first_step_ms) = signal(None::<f64>);
     let form = RwSignal::new(Form::from_query(&query()));
     // Settings in the address (a shared link, or this page's own) win over a saved model's.
-    let link_settings = ["optimizer", "lr", "epochs", "batch", "seed", "digits"].iter().any(|k| query().contains(&format!("{k}=")));
+    let link_settings = Form::in_query(&query());
     let (confusion, set_confusion) = signal(None::<(DigitPair, usize, Confusion)>);
     let (examples, set_examples) = signal(None::<(usize, usize, usize, Vec<Example>)>);
     let (preview, set_preview) = signal(None::<(DigitPair, [Vec<Vec<f32>>; 2])>);
