@@ -16,8 +16,13 @@ pub fn download_url(bytes: &[u8]) -> Result<String, String> {
     Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
 }
 
-/// Starts the browser's download of `url` as `name`.
+/// Starts the browser's download of `url` as `name`. The link's previous `blob:` address is
+/// released (not this one: the download may still be reading it).
 pub fn download(link: &HtmlAnchorElement, url: &str, name: &str) {
+    let previous = link.href();
+    if previous.starts_with("blob:") {
+        let _ = Url::revoke_object_url(&previous);
+    }
     link.set_href(url);
     link.set_download(name);
     link.click();
