@@ -4,7 +4,7 @@ use std::{ops::ControlFlow, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use filterlab_core::{
-    DigitPair, Mnist, Model, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
+    DigitPair, Mnist, Model, Ops, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     device::{self, DeviceChoice},
     model, training,
@@ -38,6 +38,9 @@ enum Command {
         digits: DigitPair,
         #[arg(long, default_value = "cpu")]
         device: DeviceChoice,
+        /// How a step runs: the fused op (one kernel per step on a GPU) or Burn's stock autodiff path.
+        #[arg(long, default_value = "fused")]
+        ops: Ops,
         /// Folder holding the MNIST train idx files (gzip or raw).
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
@@ -75,13 +78,14 @@ fn load_mnist(folder: &PathBuf) -> Result<Mnist, String> {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, data, save } => {
+        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, data, save } => {
             let config = TrainConfig::new()
                 .with_optimizer(optimizer)
                 .with_lr(lr)
                 .with_epochs(epochs)
                 .with_batch_size(batch_size)
-                .with_seed(seed);
+                .with_seed(seed)
+                .with_ops(ops);
             config.validate().map_err(|e| e.to_string())?;
             let started = device::start(device).await.map_err(|e| e.to_string())?;
             println!("Using device: {}", started.description);
@@ -97,7 +101,7 @@ async fn run(command: Command) -> Result<(), String> {
                 digits.positive
             );
             print_model();
-            println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}");
+            println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ops} ops");
 
             let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits };
             let mut history = Vec::new();
@@ -127,7 +131,7 @@ async fn run(command: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
 
-            let weights = trainer.model().weights().await.map_err(|e| format!("{e:?}"))?;
+            let weights = trainer.weights().await.map_err(|e| e.to_string())?;
             print_filters(&weights);
             if let Some(path) = save {
                 let record = TrainingRecord { settings: Some(settings), history }.to_json();

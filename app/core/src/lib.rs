@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod device;
 pub mod drawing;
 pub mod explain;
+pub mod fused;
 pub mod idx;
 pub mod model;
 pub mod training;
@@ -12,7 +13,7 @@ pub mod weights;
 
 pub use dataset::{DigitPair, Mnist, Split};
 pub use model::Model;
-pub use training::{EpochMetrics, OptimizerKind, Outcome, Progress, TrainConfig, Trainer};
+pub use training::{EpochMetrics, Ops, OptimizerKind, Outcome, Progress, TrainConfig, Trainer};
 pub use weights::Weights;
 
 /// Burn, re-exported so the shells use exactly the core's version and features.

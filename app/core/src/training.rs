@@ -17,12 +17,13 @@ use web_time::Instant;
 
 use crate::{
     dataset::{Samples, Split},
+    fused::{self, StepArgs, Update},
     idx::PIXELS,
     model::Model,
     weights::Weights,
 };
 
-pub use filterlab_protocol::{OptimizerKind, SettingsError as ConfigError};
+pub use filterlab_protocol::{Ops, OptimizerKind, SettingsError as ConfigError};
 use filterlab_protocol::{Settings, settings};
 
 /// Hyper-parameters; the defaults are the notebook's.
@@ -41,7 +42,15 @@ pub struct TrainConfig {
     /// Read the latest batch loss back every this many steps (each read is a device sync).
     #[config(default = 10)]
     pub report_every: usize,
+    /// The fused op (default) or Burn's stock autodiff path.
+    #[config(default = "Ops::Fused")]
+    pub ops: Ops,
 }
+
+/// Adam's constants: Burn's defaults for the betas, PyTorch's epsilon (the notebook's Adam).
+const ADAM_BETA_1: f32 = 0.9;
+const ADAM_BETA_2: f32 = 0.999;
+const ADAM_EPSILON: f32 = 1e-8;
 
 impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -134,12 +143,30 @@ pub fn nll_loss(log_probs: Tensor<2>, classes: Tensor<1, Int>) -> Tensor<1> {
     log_probs.gather(1, classes.reshape([batch, 1])).mean().neg()
 }
 
+/// How the steps are taken: Burn's autodiff and optimizer on a [`Model`], or the fused op on
+/// one packed state buffer (see [`crate::fused`]).
+enum Engine {
+    Stock {
+        /// With autodiff.
+        model: Model,
+        optim: ModuleOptimizer,
+        loss_sum: Tensor<1>,
+        correct: Tensor<1, Int>,
+        last_loss: Option<Tensor<1>>,
+    },
+    Fused {
+        /// Taken out for each step so the op can update it in place.
+        state: Option<Tensor<1>>,
+        /// Steps taken since the optimizer started (Adam's bias correction).
+        steps: u32,
+    },
+}
+
 /// Holds the model, its optimizer and the device-resident data; advance it with
 /// [`Trainer::step`] and [`Trainer::finish_epoch`], or let [`Trainer::run`] drive it.
 pub struct Trainer {
     config: TrainConfig,
-    model: Model,
-    optim: ModuleOptimizer,
+    engine: Engine,
     train: DeviceSet,
     test: DeviceSet,
     rng: StdRng,
@@ -149,9 +176,6 @@ pub struct Trainer {
     order: Tensor<1, Int>,
     cursor: usize,
     step_in_epoch: usize,
-    loss_sum: Tensor<1>,
-    correct: Tensor<1, Int>,
-    last_loss: Option<Tensor<1>>,
     epoch_start: Instant,
 }
 
@@ -164,29 +188,38 @@ impl Trainer {
         Ok(Self::with_model(split, config, model, device))
     }
 
-    /// Continues training an existing model (for example one loaded from a file).
+    /// Continues training an existing model (for example one loaded from a file), with a fresh
+    /// optimizer.
     pub fn with_model(split: &Split, config: TrainConfig, model: Model, device: &Device) -> Self {
-        let ad = device.clone().autodiff();
-        // `train()` turns gradient tracking (back) on for a model built without autodiff.
-        let model = model.fork(&ad).train();
-        let optim = match config.optimizer {
-            OptimizerKind::Sgd => SgdConfig::new().init(),
-            // PyTorch's epsilon, so Adam behaves as in the notebook.
-            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).init(),
+        let engine = match config.ops {
+            Ops::Stock => Engine::Stock {
+                // `train()` turns gradient tracking (back) on for a model built without autodiff.
+                model: model.fork(&device.clone().autodiff()).train(),
+                optim: match config.optimizer {
+                    OptimizerKind::Sgd => SgdConfig::new().init(),
+                    // PyTorch's epsilon, so Adam behaves as in the notebook.
+                    OptimizerKind::Adam => AdamConfig::new().with_beta_1(ADAM_BETA_1).with_beta_2(ADAM_BETA_2).with_epsilon(ADAM_EPSILON).init(),
+                },
+                loss_sum: Tensor::zeros([1], device),
+                correct: Tensor::zeros([1], device),
+                last_loss: None,
+            },
+            Ops::Fused => Engine::Fused { state: Some(fused::state_of(&model)), steps: 0 },
+        };
+        // The stock path gathers batches on the autodiff device; the fused op reads plain tensors.
+        let train_device = match config.ops {
+            Ops::Stock => device.clone().autodiff(),
+            Ops::Fused => device.clone(),
         };
         let mut trainer = Self {
             rng: StdRng::seed_from_u64(config.seed),
-            model,
-            optim,
-            train: DeviceSet::new(&split.train, &ad),
+            engine,
+            train: DeviceSet::new(&split.train, &train_device),
             test: DeviceSet::new(&split.test, device),
             epoch: 0,
             order: Tensor::zeros([1], device),
             cursor: 0,
             step_in_epoch: 0,
-            loss_sum: Tensor::zeros([1], device),
-            correct: Tensor::zeros([1], device),
-            last_loss: None,
             epoch_start: Instant::now(),
             config,
         };
@@ -196,11 +229,6 @@ impl Trainer {
 
     pub fn config(&self) -> &TrainConfig {
         &self.config
-    }
-
-    /// The model as it is now (with autodiff; call `.valid()` for inference).
-    pub fn model(&self) -> &Model {
-        &self.model
     }
 
     /// Epochs finished so far.
@@ -224,10 +252,12 @@ impl Trainer {
         self.order = Tensor::from_data(TensorData::new(order, [self.train.len]), &device);
         self.cursor = 0;
         self.step_in_epoch = 0;
-        let inner = self.test.classes.device();
-        self.loss_sum = Tensor::zeros([1], &inner);
-        self.correct = Tensor::zeros([1], &inner);
-        self.last_loss = None;
+        if let Engine::Stock { loss_sum, correct, last_loss, .. } = &mut self.engine {
+            let inner = self.test.classes.device();
+            *loss_sum = Tensor::zeros([1], &inner);
+            *correct = Tensor::zeros([1], &inner);
+            *last_loss = None;
+        }
         self.epoch_start = Instant::now();
     }
 
@@ -237,55 +267,124 @@ impl Trainer {
         if self.cursor >= self.train.len {
             return false;
         }
+        if self.step_in_epoch == 0 {
+            // The epoch's clock starts with its first step, not with whatever the caller does
+            // between epochs (the page's confusion matrix, say).
+            self.epoch_start = Instant::now();
+        }
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
         let batch = end - self.cursor;
-        let picks = self.order.clone().slice(self.cursor..end);
-        let images = self.train.images.clone().select(0, picks.clone());
-        let classes = self.train.classes.clone().select(0, picks);
+        match &mut self.engine {
+            Engine::Stock { model, optim, loss_sum, correct, last_loss } => {
+                let picks = self.order.clone().slice(self.cursor..end);
+                let images = self.train.images.clone().select(0, picks.clone());
+                let classes = self.train.classes.clone().select(0, picks);
 
-        let log_probs = self.model.forward_flat(images); // [batch, 2]
-        let loss = nll_loss(log_probs.clone(), classes.clone());
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        self.model = self.optim.step(self.config.lr, self.model.clone(), grads);
+                let log_probs = model.forward_flat(images); // [batch, 2]
+                let loss = nll_loss(log_probs.clone(), classes.clone());
+                let grads = GradientsParams::from_grads(loss.backward(), model);
+                *model = optim.step(self.config.lr, model.clone(), grads);
 
-        // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
-        let loss = loss.inner();
-        let predicted = log_probs.inner().argmax(1).reshape([batch]);
-        let correct = predicted.equal(classes.inner()).int().sum();
-        self.loss_sum = self.loss_sum.clone() + loss.clone() * batch as f32;
-        self.correct = self.correct.clone() + correct;
-        self.last_loss = Some(loss);
+                // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
+                let loss = loss.inner();
+                let predicted = log_probs.inner().argmax(1).reshape([batch]);
+                let right = predicted.equal(classes.inner()).int().sum();
+                *loss_sum = loss_sum.clone() + loss.clone() * batch as f32;
+                *correct = correct.clone() + right;
+                *last_loss = Some(loss);
+            }
+            Engine::Fused { state, steps } => {
+                *steps += 1;
+                let update = match self.config.optimizer {
+                    OptimizerKind::Sgd => Update::Sgd { lr: self.config.lr as f32 },
+                    OptimizerKind::Adam => Update::adam(self.config.lr, *steps, ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON),
+                };
+                let args = StepArgs { start: self.cursor as u32, len: batch as u32, first: self.step_in_epoch == 0, update };
+                let current = state.take().expect("the fused state is put back after every step");
+                *state = Some(fused::op::train_step(
+                    self.train.images.clone(),
+                    self.train.classes.clone(),
+                    self.order.clone(),
+                    current,
+                    args,
+                ));
+            }
+        }
         self.cursor = end;
         self.step_in_epoch += 1;
         true
     }
 
+    /// The fused state (only between steps, never taken).
+    fn state(&self) -> Option<Tensor<1>> {
+        match &self.engine {
+            Engine::Fused { state, .. } => state.clone(),
+            Engine::Stock { .. } => None,
+        }
+    }
+
     /// Reads the loss of the latest step back from the device.
     pub async fn last_loss(&self) -> Result<Option<f32>, TrainError> {
-        let Some(loss) = self.last_loss.clone() else { return Ok(None) };
-        let value = loss.into_scalar_async::<f32>().await?;
+        if self.step_in_epoch == 0 {
+            return Ok(None);
+        }
+        let value = match &self.engine {
+            Engine::Stock { last_loss, .. } => match last_loss.clone() {
+                Some(loss) => loss.into_scalar_async::<f32>().await?,
+                None => return Ok(None),
+            },
+            Engine::Fused { state, .. } => {
+                let state = state.clone().expect("between steps").into_data_async().await?;
+                state.as_slice::<f32>().expect("an f32 state")[fused::layout::LAST_LOSS]
+            }
+        };
         if !value.is_finite() {
             return Err(TrainError::NotFinite { epoch: self.epoch + 1, value });
         }
         Ok(Some(value))
     }
 
+    /// Reads the model's parameters back from the device (one transfer).
+    pub async fn weights(&self) -> Result<Weights, TrainError> {
+        Ok(match &self.engine {
+            Engine::Stock { model, .. } => model.weights().await?,
+            Engine::Fused { state, .. } => {
+                let state = state.clone().expect("between steps").into_data_async().await?;
+                fused::weights_of(state.as_slice::<f32>().expect("an f32 state"))
+            }
+        })
+    }
+
     /// Evaluates on the test set, reads the epoch's numbers back in one transfer, and starts the
     /// next epoch. Call when [`Trainer::step`] returns `false`.
     pub async fn finish_epoch(&mut self) -> Result<EpochMetrics, TrainError> {
-        let model = self.model.valid();
-        let (test_loss, test_correct) = evaluate(&model, &self.test);
-        let tx = Transaction::default()
-            .register(self.loss_sum.clone())
-            .register(self.correct.clone())
-            .register(test_loss)
-            .register(test_correct);
-        let mut data = model.register_weights(tx).execute_async().await?;
-        let weights = Model::weights_from_data(data.split_off(4));
-        let scalar = |d: TensorData| d.convert::<f32>().try_into_vec::<f32>().unwrap()[0];
-        let mut it = data.into_iter().map(scalar);
-        let (loss_sum, correct, test_loss_sum, test_correct) =
-            (it.next().unwrap(), it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+        let (loss_sum, correct, test_loss_sum, test_correct, weights) = match &self.engine {
+            Engine::Stock { model, loss_sum, correct, .. } => {
+                let model = model.valid();
+                let (test_loss, test_correct) = evaluate(&model, &self.test);
+                let tx = Transaction::default()
+                    .register(loss_sum.clone())
+                    .register(correct.clone())
+                    .register(test_loss)
+                    .register(test_correct);
+                let mut data = model.register_weights(tx).execute_async().await?;
+                let weights = Model::weights_from_data(data.split_off(4));
+                let scalar = |d: TensorData| d.convert::<f32>().try_into_vec::<f32>().unwrap()[0];
+                let v: Vec<f32> = data.into_iter().map(scalar).collect();
+                (v[0], v[1], v[2], v[3], weights)
+            }
+            Engine::Fused { .. } => {
+                let state = self.state().expect("between steps");
+                let test = fused::op::evaluate(self.test.images.clone(), self.test.classes.clone(), state.clone());
+                let mut data = Transaction::default().register(state).register(test).execute_async().await?.into_iter();
+                let state = data.next().unwrap().try_to_vec::<f32>().unwrap();
+                // The evaluation's partial sums, one (loss, correct) pair per part.
+                let parts = data.next().unwrap().try_to_vec::<f32>().unwrap();
+                let (test_loss, test_correct) = parts.chunks_exact(2).fold((0.0, 0.0), |(l, c), p| (l + p[0], c + p[1]));
+                use fused::layout::{CORRECT, LOSS_SUM};
+                (state[LOSS_SUM], state[CORRECT], test_loss, test_correct, fused::weights_of(&state))
+            }
+        };
         let seen = self.cursor as f32;
         let metrics = EpochMetrics {
             epoch: self.epoch + 1,

@@ -101,15 +101,7 @@ impl ModelFile {
             1 => String::new(),
             _ => String::from_utf8(body[VALUES_END + 4..].to_vec()).map_err(|_| ModelFileError::Record)?,
         };
-        let (conv_weight, rest) = values.split_at(FILTERS * 9);
-        let (conv_bias, rest) = rest.split_at(FILTERS);
-        let (fc_weight, fc_bias) = rest.split_at(CLASSES * FC_IN);
-        let weights = Weights {
-            conv_weight: conv_weight.to_vec(),
-            conv_bias: conv_bias.to_vec(),
-            fc_weight: fc_weight.to_vec(),
-            fc_bias: fc_bias.to_vec(),
-        };
+        let weights = Weights::from_slice(&values);
         Ok(Self { weights, digits, record })
     }
 }
@@ -134,6 +126,25 @@ impl Weights {
     /// Whether every parameter is a finite number (a diverged run has NaN or infinities).
     pub fn is_finite(&self) -> bool {
         self.values().all(f32::is_finite)
+    }
+
+    /// All 338 numbers in the model file's order (conv weight, conv bias, fc weight, fc bias).
+    pub fn to_vec(&self) -> Vec<f32> {
+        self.values().collect()
+    }
+
+    /// The inverse of [`Weights::to_vec`]; `values` holds exactly [`PARAMS`] numbers.
+    pub fn from_slice(values: &[f32]) -> Self {
+        assert_eq!(values.len(), PARAMS, "a model has {PARAMS} parameters");
+        let (conv_weight, rest) = values.split_at(FILTERS * 9);
+        let (conv_bias, rest) = rest.split_at(FILTERS);
+        let (fc_weight, fc_bias) = rest.split_at(CLASSES * FC_IN);
+        Weights {
+            conv_weight: conv_weight.to_vec(),
+            conv_bias: conv_bias.to_vec(),
+            fc_weight: fc_weight.to_vec(),
+            fc_bias: fc_bias.to_vec(),
+        }
     }
 
     fn values(&self) -> impl Iterator<Item = f32> + '_ {

@@ -114,7 +114,10 @@ fn saved_model_predicts_the_same_after_loading() {
         &device,
     ))
     .unwrap();
-    assert_eq!((loss, acc), (epochs[0].test_loss, epochs[0].test_acc));
+    // Training measured the test set with the fused op, this with Burn's stock layers: the same
+    // count, the same loss but for rounding.
+    assert_eq!(acc, epochs[0].test_acc);
+    assert!((loss - epochs[0].test_loss).abs() <= 1e-5 * loss, "{loss} vs {}", epochs[0].test_loss);
 }
 
 /// Training can go on from a saved model (what the page's Continue does after a reload, an

@@ -10,4 +10,4 @@ pub mod settings;
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker};
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
-pub use settings::{DigitError, DigitPair, OptimizerKind, Settings, SettingsError};
+pub use settings::{DigitError, DigitPair, Ops, OptimizerKind, Settings, SettingsError};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     insight::{Confusion, Example, Explanation},
-    settings::{DigitPair, OptimizerKind, Settings},
+    settings::{DigitPair, Ops, OptimizerKind, Settings},
 };
 
 /// Which device the user asked for.
@@ -31,7 +31,14 @@ pub enum DeviceKind {
 pub enum ToWorker {
     /// Start a device (again) and load the data set from `{base_url}mnist/` if not loaded yet.
     /// `calibrate`: with `Auto`, time both devices even when the adapter is a software one.
-    Start { device: DevicePref, base_url: String, calibrate: bool },
+    Start {
+        device: DevicePref,
+        base_url: String,
+        calibrate: bool,
+        /// Fused training steps (default) or Burn's stock path, for comparison (`?ops=stock`).
+        #[serde(default)]
+        ops: Ops,
+    },
     /// Train a fresh model with these settings, or with `resume` go on training the current one
     /// for `settings.epochs` more epochs.
     Train {

@@ -28,6 +28,35 @@ impl std::str::FromStr for OptimizerKind {
     }
 }
 
+/// How a training step runs: one fused op (a single kernel on a GPU, plain loops on the CPU), or
+/// Burn's stock autodiff and optimizers, kept as the reference the fused op is tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Ops {
+    #[default]
+    Fused,
+    Stock,
+}
+
+impl std::fmt::Display for Ops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fused => "fused",
+            Self::Stock => "stock",
+        })
+    }
+}
+
+impl std::str::FromStr for Ops {
+    type Err = SettingsError;
+    fn from_str(s: &str) -> Result<Self, SettingsError> {
+        match s.to_ascii_lowercase().as_str() {
+            "fused" => Ok(Self::Fused),
+            "stock" => Ok(Self::Stock),
+            _ => Err(SettingsError::Ops(s.to_string())),
+        }
+    }
+}
+
 /// Largest values accepted; beyond them a run is surely a typo.
 pub const MAX_LR: f64 = 10.0;
 pub const MAX_EPOCHS: usize = 1000;
@@ -45,6 +74,8 @@ pub enum SettingsError {
     ReportEvery,
     #[error("unknown optimizer {0:?}: expected sgd or adam")]
     Optimizer(String),
+    #[error("unknown ops {0:?}: expected fused or stock")]
+    Ops(String),
     #[error(transparent)]
     Digits(#[from] DigitError),
 }

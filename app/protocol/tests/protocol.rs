@@ -1,15 +1,15 @@
 //! Messages survive the trip through JSON, and settings are checked like the form checks them.
 
 use filterlab_protocol::{
-    DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, OptimizerKind, Settings,
+    DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, Ops, OptimizerKind, Settings,
     SettingsError, ToWorker, TrainingRecord,
 };
 
 #[test]
 fn messages_round_trip() {
     let to = [
-        ToWorker::Start { device: DevicePref::WebGpu, base_url: "http://127.0.0.1:8080/".into(), calibrate: false },
-        ToWorker::Start { device: DevicePref::Auto, base_url: "/".into(), calibrate: true },
+        ToWorker::Start { device: DevicePref::WebGpu, base_url: "http://127.0.0.1:8080/".into(), calibrate: false, ops: Ops::Fused },
+        ToWorker::Start { device: DevicePref::Auto, base_url: "/".into(), calibrate: true, ops: Ops::Stock },
         ToWorker::Train { settings: Settings { optimizer: OptimizerKind::Adam, ..Settings::default() }, resume: false },
         ToWorker::Train { settings: Settings::default(), resume: true },
         ToWorker::Import { bytes: vec![70, 76, 65, 66], source: ModelSource::File { name: "m.flab".into() } },
@@ -111,4 +111,17 @@ fn digit_pairs_parse() {
     assert_eq!(" 8 , 1 ".parse::<DigitPair>(), Ok(DigitPair::default()));
     assert_eq!(DigitPair::default().to_string(), "8,1");
     assert!("rmsprop".parse::<OptimizerKind>().is_err());
+}
+
+#[test]
+fn ops_parse_and_default_to_fused() {
+    assert_eq!(Ops::default(), Ops::Fused);
+    assert_eq!("stock".parse::<Ops>(), Ok(Ops::Stock));
+    assert_eq!("Fused".parse::<Ops>(), Ok(Ops::Fused));
+    assert_eq!("fast".parse::<Ops>(), Err(SettingsError::Ops("fast".into())));
+    // A Start from a page that predates the option still reads, as fused.
+    let new = ToWorker::Start { device: DevicePref::Auto, base_url: "/".into(), calibrate: false, ops: Ops::Stock }.to_json();
+    let old = new.replace(r#","ops":"Stock""#, "");
+    assert_ne!(old, new);
+    assert!(matches!(ToWorker::from_json(&old).unwrap(), ToWorker::Start { ops: Ops::Fused, .. }));
 }

@@ -13,7 +13,7 @@ mod worker;
 
 use filterlab_protocol::{
     Confusion, DeviceKind, DevicePref, DigitPair, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
-    OptimizerKind, ParamRow, Settings, ToWorker,
+    Ops, OptimizerKind, ParamRow, Settings, ToWorker,
 };
 use form::Form;
 use leptos::{html, prelude::*};
@@ -67,6 +67,15 @@ fn device_in_address() -> DevicePref {
     } else {
         DevicePref::Auto
     }
+}
+
+/// How the worker trains: `?ops=stock` asks for Burn's stock path (for comparison), else fused.
+fn ops_in_address() -> Ops {
+    web_sys::UrlSearchParams::new_with_str(&query())
+        .ok()
+        .and_then(|p| p.get("ops"))
+        .and_then(|o| o.parse().ok())
+        .unwrap_or_default()
 }
 
 /// Milliseconds since the page was opened.
@@ -308,7 +317,7 @@ pub fn App() -> impl IntoView {
                 DevicePref::Auto => worker::Build::Cpu,
             };
             match worker::use_build(build, fresh) {
-                Ok(()) => worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate: calibrate_always() }),
+                Ok(()) => worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate: calibrate_always(), ops: ops_in_address() }),
                 Err(e) => set_error.set(Some(e)),
             }
         });

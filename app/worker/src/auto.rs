@@ -2,7 +2,7 @@
 //! emulates a GPU on the CPU and loses to the CPU path by far, so it is not even timed unless the
 //! page asks; otherwise a few training steps run on each device and the faster one wins.
 
-use filterlab_core::{Split, TrainConfig, Trainer, burn::prelude::Device};
+use filterlab_core::{Ops, Split, TrainConfig, Trainer, burn::prelude::Device};
 use filterlab_protocol::{DeviceKind, DevicePref};
 use web_time::Instant;
 
@@ -42,8 +42,8 @@ pub async fn plan(calibrate: bool) -> Plan {
 }
 
 /// Mean milliseconds per training step (the notebook's batch of 64) on `device`, after a warm-up.
-async fn ms_per_step(split: &Split, device: &Device) -> Result<f64, String> {
-    let mut trainer = Trainer::new(split, TrainConfig::new(), device).map_err(|e| e.to_string())?;
+async fn ms_per_step(split: &Split, device: &Device, ops: Ops) -> Result<f64, String> {
+    let mut trainer = Trainer::new(split, TrainConfig::new().with_ops(ops), device).map_err(|e| e.to_string())?;
     for _ in 0..WARMUP {
         trainer.step();
     }
@@ -58,13 +58,13 @@ async fn ms_per_step(split: &Split, device: &Device) -> Result<f64, String> {
 }
 
 /// Times both devices and returns the faster, with the figures in its note.
-pub async fn calibrate(split: &Split, webgpu: Started) -> Started {
-    let gpu_ms = match ms_per_step(split, &webgpu.device).await {
+pub async fn calibrate(split: &Split, webgpu: Started, ops: Ops) -> Started {
+    let gpu_ms = match ms_per_step(split, &webgpu.device, ops).await {
         Ok(ms) => ms,
         Err(e) => return cpu_because(format!("WebGPU failed while being timed: {e}")),
     };
     let cpu = gpu::cpu(None);
-    let cpu_ms = match ms_per_step(split, &cpu.device).await {
+    let cpu_ms = match ms_per_step(split, &cpu.device, ops).await {
         Ok(ms) => ms,
         Err(e) => return Started { note: Some(format!("Auto chose WebGPU: the CPU failed while being timed: {e}")), ..webgpu },
     };

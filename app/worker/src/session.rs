@@ -14,7 +14,7 @@ use filterlab_core::{
     weights::ModelFile,
 };
 use filterlab_protocol::{
-    DeviceKind, DevicePref, EpochRow, Example, FromWorker, ModelSource, ParamRow, Settings, ToWorker, TrainingRecord,
+    DeviceKind, DevicePref, EpochRow, Example, FromWorker, ModelSource, Ops, ParamRow, Settings, ToWorker, TrainingRecord,
     insight,
 };
 use wasm_bindgen_futures::spawn_local;
@@ -32,6 +32,8 @@ const REPORT_EVERY: usize = 10;
 #[derive(Default)]
 struct State {
     device: Option<(Device, DeviceKind)>,
+    /// Fused training steps, or Burn's stock path (`?ops=stock`).
+    ops: Ops,
     mnist: Option<Rc<Mnist>>,
     split: Option<Rc<Split>>,
     /// The latest model (without autodiff), for classifying drawings during and after training.
@@ -58,7 +60,10 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
 
 pub fn handle(message: ToWorker) {
     match message {
-        ToWorker::Start { device, base_url, calibrate } => spawn_local(start(device, base_url, calibrate)),
+        ToWorker::Start { device, base_url, calibrate, ops } => {
+            with(|s| s.ops = ops);
+            spawn_local(start(device, base_url, calibrate))
+        }
         ToWorker::Train { settings, resume } => spawn_local(async move {
             if let Err(failure) = train(settings, resume).await {
                 post(&failure);
@@ -134,7 +139,7 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
     };
     if let Some(webgpu) = to_calibrate {
         post(&FromWorker::Calibrating);
-        let started = auto::calibrate(&split, webgpu).await;
+        let started = auto::calibrate(&split, webgpu, with(|s| s.ops)).await;
         if !current() {
             return;
         }
@@ -272,7 +277,7 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     let failed = device_failure(kind);
     let dispatches = move || if kind == DeviceKind::WebGpu { gpu::dispatches() } else { None };
     let split = split(settings.digits).map_err(error)?;
-    let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY);
+    let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY).with_ops(with(|s| s.ops));
     let resumed = if resume {
         let (model, digits) = with(|s| s.model.clone()).ok_or_else(|| error("there is no model to continue: press Train"))?;
         if digits != settings.digits {
@@ -302,9 +307,11 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     let steps_per_epoch = trainer.steps_per_epoch();
     post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch, resumed_from });
     post_preview(&split);
-    let publish = |trainer: &Trainer| with(|s| s.model = Some((trainer.model().valid(), split.pair)));
-    publish(&trainer);
-    post_filters(&trainer.model().weights().await.map_err(|e| failed(e.into()))?);
+    // The page's drawings are read by a plain model built from the latest weights read back.
+    let publish = |weights: &Weights| with(|s| s.model = Some((Model::from_weights(weights, &device), split.pair)));
+    let weights = trainer.weights().await.map_err(&failed)?;
+    publish(&weights);
+    post_filters(&weights);
 
     for _ in 0..settings.epochs {
         let epoch = resumed_from + trainer.epochs_done() + 1;
@@ -315,14 +322,14 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
             if step == 1 || step % REPORT_EVERY == 0 || step == steps_per_epoch {
                 let loss = trainer.last_loss().await.map_err(&failed)?.unwrap_or(f32::NAN);
                 post(&FromWorker::Step { epoch, step, steps_per_epoch, loss });
-                let weights = trainer.model().weights().await.map_err(|e| failed(e.into()))?;
+                let weights = trainer.weights().await.map_err(&failed)?;
                 // Publish only finite weights: a diverging run keeps the last good model.
                 if !weights.is_finite() {
                     return Err(error(format!("the weights became NaN or infinite at epoch {epoch}: training diverged (try a smaller learning rate); the last good model is kept")));
                 }
                 post_filters(&weights);
                 post_checkpoint(&weights, split.pair, false);
-                publish(&trainer);
+                publish(&weights);
                 // Let Stop, Reset and Classify messages in.
                 crate::yield_now::yield_now().await;
                 if !current() {
@@ -350,7 +357,7 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
         post_filters(&m.weights);
         post_checkpoint(&m.weights, split.pair, true);
         post_memory();
-        publish(&trainer);
+        publish(&m.weights);
         post_confusion().await.map_err(error)?;
     }
     post(&FromWorker::Finished);

@@ -1,0 +1,432 @@
+//! The fused step and evaluation as CubeCL kernels (WGSL on wgpu, WebGPU in a browser): the same
+//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations.
+//!
+//! A training step is one workgroup, because the batch's gradients must be summed before the
+//! update and WebGPU has no float atomics: invocation `t` owns pooled feature `t % 128` of image
+//! slot `t / 128`, two images a round, and keeps its share of the gradient in registers; the
+//! shares are summed through workgroup memory at the end, then every parameter is updated.
+//! WebGPU's guaranteed limits shape it: 16 KiB of workgroup memory, 256 invocations, and barriers
+//! only in uniform control flow (loop bounds come from scalars, never from invocation ids).
+
+use burn::{
+    backend::{
+        Cube, TensorMetadata,
+        tensor::{FloatTensor, IntTensor},
+    },
+    tensor::{DType, Shape},
+};
+use burn_cubecl::{
+    cubecl,
+    kernel::into_contiguous,
+    ops::numeric::empty_device_contiguous_dtype,
+    tensor::CubeTensor,
+};
+use cubecl::prelude::*;
+
+use super::{
+    layout::{self, StepArgs},
+    op::FusedOps,
+};
+use crate::weights::PARAMS;
+
+const THREADS: usize = 256;
+/// Pooled features per image; images processed per round.
+const FEATURES: usize = 128;
+const SLOTS: usize = THREADS / FEATURES;
+const SIDE: usize = 28;
+const PIXELS: usize = SIDE * SIDE;
+/// The image with its zero border (the conv's padding), 30×30.
+const PADDED: usize = SIDE + 2;
+const PADDED_LEN: usize = PADDED * PADDED;
+/// Workgroup memory for staged images during the rounds, and for the gradient shares after:
+/// 10 conv numbers (9 taps, bias) per invocation, then 2 fc numbers per invocation.
+const SCRATCH: usize = THREADS * 12;
+/// Images each evaluation workgroup reads.
+const EVAL_CHUNK: usize = 32;
+/// A "minus infinity" WGSL accepts as a constant (it has no infinities).
+const LOWEST: f32 = -3.0e38;
+
+const CONV_W: usize = layout::CONV_W;
+const CONV_B: usize = layout::CONV_B;
+const FC_W: usize = layout::FC_W;
+const FC_B: usize = layout::FC_B;
+const MOMENT_1: usize = layout::MOMENT_1;
+const MOMENT_2: usize = layout::MOMENT_2;
+const LOSS_SUM: usize = layout::LOSS_SUM;
+const CORRECT: usize = layout::CORRECT;
+const LAST_LOSS: usize = layout::LAST_LOSS;
+
+/// Copies the images of this round's slots into `scratch` (inside their zero borders); `row(s)`
+/// is the image of slot `s`, or a negative number for an empty slot.
+#[cube]
+fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared<[f32]>, tid: usize) {
+    if row >= 0 {
+        let from = row as usize * PIXELS;
+        let base = slot * PADDED_LEN;
+        for p in range_stepped(tid, PIXELS, THREADS) {
+            scratch[base + (p / SIDE + 1) * PADDED + p % SIDE + 1] = images[from + p];
+        }
+    }
+}
+
+/// Conv 3×3 + max-pool 7×7 for this invocation's (slot, filter, cell): the pooled value and the
+/// top-left of its 3×3 window in the padded image (first maximum on ties, as Burn's pool).
+#[cube]
+fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Shared<[f32]>, at: &mut Shared<[u32]>, tid: usize) {
+    let slot = tid / FEATURES;
+    let j = tid % FEATURES;
+    let f = j / 16;
+    let cell = j % 16;
+    let base = slot * PADDED_LEN;
+    let top = (cell / 4) * 7;
+    let left = (cell % 4) * 7;
+    let w = CONV_W + f * 9;
+    let bias = params[CONV_B + f];
+    let mut best = f32::new(LOWEST);
+    let mut arg = 0u32;
+    for dy in 0..7usize {
+        for dx in 0..7usize {
+            let a = base + (top + dy) * PADDED + left + dx;
+            let v = bias
+                + params[w] * scratch[a]
+                + params[w + 1] * scratch[a + 1]
+                + params[w + 2] * scratch[a + 2]
+                + params[w + 3] * scratch[a + PADDED]
+                + params[w + 4] * scratch[a + PADDED + 1]
+                + params[w + 5] * scratch[a + PADDED + 2]
+                + params[w + 6] * scratch[a + 2 * PADDED]
+                + params[w + 7] * scratch[a + 2 * PADDED + 1]
+                + params[w + 8] * scratch[a + 2 * PADDED + 2];
+            if v > best {
+                best = v;
+                arg = (a - base) as u32;
+            }
+        }
+    }
+    pooled[tid] = best;
+    at[tid] = arg;
+}
+
+/// Logit of `class` for the image in `slot`.
+#[cube]
+fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usize) -> f32 {
+    let mut sum = 0.0f32;
+    for q in 0..FEATURES {
+        sum += params[FC_W + class * FEATURES + q] * pooled[slot * FEATURES + q];
+    }
+    params[FC_B + class] + sum
+}
+
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn train_step_kernel(
+    images: &Tensor<f32>,
+    classes: &Tensor<i32>,
+    order: &Tensor<i32>,
+    state: &mut Tensor<f32>,
+    start: u32,
+    len: u32,
+    first: u32,
+    adam: u32,
+    lr: f32,
+    beta_1: f32,
+    beta_2: f32,
+    scale: f32,
+    eps_hat: f32,
+) {
+    let tid = UNIT_POS as usize;
+    let mut params = Shared::<[f32]>::new_slice(PARAMS);
+    let mut scratch = Shared::<[f32]>::new_slice(SCRATCH);
+    let mut pooled = Shared::<[f32]>::new_slice(THREADS);
+    let mut at = Shared::<[u32]>::new_slice(THREADS);
+    // d(loss)/d(logits) of each slot's image, then each of the first two invocations' totals.
+    let mut d_logits = Shared::<[f32]>::new_slice(4usize);
+    let mut totals = Shared::<[f32]>::new_slice(8usize);
+
+    for i in range_stepped(tid, PARAMS, THREADS) {
+        params[i] = state[i];
+    }
+    for i in range_stepped(tid, SLOTS * PADDED_LEN, THREADS) {
+        scratch[i] = 0.0f32;
+    }
+    sync_cube();
+
+    let n = len as usize;
+    let first_pick = start as usize;
+    let inv_len = 1.0f32 / f32::cast_from(len);
+    let slot = tid / FEATURES;
+    let j = tid % FEATURES;
+    // This invocation's gradient shares: conv taps and bias of filter f, fc weights of feature j.
+    let mut g_taps = Array::<f32>::new(9usize);
+    let mut g_bias = 0.0f32;
+    let mut g_fc_0 = 0.0f32;
+    let mut g_fc_1 = 0.0f32;
+    // Invocations 0 and 1 (one per slot): loss and correct count, fc bias gradient.
+    let mut loss_sum = 0.0f32;
+    let mut correct = 0.0f32;
+    let mut g_fcb_0 = 0.0f32;
+    let mut g_fcb_1 = 0.0f32;
+
+    let rounds = (n + SLOTS - 1) / SLOTS;
+    for r in 0..rounds {
+        for s in 0..SLOTS {
+            let b = r * SLOTS + s;
+            let mut row = i32::new(-1);
+            if b < n {
+                row = order[first_pick + b];
+            }
+            stage_image(images, row, s, &mut scratch, tid);
+        }
+        sync_cube();
+        let mine = r * SLOTS + slot < n;
+        if mine {
+            conv_pool(&params, &scratch, &mut pooled, &mut at, tid);
+        }
+        sync_cube();
+        if tid < SLOTS {
+            let b = r * SLOTS + tid;
+            if b < n {
+                let class = classes[order[first_pick + b] as usize];
+                let l0 = logit(&params, &pooled, tid, 0usize);
+                let l1 = logit(&params, &pooled, tid, 1usize);
+                let m = l0.max(l1);
+                let lse = m + ((l0 - m).exp() + (l1 - m).exp()).ln();
+                let p0 = l0 - lse;
+                let p1 = l1 - lse;
+                let mut y1 = 0.0f32;
+                if class == 1i32 {
+                    y1 = 1.0f32;
+                    loss_sum -= p1;
+                } else {
+                    loss_sum -= p0;
+                }
+                // The first class wins a tie, like Burn's argmax.
+                let picked_1 = p1 > p0;
+                if picked_1 == (class == 1i32) {
+                    correct += 1.0f32;
+                }
+                let d0 = (p0.exp() - (1.0f32 - y1)) * inv_len;
+                let d1 = (p1.exp() - y1) * inv_len;
+                d_logits[tid * 2] = d0;
+                d_logits[tid * 2 + 1] = d1;
+                g_fcb_0 += d0;
+                g_fcb_1 += d1;
+            }
+        }
+        sync_cube();
+        if mine {
+            let d0 = d_logits[slot * 2];
+            let d1 = d_logits[slot * 2 + 1];
+            let x = pooled[tid];
+            g_fc_0 += d0 * x;
+            g_fc_1 += d1 * x;
+            let d = d0 * params[FC_W + j] + d1 * params[FC_W + FEATURES + j];
+            g_bias += d;
+            let a = slot * PADDED_LEN + at[tid] as usize;
+            #[unroll]
+            for t in 0..9usize {
+                g_taps[t] += d * scratch[a + (t / 3) * PADDED + t % 3];
+            }
+        }
+        sync_cube();
+    }
+
+    // Sum the shares: conv numbers at scratch[tid*10 ..], fc numbers after them.
+    #[unroll]
+    for t in 0..9usize {
+        scratch[tid * 10 + t] = g_taps[t];
+    }
+    scratch[tid * 10 + 9] = g_bias;
+    scratch[THREADS * 10 + tid] = g_fc_0;
+    scratch[THREADS * 11 + tid] = g_fc_1;
+    if tid < SLOTS {
+        totals[tid * 4] = loss_sum;
+        totals[tid * 4 + 1] = correct;
+        totals[tid * 4 + 2] = g_fcb_0;
+        totals[tid * 4 + 3] = g_fcb_1;
+    }
+    sync_cube();
+
+    for i in range_stepped(tid, PARAMS, THREADS) {
+        let mut g = 0.0f32;
+        if i < FC_W {
+            // A conv weight (filter i/9, tap i%9) or a conv bias (filter i-72): the shares of the
+            // 16 cells of that filter in both slots.
+            let mut filter = i / 9;
+            let mut k = i % 9;
+            if i >= CONV_B {
+                filter = i - CONV_B;
+                k = 9usize;
+            }
+            for s in 0..SLOTS {
+                for c in 0..16usize {
+                    g += scratch[(s * FEATURES + filter * 16 + c) * 10 + k];
+                }
+            }
+        } else if i < FC_B {
+            let class = (i - FC_W) / FEATURES;
+            let q = (i - FC_W) % FEATURES;
+            for s in 0..SLOTS {
+                g += scratch[THREADS * (10 + class) + s * FEATURES + q];
+            }
+        } else {
+            let class = i - FC_B;
+            for s in 0..SLOTS {
+                g += totals[s * 4 + 2 + class];
+            }
+        }
+        let p = params[i];
+        if adam == 1u32 {
+            let m = state[MOMENT_1 + i] * beta_1 + g * (1.0f32 - beta_1);
+            let v = state[MOMENT_2 + i] * beta_2 + g * g * (1.0f32 - beta_2);
+            state[MOMENT_1 + i] = m;
+            state[MOMENT_2 + i] = v;
+            state[i] = p - (m * scale) / (v.sqrt() + eps_hat) * lr;
+        } else {
+            state[i] = p - g * lr;
+        }
+    }
+    if tid == 0 {
+        let mut loss = 0.0f32;
+        let mut right = 0.0f32;
+        for s in 0..SLOTS {
+            loss += totals[s * 4];
+            right += totals[s * 4 + 1];
+        }
+        let mut before_loss = state[LOSS_SUM];
+        let mut before_correct = state[CORRECT];
+        if first == 1u32 {
+            before_loss = 0.0f32;
+            before_correct = 0.0f32;
+        }
+        state[LOSS_SUM] = before_loss + loss;
+        state[CORRECT] = before_correct + right;
+        state[LAST_LOSS] = loss * inv_len;
+    }
+}
+
+/// Forward only, `EVAL_CHUNK` images per workgroup; workgroup g writes its (Σ loss, correct) to
+/// `out[2g..2g+2]`.
+#[cube(launch)]
+fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f32>, out: &mut Tensor<f32>, len: u32) {
+    let tid = UNIT_POS as usize;
+    let group = CUBE_POS_X as usize;
+    let mut params = Shared::<[f32]>::new_slice(PARAMS);
+    let mut scratch = Shared::<[f32]>::new_slice(SLOTS * PADDED_LEN);
+    let mut pooled = Shared::<[f32]>::new_slice(THREADS);
+    let mut at = Shared::<[u32]>::new_slice(THREADS);
+    let mut totals = Shared::<[f32]>::new_slice(4usize);
+    for i in range_stepped(tid, PARAMS, THREADS) {
+        params[i] = state[i];
+    }
+    for i in range_stepped(tid, SLOTS * PADDED_LEN, THREADS) {
+        scratch[i] = 0.0f32;
+    }
+    sync_cube();
+    let n = len as usize;
+    let from = group * EVAL_CHUNK;
+    let mut loss_sum = 0.0f32;
+    let mut correct = 0.0f32;
+    let slot = tid / FEATURES;
+    for r in 0..EVAL_CHUNK / SLOTS {
+        for s in 0..SLOTS {
+            let b = from + r * SLOTS + s;
+            let mut row = i32::new(-1);
+            if b < n {
+                row = b as i32;
+            }
+            stage_image(images, row, s, &mut scratch, tid);
+        }
+        sync_cube();
+        if from + r * SLOTS + slot < n {
+            conv_pool(&params, &scratch, &mut pooled, &mut at, tid);
+        }
+        sync_cube();
+        if tid < SLOTS {
+            let b = from + r * SLOTS + tid;
+            if b < n {
+                let class = classes[b];
+                let l0 = logit(&params, &pooled, tid, 0usize);
+                let l1 = logit(&params, &pooled, tid, 1usize);
+                let m = l0.max(l1);
+                let lse = m + ((l0 - m).exp() + (l1 - m).exp()).ln();
+                if class == 1i32 {
+                    loss_sum += lse - l1;
+                } else {
+                    loss_sum += lse - l0;
+                }
+                if (l1 - lse > l0 - lse) == (class == 1i32) {
+                    correct += 1.0f32;
+                }
+            }
+        }
+        sync_cube();
+    }
+    if tid < SLOTS {
+        totals[tid * 2] = loss_sum;
+        totals[tid * 2 + 1] = correct;
+    }
+    sync_cube();
+    if tid == 0 {
+        out[group * 2] = totals[0] + totals[2];
+        out[group * 2 + 1] = totals[1] + totals[3];
+    }
+}
+
+fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
+    assert_eq!(t.dtype, dtype, "fused ops: {what} must be {dtype:?}");
+    into_contiguous(t)
+}
+
+impl FusedOps for Cube {
+    fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
+        let images = checked(images, DType::F32, "images");
+        let classes = checked(classes, DType::I32, "classes");
+        let order = checked(order, DType::I32, "the order");
+        let state = checked(state, DType::F32, "the state");
+        // Written in place when nothing else holds the buffer (as Burn's own in-place kernels do).
+        let state = if state.can_mut() && state.is_nonoverlapping() { state } else { state.copy() };
+        let (adam, [lr, beta_1, beta_2, scale, eps_hat]) = args.update.scalars();
+        let client = state.client.clone();
+        train_step_kernel::launch(
+            &client,
+            CubeCount::Static(1, 1, 1),
+            CubeDim::new_1d(THREADS as u32),
+            images.into_tensor_arg(),
+            classes.into_tensor_arg(),
+            order.into_tensor_arg(),
+            state.clone().into_tensor_arg(),
+            args.start,
+            args.len,
+            u32::from(args.first),
+            adam,
+            lr,
+            beta_1,
+            beta_2,
+            scale,
+            eps_hat,
+        );
+        state
+    }
+
+    fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>) -> FloatTensor<Cube> {
+        let images = checked(images, DType::F32, "images");
+        let classes = checked(classes, DType::I32, "classes");
+        let params = checked(params, DType::F32, "the parameters");
+        let len = images.shape().dims::<2>()[0];
+        let groups = len.div_ceil(EVAL_CHUNK).max(1);
+        let client = images.client.clone();
+        let out = empty_device_contiguous_dtype(client.clone(), images.device.clone(), Shape::new([groups, 2]), DType::F32);
+        evaluate_kernel::launch(
+            &client,
+            CubeCount::Static(groups as u32, 1, 1),
+            CubeDim::new_1d(THREADS as u32),
+            images.into_tensor_arg(),
+            classes.into_tensor_arg(),
+            params.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            len as u32,
+        );
+        out
+    }
+}

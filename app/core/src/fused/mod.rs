@@ -1,0 +1,44 @@
+//! The fused training path: a whole training step (gather the batch, forward, loss, exact
+//! backward, optimizer update, epoch figures) as one op on the device: one kernel dispatch on a
+//! GPU, one pass of plain loops on the CPU. The stock Burn path (autodiff + optimizer) stays as
+//! the reference it is tested against, and for inference.
+
+pub mod cpu;
+#[cfg(feature = "wgpu")]
+mod gpu;
+pub mod layout;
+pub mod op;
+
+use burn::prelude::*;
+
+pub use layout::{StepArgs, Update};
+
+use crate::{model::Model, weights::Weights};
+
+/// Which implementation trains: the fused op (default) or Burn's autodiff and optimizers.
+pub use filterlab_protocol::Ops;
+
+/// A model's parameters packed into a fresh fused state (layout.rs), on the model's device
+/// (without autodiff). Runs on the device: no read-back.
+pub fn state_of(model: &Model) -> Tensor<1> {
+    let model = model.valid();
+    let weight = model.conv1.weight.val();
+    let device = weight.device();
+    let rest = layout::STATE_LEN - crate::weights::PARAMS;
+    Tensor::cat(
+        vec![
+            weight.reshape([-1]),
+            model.conv1.bias.expect("conv1 has a bias").val(),
+            // Burn keeps the linear weight as [in, out]; the state holds PyTorch's [out, in].
+            model.fc.weight.val().swap_dims(0, 1).reshape([-1]),
+            model.fc.bias.expect("fc has a bias").val(),
+            Tensor::zeros([rest], &device),
+        ],
+        0,
+    )
+}
+
+/// The weights in a state read back from the device.
+pub fn weights_of(state: &[f32]) -> Weights {
+    Weights::from_slice(&state[..crate::weights::PARAMS])
+}

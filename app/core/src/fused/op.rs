@@ -1,0 +1,109 @@
+//! The fused step and evaluation as a Burn backend extension: one op each, implemented for the
+//! CPU backend (flex, `cpu.rs` on its storage) and for CubeCL (wgpu, `gpu.rs`'s kernels).
+
+use std::borrow::Cow;
+
+use burn::{
+    backend::{
+        Backend, Dispatch, Flex, backend_extension,
+        flex::FlexTensor,
+        tensor::{FloatTensor, IntTensor},
+    },
+    prelude::*,
+    tensor::DType,
+};
+
+use super::{cpu, layout::StepArgs};
+
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
+pub trait FusedOps: Backend {
+    /// One training step on `state` (layout.rs); returns the updated state, written in place
+    /// when nothing else holds it. `images` `[n, 784]`, `classes` `[n]`, `order` `[n]`.
+    fn train_step(
+        images: FloatTensor<Self>,
+        classes: IntTensor<Self>,
+        order: IntTensor<Self>,
+        state: FloatTensor<Self>,
+        args: StepArgs,
+    ) -> FloatTensor<Self>;
+
+    /// Σ loss and number correct over a set, as `[parts, 2]` partial sums (add the rows up).
+    fn evaluate(images: FloatTensor<Self>, classes: IntTensor<Self>, params: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+/// One fused training step (see [`FusedOps::train_step`]); every tensor on the same device,
+/// without autodiff.
+pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, Int>, state: Tensor<1>, args: StepArgs) -> Tensor<1> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::train_step(
+        images.inner().into_dispatch(),
+        classes.inner().into_dispatch(),
+        order.inner().into_dispatch(),
+        state.inner().into_dispatch(),
+        args,
+    ))
+}
+
+/// `[parts, 2]` partial (Σ loss, correct) over a set (see [`FusedOps::evaluate`]).
+pub fn evaluate(images: Tensor<2>, classes: Tensor<1, Int>, params: Tensor<1>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::evaluate(
+        images.inner().into_dispatch(),
+        classes.inner().into_dispatch(),
+        params.inner().into_dispatch(),
+    ))
+}
+
+/// A float tensor's values, borrowed when they already lie contiguous.
+fn floats(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(t.to_contiguous().into_data().try_into_vec::<f32>().expect("an f32 tensor")),
+    }
+}
+
+/// An Int tensor's values: flex keeps i32 by default, i64 when asked.
+enum Ints<'a> {
+    I32(Cow<'a, [i32]>),
+    I64(Cow<'a, [i64]>),
+}
+
+fn ints(t: &FlexTensor) -> Ints<'_> {
+    match t.dtype() {
+        DType::I32 => Ints::I32(t.as_slice().map_or_else(|| Cow::Owned(t.to_contiguous().into_data().try_to_vec().unwrap()), Cow::Borrowed)),
+        DType::I64 => Ints::I64(t.as_slice().map_or_else(|| Cow::Owned(t.to_contiguous().into_data().try_to_vec().unwrap()), Cow::Borrowed)),
+        other => panic!("fused ops: index tensor of type {other:?}"),
+    }
+}
+
+/// `t` as a tensor this op may write: unique, contiguous, exactly its own buffer (else a copy).
+fn owned(t: FlexTensor) -> FlexTensor {
+    let n = t.layout().num_elements();
+    if t.is_unique() && t.layout().contiguous_offsets() == Some((0, n)) && t.bytes().len() == n * 4 {
+        t
+    } else {
+        FlexTensor::from_data(t.into_data())
+    }
+}
+
+impl FusedOps for Flex {
+    fn train_step(images: FlexTensor, classes: FlexTensor, order: FlexTensor, state: FlexTensor, args: StepArgs) -> FlexTensor {
+        let mut state = owned(state);
+        let images = floats(&images);
+        let s = state.storage_mut::<f32>();
+        match (ints(&classes), ints(&order)) {
+            (Ints::I32(c), Ints::I32(o)) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I64(c), Ints::I64(o)) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I32(c), Ints::I64(o)) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I64(c), Ints::I32(o)) => cpu::train_step(&images, &c, &o, s, &args),
+        }
+        state
+    }
+
+    fn evaluate(images: FlexTensor, classes: FlexTensor, params: FlexTensor) -> FlexTensor {
+        let (images, params) = (floats(&images), floats(&params));
+        let totals = match ints(&classes) {
+            Ints::I32(c) => cpu::evaluate(&images, &c, &params),
+            Ints::I64(c) => cpu::evaluate(&images, &c, &params),
+        };
+        FlexTensor::from_data(TensorData::new(totals.to_vec(), [1, 2]))
+    }
+}

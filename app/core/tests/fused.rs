@@ -1,0 +1,182 @@
+//! The fused training step against Burn's stock autodiff path: the same updated parameters, loss,
+//! correct counts and test figures, on the CPU backend and, where wgpu finds an adapter (a GPU, or
+//! llvmpipe/lavapipe), on the GPU kernels too.
+
+mod common;
+
+use burn::prelude::*;
+use filterlab_core::{
+    DigitPair, Model, Ops, OptimizerKind, Split, TrainConfig, Trainer, Weights,
+    dataset::Samples,
+    device::{self, DeviceChoice},
+    idx::PIXELS,
+};
+
+/// `|a − b| ≤ rel · |b|`, with `rel · floor` as the least allowed difference (numbers near zero).
+fn assert_close(what: &str, a: &[f32], b: &[f32], rel: f32, floor: f32) {
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let allowed = rel * y.abs().max(floor);
+        assert!((x - y).abs() <= allowed, "{what}[{i}]: fused {x} vs stock {y} (allowed ±{allowed:e})");
+    }
+}
+
+/// Samples that reach the corners of the method: real digits, noise up to the image's edges (the
+/// conv's padding), blank and constant images (every pooling window a tie), in mixed classes.
+fn awkward(len: usize, pair: DigitPair) -> Samples {
+    let split = Split::new(common::mnist(), pair).unwrap();
+    let mut samples = Samples::default();
+    let mut noise = 12345u32;
+    for i in 0..len {
+        let class = (i % 3 == 0) as u8;
+        let image: Vec<f32> = match i % 5 {
+            0 => vec![0.0; PIXELS],
+            1 => vec![1.0; PIXELS],
+            2 => (0..PIXELS)
+                .map(|_| {
+                    noise = noise.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (noise >> 16) as f32 / 65535.0
+                })
+                .collect(),
+            _ => split.train.pixels[i * PIXELS..(i + 1) * PIXELS].to_vec(),
+        };
+        samples.pixels.extend(image);
+        samples.classes.push(if i % 5 >= 3 { split.train.classes[i] } else { class });
+    }
+    samples
+}
+
+/// A split of `train` samples (and a small real test set) for `pair`.
+fn small_split(train: usize, pair: DigitPair) -> Split {
+    let real = Split::new(common::mnist(), pair).unwrap();
+    let test = Samples { pixels: real.test.pixels[..300 * PIXELS].to_vec(), classes: real.test.classes[..300].to_vec() }
+        .concat(Samples { pixels: real.test.pixels[1000 * PIXELS..1200 * PIXELS].to_vec(), classes: real.test.classes[1000..1200].to_vec() });
+    Split { pair, train: awkward(train, pair), test }
+}
+
+trait Concat {
+    fn concat(self, other: Self) -> Self;
+}
+impl Concat for Samples {
+    fn concat(mut self, other: Self) -> Self {
+        self.pixels.extend(other.pixels);
+        self.classes.extend(other.classes);
+        self
+    }
+}
+
+/// Weights, last batch loss and (after `epoch_end`) the epoch's figures after `steps` steps.
+struct After {
+    weights: Weights,
+    loss: f32,
+    figures: Option<[f32; 4]>,
+}
+
+fn train(split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, device: &Device) -> After {
+    train_from(None, split, config, steps, epoch_end, device)
+}
+
+/// Like [`train`], from these weights rather than the seed's.
+fn train_from(start: Option<&Weights>, split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, device: &Device) -> After {
+    let mut trainer = match start {
+        Some(w) => Trainer::with_model(split, config, Model::from_weights(w, device), device),
+        None => Trainer::new(split, config, device).unwrap(),
+    };
+    pollster::block_on(async {
+        for _ in 0..steps {
+            assert!(trainer.step(), "the split has fewer than {steps} steps");
+        }
+        let loss = trainer.last_loss().await.unwrap().unwrap();
+        let weights = trainer.weights().await.unwrap();
+        let figures = if epoch_end {
+            assert!(!trainer.step(), "the epoch should be over");
+            let m = trainer.finish_epoch().await.unwrap();
+            assert_eq!(m.weights, weights);
+            Some([m.train_loss, m.train_acc, m.test_loss, m.test_acc])
+        } else {
+            None
+        };
+        After { weights, loss, figures }
+    })
+}
+
+/// Runs both paths from the same seed (so the same initial model and batch order) and compares.
+fn compare(split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, device: &Device) {
+    let fused = train(split, config.clone().with_ops(Ops::Fused), steps, epoch_end, device);
+    let stock = train(split, config.with_ops(Ops::Stock), steps, epoch_end, device);
+    assert_close("parameters", &fused.weights.to_vec(), &stock.weights.to_vec(), 1e-5, 1e-2);
+    assert_close("batch loss", &[fused.loss], &[stock.loss], 1e-5, 0.0);
+    if let (Some(f), Some(s)) = (fused.figures, stock.figures) {
+        // Train/test loss and accuracy; the accuracies are exact counts.
+        assert_close("epoch figures", &f, &s, 1e-5, 0.0);
+    }
+}
+
+/// The gradient itself, seen through one SGD step with learning rate 1 (Δp = −g): every entry
+/// within 1e-4 of the largest. From the seed's model, and from one whose filter 0 is all zeros:
+/// its conv output is then the same in every position, a tie in every pooling window, and only
+/// the first position of each window (the stock tie rule) gives the stock gradient for its taps.
+fn compare_gradient(split: &Split, batch: usize, device: &Device) {
+    let config = || TrainConfig::new().with_lr(1.0).with_batch_size(batch).with_seed(3);
+    let seeded = {
+        let trainer = Trainer::new(split, config(), device).unwrap();
+        pollster::block_on(trainer.weights()).unwrap()
+    };
+    let mut tied = seeded.clone();
+    tied.conv_weight[..9].fill(0.0);
+    compare_gradient_from(&seeded, split, batch, device);
+    compare_gradient_from(&tied, split, batch, device);
+}
+
+fn compare_gradient_from(start: &Weights, split: &Split, batch: usize, device: &Device) {
+    let config = || TrainConfig::new().with_lr(1.0).with_batch_size(batch).with_seed(3);
+    let before = start.to_vec();
+    let delta = |ops| {
+        let after = train_from(Some(start), split, config().with_ops(ops), 1, false, device).weights.to_vec();
+        after.iter().zip(&before).map(|(a, b)| a - b).collect::<Vec<f32>>()
+    };
+    let (fused, stock) = (delta(Ops::Fused), delta(Ops::Stock));
+    let largest = stock.iter().fold(0.0f32, |m, d| m.max(d.abs()));
+    assert!(largest > 1e-3, "the step moved nothing: {largest}");
+    for (i, (f, s)) in fused.iter().zip(&stock).enumerate() {
+        assert!((f - s).abs() <= 1e-4 * largest, "gradient[{i}]: fused {f} vs stock {s} (largest {largest})");
+    }
+}
+
+fn on(device: &Device) {
+    let pair = DigitPair::default();
+    // 97 = 64 + a short last batch of 33, as 10,593 = 165 × 64 + 33 ends the real epoch.
+    let split = small_split(97, pair);
+    compare_gradient(&split, 64, device);
+    compare(&split, TrainConfig::new().with_epochs(1), 2, true, device);
+    compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(16), 6, false, device);
+    compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(64), 2, true, device);
+    // Another digit pair, an odd batch size.
+    let other = small_split(50, DigitPair { negative: 3, positive: 5 });
+    compare_gradient(&other, 7, device);
+    compare(&other, TrainConfig::new().with_batch_size(7).with_lr(0.05), 8, true, device);
+}
+
+#[test]
+fn fused_step_matches_stock_burn_on_the_cpu() {
+    on(&Device::flex());
+}
+
+#[test]
+fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
+    match pollster::block_on(device::start(DeviceChoice::Wgpu)) {
+        Ok(started) => {
+            eprintln!("checking the GPU kernels on {}", started.description);
+            on(&started.device);
+        }
+        // No adapter on this machine (CI installs lavapipe, so there it runs).
+        Err(e) => eprintln!("skipped: {e}"),
+    }
+}
+
+/// The whole real epoch: 166 steps with a short last batch, the test set through the evaluation op.
+#[test]
+fn a_real_epoch_trains_the_same_way() {
+    let config = TrainConfig::new().with_epochs(1);
+    compare(common::split(), config, 166, true, &Device::flex());
+}
