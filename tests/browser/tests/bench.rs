@@ -94,14 +94,16 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
         test_acc: rows.last().unwrap()[4].clone(),
         downloaded: b.served().into_iter().filter(|p| !p.starts_with("mnist/")).collect(),
     };
-    b.screenshot(&format!("bench-{}", if query.contains("webgpu") { "webgpu" } else { "cpu" })).await;
+    let device = if query.contains("webgpu") { "webgpu" } else { "cpu" };
+    let ops = if query.contains("ops=stock") { "-stock" } else { "" };
+    b.screenshot(&format!("bench-{device}{ops}")).await;
     b.close().await;
     run
 }
 
-/// Epoch seconds from `filterlab train` output ("... - Time: 0.52s").
-fn native_epochs() -> Option<Epochs> {
-    let text = std::fs::read_to_string(bench_dir().join("native-cpu.txt")).ok()?;
+/// Epoch seconds from `filterlab train --ops <ops>` output ("... - Time: 0.52s").
+fn native_epochs(ops: &str) -> Option<Epochs> {
+    let text = std::fs::read_to_string(bench_dir().join(format!("native-cpu-{ops}.txt"))).ok()?;
     let seconds: Vec<f64> = text
         .lines()
         .filter_map(|l| l.split("Time: ").nth(1))
@@ -145,10 +147,12 @@ fn ratio(x: f64, base: Option<f64>) -> String {
 #[ignore]
 async fn benchmark() {
     let cpu = browser_run(Gpu::None, "?device=cpu", Duration::from_secs(300)).await;
+    let cpu_stock = browser_run(Gpu::None, "?device=cpu&ops=stock", Duration::from_secs(300)).await;
     let webgpu = browser_run(Gpu::SwiftShader, "?device=webgpu", Duration::from_secs(900)).await;
+    let webgpu_stock = browser_run(Gpu::SwiftShader, "?device=webgpu&ops=stock", Duration::from_secs(900)).await;
     // Auto on this machine's software adapter: what a user of this machine gets by default.
     let auto = browser_run(Gpu::SwiftShader, "", Duration::from_secs(300)).await;
-    let native = native_epochs();
+    let (native, native_stock) = (native_epochs("fused"), native_epochs("stock"));
     let torch1 = torch("1");
     let torchn = torch("default");
     let base = torch1.as_ref().map(|t| t.0.median);
@@ -168,14 +172,21 @@ async fn benchmark() {
     for (name, e, extra) in [
         ("PyTorch (CPU, 1 thread)", torch1.as_ref().map(|t| &t.0), torch1.as_ref().map(|t| t.1["test_acc"].to_string())),
         ("PyTorch (CPU, default threads)", torchn.as_ref().map(|t| &t.0), torchn.as_ref().map(|t| t.1["test_acc"].to_string())),
-        ("Filterlab native CLI (flex CPU)", native.as_ref(), None),
+        ("Filterlab native CLI (flex CPU), fused step", native.as_ref(), None),
+        ("Filterlab native CLI (flex CPU), stock Burn", native_stock.as_ref(), None),
     ] {
         match e {
             Some(e) => t += &format!("| {name} | {:.3} | {:.3} | {} | — | — | — | — | {} |\n", e.first, e.median, ratio(e.median, base), extra.unwrap_or("—".into())),
             None => t += &format!("| {name} | not run | | | | | | | |\n"),
         }
     }
-    for (name, r) in [("Browser, CPU path (forced)", &cpu), ("Browser, WebGPU on SwiftShader (forced)", &webgpu), ("Browser, Auto (picks the CPU here)", &auto)] {
+    for (name, r) in [
+        ("Browser, CPU path (forced), fused step", &cpu),
+        ("Browser, CPU path (forced), stock Burn", &cpu_stock),
+        ("Browser, WebGPU on SwiftShader (forced), fused step", &webgpu),
+        ("Browser, WebGPU on SwiftShader (forced), stock Burn", &webgpu_stock),
+        ("Browser, Auto (picks the CPU here), fused step", &auto),
+    ] {
         t += &format!(
             "| {name} | {:.3} | {:.3} | {} | {:.0} | {:.0} ({} frames) | {} | {} | {} |\n",
             r.epochs.first,
@@ -189,7 +200,8 @@ async fn benchmark() {
             r.test_acc,
         );
     }
-    t += &format!("\nWebGPU ÷ CPU path (median epoch): {:.1}×. Devices as the badge named them: CPU run \"{}\"; WebGPU run \"{}\"; Auto run \"{}\".\n", webgpu.epochs.median / cpu.epochs.median, cpu.device, webgpu.device, auto.device);
+    t += &format!("\nFused step, WebGPU ÷ CPU path (median epoch): {:.1}× (stock Burn: {:.1}×).", webgpu.epochs.median / cpu.epochs.median, webgpu_stock.epochs.median / cpu_stock.epochs.median);
+    t += &format!(" Devices as the badge named them: CPU run \"{}\"; WebGPU run \"{}\"; Auto run \"{}\".\n", cpu.device, webgpu.device, auto.device);
     for (name, r) in [("Auto (this machine's default)", &auto), ("forced WebGPU", &webgpu)] {
         let files = sizes(&r.downloaded);
         let total: u64 = files.iter().map(|f| f.2).sum();

@@ -10,21 +10,6 @@ use harness::{Browser, Fault, Gpu};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// A version-2 `.flab` (see app/core/src/weights.rs) for 8 vs 1 with these weights and no record.
-fn model_file(conv_weight: &[f32], conv_bias: &[f32], fc_weight: &[f32], fc_bias: &[f32]) -> Vec<u8> {
-    let mut out = b"FLAB".to_vec();
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&[8, 1]);
-    out.extend_from_slice(&338u32.to_le_bytes());
-    for v in conv_weight.iter().chain(conv_bias).chain(fc_weight).chain(fc_bias) {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&0u32.to_le_bytes());
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
-}
-
 /// Filter 0 copies the image (centre 1), filter 1 is a constant 0.5 (its bias), the rest are
 /// zero; class 1 weighs filter 0's sixteen pooled values by 1, class 0 weighs nothing; biases
 /// 0.1 and -0.2.
@@ -35,12 +20,12 @@ fn hand_made() -> Vec<u8> {
     bias[1] = 0.5;
     let mut fc = vec![0.0; 256];
     fc[128..144].fill(1.0);
-    model_file(&conv, &bias, &fc, &[0.1, -0.2])
+    harness::model_file(&conv, &bias, &fc, &[0.1, -0.2])
 }
 
 /// Every weight zero, biases 1 and 0: every image is read as an 8 with P(8) = e / (e + 1).
 fn always_eight() -> Vec<u8> {
-    model_file(&[0.0; 72], &[0.0; 8], &[0.0; 256], &[1.0, 0.0])
+    harness::model_file(&[0.0; 72], &[0.0; 8], &[0.0; 256], &[1.0, 0.0])
 }
 
 async fn numbers(b: &Browser, id: &str, name: &str) -> Vec<f64> {

@@ -522,6 +522,26 @@ impl Drop for Browser {
     }
 }
 
+/// A version-2 `.flab` (see app/core/src/weights.rs) for 8 vs 1 with these weights and no record.
+pub fn model_file(conv_weight: &[f32], conv_bias: &[f32], fc_weight: &[f32], fc_bias: &[f32]) -> Vec<u8> {
+    let mut out = b"FLAB".to_vec();
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&[8, 1]);
+    out.extend_from_slice(&338u32.to_le_bytes());
+    for v in conv_weight.iter().chain(conv_bias).chain(fc_weight).chain(fc_bias) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The 338 weights in a model file (the order of [`model_file`]'s arguments).
+pub fn weights_in(file: &[u8]) -> Vec<f32> {
+    file[12..12 + 338 * 4].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
 /// Writes `bytes` to a file called `name` in a temporary folder (for Import) and returns its path.
 pub fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("filterlab-files-{}", std::process::id()));
