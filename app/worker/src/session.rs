@@ -5,7 +5,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use filterlab_core::{
     DigitPair, Mnist, Model, Split, TrainConfig, Trainer, Weights,
-    burn::{module::Module, prelude::*},
+    burn::prelude::*,
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     drawing, explain,
     idx::PIXELS,

@@ -56,6 +56,7 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers() {
         let settings = format!("optimizer={optimizer}&lr=0.01&epochs=1&batch=4096&seed=5");
         let cpu = continue_on(Gpu::None, "cpu", &settings).await;
         let gpu = continue_on(Gpu::SwiftShader, "webgpu", &settings).await;
+        eprintln!("{optimizer}: epoch row on the CPU path {:?}, on WebGPU {:?}", cpu.row, gpu.row);
         let start = harness::weights_in(&start_model());
         let moved = cpu.weights.iter().zip(&start).filter(|(a, b)| a != b).count();
         assert!(moved > 300, "{optimizer}: training moved only {moved} of 338 weights");
