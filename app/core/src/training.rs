@@ -395,7 +395,8 @@ impl Trainer {
             seconds: self.epoch_start.elapsed().as_secs_f64(),
             weights,
         };
-        if !metrics.train_loss.is_finite() {
+        // The weights too: a NaN filter can leave the loss finite (its pooled maxima never win).
+        if !metrics.train_loss.is_finite() || !metrics.weights.is_finite() {
             return Err(TrainError::NotFinite { epoch: metrics.epoch, value: metrics.train_loss });
         }
         self.epoch += 1;

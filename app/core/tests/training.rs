@@ -38,6 +38,13 @@ fn sgd_loss_falls_and_reaches_ninety_percent() {
     assert_ne!(epochs[0].weights.conv_weight, last.weights.conv_weight);
 }
 
+/// Burn's stock autodiff path (the fused step's reference) still learns on its own.
+#[test]
+fn the_stock_path_reaches_ninety_percent_too() {
+    let epochs = train(TrainConfig::new().with_epochs(3).with_lr(3e-3).with_ops(filterlab_core::Ops::Stock));
+    assert!(epochs.last().unwrap().test_acc >= 0.90, "stock SGD test accuracy {}", epochs.last().unwrap().test_acc);
+}
+
 #[test]
 fn adam_reaches_ninety_seven_percent() {
     let epochs = train(TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_epochs(2));

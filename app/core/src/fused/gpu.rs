@@ -173,6 +173,10 @@ fn train_step_kernel(
     let j = tid % FEATURES;
     // This invocation's gradient shares: conv taps and bias of filter f, fc weights of feature j.
     let mut g_taps = Array::<f32>::new(9usize);
+    #[unroll]
+    for t in 0..9usize {
+        g_taps[t] = 0.0f32;
+    }
     let mut g_bias = 0.0f32;
     let mut g_fc_0 = 0.0f32;
     let mut g_fc_1 = 0.0f32;

@@ -13,7 +13,11 @@ use burn::{
     tensor::DType,
 };
 
-use super::{cpu, layout::StepArgs};
+use super::{
+    cpu,
+    layout::{STATE_LEN, StepArgs},
+};
+use crate::{idx::PIXELS, weights::PARAMS};
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait FusedOps: Backend {
@@ -34,6 +38,11 @@ pub trait FusedOps: Backend {
 /// One fused training step (see [`FusedOps::train_step`]); every tensor on the same device,
 /// without autodiff.
 pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, Int>, state: Tensor<1>, args: StepArgs) -> Tensor<1> {
+    // The GPU kernel reads without bounds checks: shapes are checked here, on the host.
+    let [rows, pixels] = images.dims();
+    assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused step: images [n, 784] and classes [n]");
+    assert!(args.len > 0 && (args.start + args.len) as usize <= order.dims()[0].min(rows), "fused step: batch outside the order");
+    assert_eq!(state.dims()[0], STATE_LEN, "fused step: the state holds {STATE_LEN} numbers");
     Tensor::from_dispatch(<Dispatch as FusedOps>::train_step(
         images.inner().into_dispatch(),
         classes.inner().into_dispatch(),
@@ -45,6 +54,9 @@ pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, I
 
 /// `[parts, 2]` partial (Σ loss, correct) over a set (see [`FusedOps::evaluate`]).
 pub fn evaluate(images: Tensor<2>, classes: Tensor<1, Int>, params: Tensor<1>) -> Tensor<2> {
+    let [rows, pixels] = images.dims();
+    assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused evaluation: images [n, 784] and classes [n]");
+    assert!(params.dims()[0] >= PARAMS, "fused evaluation: {PARAMS} parameters");
     Tensor::from_dispatch(<Dispatch as FusedOps>::evaluate(
         images.inner().into_dispatch(),
         classes.inner().into_dispatch(),
