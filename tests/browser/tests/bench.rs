@@ -94,7 +94,13 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
         test_acc: rows.last().unwrap()[4].clone(),
         downloaded: b.served().into_iter().filter(|p| !p.starts_with("mnist/")).collect(),
     };
-    let device = if query.contains("webgpu") { "webgpu" } else { "cpu" };
+    let device = if query.contains("webgpu") {
+        "webgpu"
+    } else if query.contains("cpu") {
+        "cpu"
+    } else {
+        "auto"
+    };
     let ops = if query.contains("ops=stock") { "-stock" } else { "" };
     b.screenshot(&format!("bench-{device}{ops}")).await;
     b.close().await;
