@@ -350,10 +350,12 @@ async fn a_hundred_epochs_on_the_cpu_with_flat_memory() {
 }
 
 /// Train / Stop / Reset, again and again, on the CPU path and on WebGPU: memory stays flat
-/// (WebAssembly memory, and on WebGPU the allocator's bytes and live allocations).
+/// (WebAssembly memory, and on WebGPU the allocator's bytes and live allocations). On WebGPU the
+/// first cycle is a warm-up: a fused step is quick, so how far the first run gets before Stop
+/// (which of Burn's pooled buffers it has needed yet) varies; a leak grows every cycle after it.
 #[tokio::test(flavor = "current_thread")]
 async fn train_stop_reset_cycles_keep_memory_flat() {
-    for (gpu, query, cycles) in [(Gpu::None, "", 6), (Gpu::SwiftShader, "?device=webgpu", 3)] {
+    for (gpu, query, cycles) in [(Gpu::None, "", 6), (Gpu::SwiftShader, "?device=webgpu", 4)] {
         let b = Browser::open_at(gpu, Fault::None, query).await;
         b.wait_text("status", "Ready", MINUTE).await;
         b.set_input("epochs", "50").await;
@@ -380,8 +382,9 @@ async fn train_stop_reset_cycles_keep_memory_flat() {
         let (first, last) = (figures[0], figures[cycles - 1]);
         assert!(first.0 > 0.0 && last.0 <= first.0 + 1e6, "{kind}: WebAssembly memory grew: {figures:?}");
         if kind == "WebGpu" {
-            assert!(last.1 <= first.1 + 1e6 && last.2 <= first.2, "{kind}: GPU memory grew: {figures:?}");
-            assert!(first.3 > 0.0 && last.3 <= first.3, "{kind}: GPU buffers leaked: {figures:?}");
+            let warm = figures[1];
+            assert!(last.1 <= warm.1 + 1e6 && last.2 <= warm.2, "{kind}: GPU memory grew: {figures:?}");
+            assert!(warm.3 > 0.0 && last.3 <= warm.3, "{kind}: GPU buffers leaked: {figures:?}");
         }
         b.close().await;
     }
