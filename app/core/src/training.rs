@@ -315,14 +315,6 @@ impl Trainer {
         true
     }
 
-    /// The fused state (only between steps, never taken).
-    fn state(&self) -> Option<Tensor<1>> {
-        match &self.engine {
-            Engine::Fused { state, .. } => state.clone(),
-            Engine::Stock { .. } => None,
-        }
-    }
-
     /// Reads the loss of the latest step back from the device.
     pub async fn last_loss(&self) -> Result<Option<f32>, TrainError> {
         if self.step_in_epoch == 0 {
@@ -373,8 +365,8 @@ impl Trainer {
                 let v: Vec<f32> = data.into_iter().map(scalar).collect();
                 (v[0], v[1], v[2], v[3], weights)
             }
-            Engine::Fused { .. } => {
-                let state = self.state().expect("between steps");
+            Engine::Fused { state, .. } => {
+                let state = state.clone().expect("between steps");
                 let test = fused::op::evaluate(self.test.images.clone(), self.test.classes.clone(), state.clone());
                 let mut data = Transaction::default().register(state).register(test).execute_async().await?.into_iter();
                 let state = data.next().unwrap().try_to_vec::<f32>().unwrap();

@@ -3,7 +3,7 @@
 //! One buffer, because a WebGPU kernel may bind only 8 storage buffers: the 338 parameters in the
 //! model file's order (PyTorch's layouts), Adam's two moments, then the epoch's running figures.
 
-use crate::weights::{CLASSES, FC_IN, FILTER_SIZE, FILTERS, PARAMS, Weights};
+use crate::weights::{CLASSES, FC_IN, FILTER_SIZE, FILTERS, PARAMS};
 
 /// Taps of one 3×3 filter.
 pub const TAPS: usize = FILTER_SIZE * FILTER_SIZE;
@@ -26,13 +26,6 @@ pub const LAST_LOSS: usize = LOSS_SUM + 2;
 pub const STATE_LEN: usize = LOSS_SUM + 3;
 
 const _: () = assert!(FC_B + CLASSES == PARAMS);
-
-/// A fresh state: these weights, zero moments, zero figures.
-pub fn initial_state(weights: &Weights) -> Vec<f32> {
-    let mut state = vec![0.0; STATE_LEN];
-    state[..PARAMS].copy_from_slice(&weights.to_vec());
-    state
-}
 
 /// What one step does, besides gathering `len` images from `order[start..]`.
 #[derive(Debug, Clone, Copy, PartialEq)]

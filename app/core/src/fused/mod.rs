@@ -15,9 +15,6 @@ pub use layout::{StepArgs, Update};
 
 use crate::{model::Model, weights::Weights};
 
-/// Which implementation trains: the fused op (default) or Burn's autodiff and optimizers.
-pub use filterlab_protocol::Ops;
-
 /// A model's parameters packed into a fresh fused state (layout.rs), on the model's device
 /// (without autodiff). Runs on the device: no read-back.
 pub fn state_of(model: &Model) -> Tensor<1> {
