@@ -350,19 +350,22 @@ async fn a_hundred_epochs_on_the_cpu_with_flat_memory() {
 }
 
 /// Train / Stop / Reset, again and again, on the CPU path and on WebGPU: memory stays flat
-/// (WebAssembly memory, and on WebGPU the allocator's bytes and live allocations). On WebGPU the
-/// first cycle is a warm-up: a fused step is quick, so how far the first run gets before Stop
-/// (which of Burn's pooled buffers it has needed yet) varies; a leak grows every cycle after it.
+/// (WebAssembly memory, and on WebGPU the allocator's bytes and live allocations). Each cycle runs
+/// past its first epoch's end (so every kind of work, the test set's evaluation included, has run)
+/// before Stop. On WebGPU the first cycles are a warm-up: where Stop lands in a step or a report's
+/// read decides which of Burn's pooled buffers a run has needed yet (one clean-clone run reached
+/// its plateau in the 3rd cycle), so the check is that the last cycles add nothing; a leak grows
+/// every cycle.
 #[tokio::test(flavor = "current_thread")]
 async fn train_stop_reset_cycles_keep_memory_flat() {
-    for (gpu, query, cycles) in [(Gpu::None, "", 6), (Gpu::SwiftShader, "?device=webgpu", 4)] {
+    for (gpu, query, cycles) in [(Gpu::None, "", 6), (Gpu::SwiftShader, "?device=webgpu", 6)] {
         let b = Browser::open_at(gpu, Fault::None, query).await;
         b.wait_text("status", "Ready", MINUTE).await;
         b.set_input("epochs", "50").await;
         let mut figures = Vec::new();
         for _ in 0..cycles {
             b.click("train").await;
-            b.wait_attr_at_least("chart-loss", "data-batches", 2, 2 * MINUTE).await;
+            b.wait_attr_at_least("chart-accuracy", "data-epochs", 1, 2 * MINUTE).await;
             b.click("stop").await;
             b.wait_text("status", "Stopped", MINUTE).await;
             b.click("reset").await;
@@ -382,9 +385,10 @@ async fn train_stop_reset_cycles_keep_memory_flat() {
         let (first, last) = (figures[0], figures[cycles - 1]);
         assert!(first.0 > 0.0 && last.0 <= first.0 + 1e6, "{kind}: WebAssembly memory grew: {figures:?}");
         if kind == "WebGpu" {
-            let warm = figures[1];
-            assert!(last.1 <= warm.1 + 1e6 && last.2 <= warm.2, "{kind}: GPU memory grew: {figures:?}");
-            assert!(warm.3 > 0.0 && last.3 <= warm.3, "{kind}: GPU buffers leaked: {figures:?}");
+            // The last three cycles: no new bytes, allocations or live buffers.
+            let settled = figures[cycles - 3];
+            assert!(last.1 <= settled.1 && last.2 <= settled.2, "{kind}: GPU memory grew: {figures:?}");
+            assert!(settled.3 > 0.0 && last.3 <= settled.3, "{kind}: GPU buffers leaked: {figures:?}");
         }
         b.close().await;
     }
