@@ -34,6 +34,14 @@ need_wasm_opt() {
   npm install --prefix "$WASM_OPT_DIR" --no-audit --no-fund binaryen@132.0.0
 }
 
+# axe-core, the accessibility checker the browser tests inject into the page (npm registry).
+need_axe() {
+  local dir="$HOME/.cache/filterlab/axe"
+  [ -f "$dir/node_modules/axe-core/axe.min.js" ] && return
+  command -v npm >/dev/null || need_apt nodejs npm
+  npm install --prefix "$dir" --no-audit --no-fund axe-core@4.11.0
+}
+
 need_apt() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

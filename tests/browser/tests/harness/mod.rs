@@ -13,7 +13,7 @@ use std::{
 
 use fantoccini::{
     Client, ClientBuilder, Locator,
-    actions::{ActionSequence, InputSource, MOUSE_BUTTON_LEFT, MouseActions, PenActions, PointerAction, TouchActions},
+    actions::{ActionSequence, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PenActions, PointerAction, TouchActions},
     wd::WebDriverCompatibleCommand,
 };
 use serde_json::{Value, json};
@@ -222,6 +222,42 @@ impl WebDriverCompatibleCommand for BrowserLog {
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
     }
+}
+
+/// A Chrome DevTools Protocol command through chromedriver (screen size, colour scheme, network).
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"cmd": self.0, "params": self.1}).to_string()))
+    }
+}
+
+/// A screen the page is shown on.
+#[derive(Clone, Copy, Debug)]
+pub struct Screen {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// A phone or tablet: touch, and the viewport meta tag applies.
+    pub mobile: bool,
+}
+
+pub const PHONE: Screen = Screen { name: "phone", width: 390, height: 844, mobile: true };
+pub const SMALL_PHONE: Screen = Screen { name: "small-phone", width: 360, height: 740, mobile: true };
+pub const TABLET: Screen = Screen { name: "tablet", width: 768, height: 1024, mobile: true };
+pub const DESKTOP: Screen = Screen { name: "desktop", width: 1280, height: 900, mobile: false };
+pub const WIDE: Screen = Screen { name: "wide", width: 2560, height: 1440, mobile: false };
+
+/// axe-core's script (from npm: app/tools.sh `need_axe`).
+fn axe_script() -> String {
+    let path = std::env::var_os("FILTERLAB_AXE").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(&std::env::var("HOME").unwrap()).join(".cache/filterlab/axe/node_modules/axe-core/axe.min.js")
+    });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("axe-core is installed (app/tools.sh need_axe): {}: {e}", path.display()))
 }
 
 impl Browser {
@@ -459,7 +495,14 @@ impl Browser {
     /// Draws strokes with a mouse, a pen or a finger (WebDriver pointer actions of that type).
     pub async fn draw_with(&self, pointer: Pointer, strokes: &[Vec<(f64, f64)>]) {
         let pad = self.c().find(Locator::Css(&Self::selector("draw-pad"))).await.unwrap();
-        let size: f64 = self.c().execute("return document.querySelector('[data-testid=\"draw-pad\"]').getBoundingClientRect().width;", vec![]).await.unwrap().as_f64().unwrap();
+        // On screen first: pointer actions do not scroll, and the layout puts the pad anywhere.
+        let size: f64 = self
+            .c()
+            .execute("const pad = document.querySelector('[data-testid=\"draw-pad\"]'); pad.scrollIntoView({block: 'center'}); return pad.getBoundingClientRect().width;", vec![])
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
         let k = size / 280.0;
         for stroke in strokes {
             let to = |p: &(f64, f64)| PointerAction::MoveToElement {
@@ -497,6 +540,84 @@ impl Browser {
         if let Ok(png) = element.screenshot().await {
             std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
         }
+    }
+
+    async fn cdp(&self, command: &'static str, params: Value) -> Value {
+        self.c().issue_cmd(Cdp(command, params)).await.unwrap_or_else(|e| panic!("{command}: {e}"))
+    }
+
+    /// Shows the page as on `screen` (its CSS pixels, at a device pixel ratio of 2 on phones
+    /// and tablets), with touch there.
+    pub async fn emulate(&self, screen: Screen) {
+        let scale = if screen.mobile { 2 } else { 1 };
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": screen.width, "height": screen.height, "deviceScaleFactor": scale, "mobile": screen.mobile}),
+        )
+        .await;
+        self.cdp("Emulation.setTouchEmulationEnabled", json!({"enabled": screen.mobile, "maxTouchPoints": 5})).await;
+    }
+
+    /// `prefers-color-scheme: dark` (or back to light).
+    pub async fn dark(&self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        self.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]})).await;
+    }
+
+    /// Cuts the network (or gives it back), as DevTools' "Offline".
+    pub async fn offline(&self, offline: bool) {
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await;
+    }
+
+    /// axe-core's violations on the page as it is now: "rule (impact): elements" per violation.
+    pub async fn axe_violations(&self) -> Vec<String> {
+        self.js(&axe_script(), vec![]).await;
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then(r => done(r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)))
+              .catch(e => done([`axe failed: ${e}`]));";
+        serde_json::from_value(self.js_async(script, vec![]).await).unwrap()
+    }
+
+    /// How far the page is wider than the screen (0: no sideways scrolling).
+    pub async fn overflow_px(&self) -> f64 {
+        self.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![]).await.as_f64().unwrap()
+    }
+
+    /// The `data-testid` of the element that has the keyboard focus after one more Tab.
+    pub async fn tab(&self) -> String {
+        self.press('\u{E004}').await;
+        self.js("const a = document.activeElement; return a.dataset.testid || a.id || a.tagName;", vec![]).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Presses and releases a key, as a keyboard does ('\u{E007}' Enter, ' ' Space, '\u{E004}' Tab).
+    pub async fn press(&self, key: char) {
+        let keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
+        self.c().perform_actions(keys).await.unwrap();
+    }
+
+    /// Taps an element with a finger.
+    pub async fn tap(&self, id: &str) {
+        let element = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+        self.js("arguments[0].scrollIntoView({block: 'center'});", vec![serde_json::to_value(&element).unwrap()]).await;
+        let to = PointerAction::MoveToElement { element, duration: None, x: 0.0, y: 0.0 };
+        let finger = TouchActions::new("finger".into()).then(to).then(PointerAction::Down { button: MOUSE_BUTTON_LEFT }).then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.c().perform_actions(finger).await.unwrap();
+    }
+
+    /// Saves a screenshot of the whole page, not just the screen, to `target/screenshots/NAME.png`
+    /// (the screen is stretched to the page's height for it, then set back).
+    pub async fn screenshot_page(&self, screen: Screen, name: &str) {
+        let height = self.js("return document.documentElement.scrollHeight;", vec![]).await.as_f64().unwrap() as u32;
+        self.emulate(Screen { height: height.max(screen.height), ..screen }).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.screenshot(name).await;
+        self.emulate(screen).await;
     }
 
     /// Fails on any console message of level SEVERE (errors, uncaught exceptions).

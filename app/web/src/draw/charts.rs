@@ -67,11 +67,6 @@ pub fn draw_accuracy(canvas: &HtmlCanvasElement, epochs: &[EpochRow], total_epoc
     });
 }
 
-/// Axis numbers that fit their margin, however large a diverging loss gets.
-pub fn compact(v: f64) -> String {
-    if v != 0.0 && !(1e-2..1e3).contains(&v.abs()) { format!("{v:.1e}") } else { format!("{v:.2}") }
-}
-
 type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 type DrawResult = Result<(), DrawingAreaErrorKind<<CanvasBackend as DrawingBackend>::ErrorType>>;
 
@@ -87,13 +82,15 @@ fn draw(
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
         .margin(8)
+        // Room for the last x label ("10"), which plotters centres on the plot's right edge.
+        .margin_right(18)
         .x_label_area_size(34)
         .y_label_area_size(48)
         .build_cartesian_2d(0.0..total_epochs.max(1) as f64, y)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
-        .y_label_formatter(&|v| compact(*v))
+        .y_label_formatter(&|v| super::compact(*v))
         .light_line_style(WHITE.mix(0.0))
         .label_style(("sans-serif", 13))
         .draw()?;

@@ -2,43 +2,9 @@
 //! decision, and galleries of MNIST images (the data preview, a confusion-matrix cell).
 
 use filterlab_protocol::Explanation;
-use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 
-fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok()??.dyn_into().ok()
-}
-
-fn viridis(t: f64) -> String {
-    let c = ViridisRGB.get_color_normalized(t.clamp(0.0, 1.0) as f32, 0.0, 1.0);
-    format!("rgb({},{},{})", c.0, c.1, c.2)
-}
-
-/// Blue for negative, white for zero, red for positive; `t` in [-1, 1].
-fn diverging(t: f64) -> String {
-    let t = t.clamp(-1.0, 1.0);
-    let fade = |full: f64| (255.0 - (255.0 - full) * t.abs()) as u8;
-    if t < 0.0 {
-        format!("rgb({},{},{})", fade(33.0), fade(102.0), fade(172.0))
-    } else {
-        format!("rgb({},{},{})", fade(178.0), fade(24.0), fade(43.0))
-    }
-}
-
-fn range(values: &[f32]) -> (f64, f64) {
-    let min = values.iter().copied().fold(f32::INFINITY, f32::min) as f64;
-    let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    (min, max.max(min + 1e-9))
-}
-
-/// Paints a `side × side` map of `values` at `cell` pixels per value.
-fn map(ctx: &CanvasRenderingContext2d, values: &[f32], side: usize, x: f64, y: f64, cell: f64, colour: impl Fn(f64) -> String) {
-    for (i, &v) in values.iter().enumerate() {
-        ctx.set_fill_style_str(&colour(v as f64));
-        ctx.fill_rect(x + (i % side) as f64 * cell, y + (i / side) as f64 * cell, cell + 0.5, cell + 0.5);
-    }
-}
+use super::{blank, compact, context, diverging, grey, legend_bar, map, range, viridis};
 
 const LEFT: f64 = 92.0;
 const COLUMN: f64 = 76.0;
@@ -53,10 +19,7 @@ pub fn features_size() -> (u32, u32) {
 /// for all sixteen maps), and the pooled values' contributions towards each class (red pushes
 /// towards the class, blue away).
 pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanation, classes: [u8; 2]) {
-    let Some(ctx) = context(canvas) else { return };
-    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-    ctx.set_fill_style_str("white");
-    ctx.fill_rect(0.0, 0.0, w, h);
+    let Some(ctx) = blank(canvas) else { return };
     if e.conv.len() != 8 * 784 || e.pooled.len() != 128 || e.contributions.len() != 256 {
         return;
     }
@@ -92,24 +55,16 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanatio
         }
     }
     // The two scales.
-    let legend = |y: f64, label: &str, low: String, high: String, colour: &dyn Fn(f64) -> String| {
+    let (x0, width) = (LEFT + 40.0, 8.0 * COLUMN - 80.0);
+    for (y, label, low, high, colour) in [
+        (258.0, "maps", amin, amax, &viridis as &dyn Fn(f64) -> String),
+        (274.0, "pushes", -reach, reach, &|t| diverging(2.0 * t - 1.0)),
+    ] {
         ctx.set_fill_style_str("black");
         ctx.set_text_align("left");
         let _ = ctx.fill_text(label, 4.0, y + 9.0);
-        let (x0, width) = (LEFT + 40.0, 8.0 * COLUMN - 80.0);
-        for i in 0..100 {
-            ctx.set_fill_style_str(&colour(i as f64 / 99.0));
-            ctx.fill_rect(x0 + width * i as f64 / 100.0, y, width / 100.0 + 1.0, 10.0);
-        }
-        ctx.set_fill_style_str("black");
-        ctx.set_text_align("right");
-        let _ = ctx.fill_text(&low, x0 - 4.0, y + 9.0);
-        ctx.set_text_align("left");
-        let _ = ctx.fill_text(&high, x0 + width + 4.0, y + 9.0);
-    };
-    let compact = crate::charts::compact;
-    legend(258.0, "maps", compact(amin), compact(amax), &viridis);
-    legend(274.0, "pushes", compact(-reach), compact(reach), &|t| diverging(2.0 * t - 1.0));
+        legend_bar(&ctx, x0, y, width, &compact(low), &compact(high), colour);
+    }
 }
 
 /// Draws 28×28 images in rows of `per_row`, each `size` pixels wide, with a caption under each.
@@ -126,10 +81,7 @@ pub fn draw_gallery(canvas: &HtmlCanvasElement, images: &[Vec<f32>], captions: &
     let k = size / 28.0;
     for (n, image) in images.iter().enumerate() {
         let (x, y) = ((n % per_row) as f64 * (size + 4.0), (n / per_row) as f64 * cell_h);
-        map(&ctx, image, 28, x, y, k, |v| {
-            let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
-            format!("rgb({g},{g},{g})")
-        });
+        map(&ctx, image, 28, x, y, k, grey);
         if let Some(caption) = captions.get(n) {
             ctx.set_fill_style_str("black");
             let _ = ctx.fill_text(caption, x + size / 2.0, y + size + 13.0);

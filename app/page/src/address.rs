@@ -1,0 +1,137 @@
+//! The page's address, parsed once: which device and training path it asks for, and the
+//! training settings a shared link carries (`?device=webgpu&optimizer=adam&lr=0.01`).
+
+use filterlab_protocol::{DevicePref, Ops};
+
+use crate::form::Form;
+
+/// What the address asks of the page. Unknown keys are kept (they go back into the address
+/// when the form writes its settings there), unknown values fall back to the defaults.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Address {
+    /// `device=auto|webgpu|cpu`.
+    pub device: DevicePref,
+    /// `ops=fused|stock`: Burn's stock path, for comparison.
+    pub ops: Ops,
+    /// `calibrate=always`: Auto times WebGPU even on a software adapter (the tests use it).
+    pub calibrate_always: bool,
+    /// The training form as the address gives it (defaults where a key is missing).
+    pub form: Form,
+    /// Whether the address names any training setting: then it wins over a saved model's.
+    pub names_settings: bool,
+    /// Every pair, in order, to write back with the form's settings.
+    pairs: Vec<(String, String)>,
+}
+
+/// The keys the training form owns.
+const FORM_KEYS: [&str; 6] = ["optimizer", "lr", "epochs", "batch", "seed", "digits"];
+
+impl Address {
+    /// Parses a query string, with or without its leading `?`.
+    pub fn parse(query: &str) -> Self {
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(query.strip_prefix('?').unwrap_or(query).as_bytes()).into_owned().collect();
+        // The first value of a key wins, as `URLSearchParams.get` does.
+        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let device = match get("device") {
+            Some("webgpu") => DevicePref::WebGpu,
+            Some("cpu") => DevicePref::Cpu,
+            _ => DevicePref::Auto,
+        };
+        let mut form = Form::default();
+        if let Some(o) = get("optimizer").and_then(|o| o.parse().ok()) {
+            form.optimizer = o;
+        }
+        for (key, field) in [("lr", &mut form.lr), ("epochs", &mut form.epochs), ("batch", &mut form.batch_size), ("seed", &mut form.seed), ("digits", &mut form.digits)] {
+            if let Some(v) = get(key) {
+                *field = v.to_string();
+            }
+        }
+        Self {
+            device,
+            ops: get("ops").and_then(|o| o.parse().ok()).unwrap_or_default(),
+            calibrate_always: get("calibrate") == Some("always"),
+            names_settings: FORM_KEYS.iter().any(|k| get(k).is_some()),
+            form,
+            pairs,
+        }
+    }
+
+    /// The query string with this form's settings in it, every other key kept in place.
+    pub fn with_form(&self, form: &Form) -> String {
+        let optimizer = form.optimizer.to_string().to_lowercase();
+        let values = [
+            ("optimizer", optimizer.as_str()),
+            ("lr", form.lr.trim()),
+            ("epochs", form.epochs.trim()),
+            ("batch", form.batch_size.trim()),
+            ("seed", form.seed.trim()),
+            ("digits", form.digits.trim()),
+        ];
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.pairs.iter().filter(|(k, _)| !FORM_KEYS.contains(&k.as_str())) {
+            out.append_pair(k, v);
+        }
+        for (k, v) in values {
+            out.append_pair(k, v);
+        }
+        format!("?{}", out.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use filterlab_protocol::{DigitPair, OptimizerKind, Settings};
+
+    use super::*;
+
+    #[test]
+    fn an_empty_address_asks_for_the_defaults() {
+        for q in ["", "?"] {
+            let a = Address::parse(q);
+            assert_eq!((a.device, a.ops, a.calibrate_always, a.names_settings), (DevicePref::Auto, Ops::Fused, false, false));
+            assert_eq!(a.form.settings(), Ok(Settings::default()));
+        }
+    }
+
+    #[test]
+    fn device_ops_and_calibration_are_read_exactly() {
+        let a = Address::parse("?device=webgpu&ops=stock&calibrate=always");
+        assert_eq!((a.device, a.ops, a.calibrate_always), (DevicePref::WebGpu, Ops::Stock, true));
+        assert_eq!(Address::parse("device=cpu").device, DevicePref::Cpu);
+        // Near misses are not the device they resemble.
+        for q in ["?device=webgpu2", "?device=WebGPU!", "?xdevice=webgpu", "?device=", "?mydevice=cpu"] {
+            assert_eq!(Address::parse(q).device, DevicePref::Auto, "{q}");
+        }
+        assert_eq!(Address::parse("?ops=fast").ops, Ops::Fused);
+        assert!(!Address::parse("?calibrate=always2").calibrate_always);
+    }
+
+    #[test]
+    fn a_shared_link_carries_the_settings() {
+        let a = Address::parse("?optimizer=adam&lr=0.01&epochs=5&batch=32&seed=7&digits=3%2C5");
+        assert!(a.names_settings);
+        let s = a.form.settings().unwrap();
+        assert_eq!((s.optimizer, s.lr, s.epochs, s.batch_size, s.seed), (OptimizerKind::Adam, 0.01, 5, 32, 7));
+        assert_eq!(s.digits, DigitPair::new(3, 5).unwrap());
+        // A bad value stays as text, for the form to explain.
+        let bad = Address::parse("?lr=fast");
+        assert_eq!(bad.form.lr, "fast");
+        assert!(bad.form.settings().unwrap_err().contains("learning rate"));
+    }
+
+    #[test]
+    fn writing_the_form_keeps_the_other_keys_and_round_trips() {
+        let a = Address::parse("?device=webgpu&lr=0.5&calibrate=always");
+        let mut form = a.form.clone();
+        form.optimizer = OptimizerKind::Adam;
+        form.digits = " 3,5 ".into();
+        let q = a.with_form(&form);
+        assert_eq!(q, "?device=webgpu&calibrate=always&optimizer=adam&lr=0.5&epochs=10&batch=64&seed=42&digits=3%2C5");
+        let back = Address::parse(&q);
+        assert_eq!((back.device, back.calibrate_always), (DevicePref::WebGpu, true));
+        assert_eq!(back.form.settings(), form.settings());
+        // Written again, it does not change: the page writes the address only when it differs.
+        assert_eq!(back.with_form(&back.form), q);
+    }
+}

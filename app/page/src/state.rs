@@ -1,0 +1,626 @@
+//! Everything the page shows, as one plain struct, and how each worker message changes it.
+//! The page's components only read it; what must happen outside it (a message to the worker,
+//! saving the model in the browser, classifying the drawing again) comes back as [`Effect`]s.
+
+use filterlab_protocol::{
+    Confusion, DeviceKind, DevicePref, DigitPair, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
+    OptimizerKind, ParamRow, Settings, ToWorker, insight,
+};
+
+use crate::{address::Address, form::Form};
+
+/// The device the worker trains on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceInfo {
+    pub kind: DeviceKind,
+    pub name: String,
+    /// Why it is not the one asked for, or why Auto chose it.
+    pub note: Option<String>,
+}
+
+/// The data set's download.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub loaded: u64,
+    pub total: Option<u64>,
+}
+
+/// One reported training step's loss, at `at` epochs (fractional: 1.5 is half-way through the 2nd).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchLoss {
+    pub at: f64,
+    pub loss: f64,
+}
+
+/// The eight 3×3 filters (8 × 3 × 3 row-major) and their biases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filters {
+    pub weights: Vec<f32>,
+    pub biases: Vec<f32>,
+}
+
+/// What the model made of the drawing on the pad.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    pub digits: DigitPair,
+    pub probabilities: [f32; 2],
+    /// The 28×28 image the network saw.
+    pub image: Vec<f32>,
+    pub explanation: Explanation,
+}
+
+impl Prediction {
+    /// The digit it reads.
+    pub fn digit(&self) -> u8 {
+        self.digits.digit(insight::predicted(&self.probabilities))
+    }
+}
+
+/// The test set's confusion matrix after `epochs` epochs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfusionView {
+    pub digits: DigitPair,
+    pub epochs: usize,
+    pub matrix: Confusion,
+}
+
+/// Test images of one confusion-matrix cell: the first `examples.len()` of `total`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExampleSet {
+    pub actual: usize,
+    pub predicted: usize,
+    pub total: usize,
+    pub examples: Vec<Example>,
+}
+
+/// A few training images of each class (`images[class]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    pub digits: DigitPair,
+    pub images: [Vec<Vec<f32>>; 2],
+}
+
+/// The worker's memory figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Memory {
+    pub wasm_bytes: u64,
+    pub gpu: Option<GpuMemory>,
+}
+
+/// A finished (or stopped) run, kept for comparison on the charts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub id: usize,
+    pub label: String,
+    pub history: Vec<EpochRow>,
+    /// Drawn on the charts.
+    pub overlay: bool,
+}
+
+/// What went wrong with the worker itself, and so which way back the page offers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Failure {
+    /// The GPU device was lost: go on on the CPU with the latest checkpoint.
+    DeviceLost,
+    /// The worker panicked or died: start a new one with the latest checkpoint.
+    Crashed,
+}
+
+/// What the page must do outside its state after a change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Send(ToWorker),
+    /// Store this model file in the browser; it holds `epochs` epochs.
+    Save { file: Vec<u8>, epochs: usize },
+    /// Classify the drawing on the pad again (the model changed).
+    Reclassify,
+}
+
+/// Everything the page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageState {
+    /// One line on what is happening and what to do next.
+    pub status: String,
+    /// The device asked for (the toggle).
+    pub pref: DevicePref,
+    /// The device in use, once started.
+    pub device: Option<DeviceInfo>,
+    pub progress: Option<Progress>,
+    pub data_ready: bool,
+    pub training: bool,
+    /// The settings of the run in progress, for its entry in the run list.
+    pub running: Option<Settings>,
+    pub used_optimizer: Option<OptimizerKind>,
+    pub params: Vec<ParamRow>,
+    /// The current model's epochs.
+    pub history: Vec<EpochRow>,
+    pub batches: Vec<BatchLoss>,
+    /// Epochs the charts' x axis spans.
+    pub total_epochs: usize,
+    pub filters: Option<Filters>,
+    pub prediction: Option<Prediction>,
+    /// Why the drawing was not classified.
+    pub refused: Option<String>,
+    pub error: Option<String>,
+    pub failure: Option<Failure>,
+    /// Something the user should know that stops nothing (the model can't be saved here).
+    pub notice: Option<String>,
+    pub memory: Option<Memory>,
+    /// When the first training step of this page's life finished (ms since open), for the benchmark.
+    pub first_step_ms: Option<f64>,
+    pub confusion: Option<ConfusionView>,
+    pub examples: Option<ExampleSet>,
+    pub preview: Option<Preview>,
+    pub runs: Vec<Run>,
+    /// The latest model file from the worker: kept across device switches, worker restarts and
+    /// lost GPUs, stored after each epoch, and what Export downloads.
+    pub checkpoint: Option<Vec<u8>>,
+    /// A model file to give the worker once its data is ready (saved, kept, or being imported).
+    pub restore: Option<(Vec<u8>, ModelSource)>,
+    /// Epochs of the model stored in this browser, once stored.
+    pub saved_epochs: Option<usize>,
+    pub form: Form,
+    /// The address named settings: they win over a restored model's.
+    pub link_settings: bool,
+}
+
+impl PageState {
+    pub fn new(address: &Address) -> Self {
+        Self {
+            status: "Starting the training worker…".into(),
+            pref: address.device,
+            device: None,
+            progress: None,
+            data_ready: false,
+            training: false,
+            running: None,
+            used_optimizer: None,
+            params: Vec::new(),
+            history: Vec::new(),
+            batches: Vec::new(),
+            total_epochs: Settings::default().epochs,
+            filters: None,
+            prediction: None,
+            refused: None,
+            error: None,
+            failure: None,
+            notice: None,
+            memory: None,
+            first_step_ms: None,
+            confusion: None,
+            examples: None,
+            preview: None,
+            runs: Vec::new(),
+            checkpoint: None,
+            restore: None,
+            saved_epochs: None,
+            form: address.form.clone(),
+            link_settings: address.names_settings,
+        }
+    }
+
+    /// The state after a worker message; `now_ms` is the time since the page opened.
+    pub fn apply(&mut self, message: FromWorker, now_ms: f64) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match message {
+            FromWorker::Ready => self.status = "Worker ready; starting the device…".into(),
+            FromWorker::Device { kind, name, note } => self.device = Some(DeviceInfo { kind, name, note }),
+            FromWorker::Calibrating => self.status = "Auto: timing a few training steps on WebGPU and on the CPU…".into(),
+            FromWorker::DataProgress { loaded, total } => {
+                self.progress = Some(Progress { loaded, total });
+                self.status = "Loading MNIST…".into();
+            }
+            FromWorker::DataReady { train, test, digits } => {
+                self.data_ready = true;
+                self.status = format!("Ready: {train} training and {test} test images ({} vs {}). Press Train.", digits.negative, digits.positive);
+                effects.extend(self.take_restore());
+            }
+            FromWorker::Model { params } => self.params = params,
+            FromWorker::Training { settings, resumed_from, .. } => {
+                self.training = true;
+                self.used_optimizer = Some(settings.optimizer);
+                self.total_epochs = resumed_from + settings.epochs;
+                if resumed_from == 0 {
+                    self.history.clear();
+                    self.batches.clear();
+                }
+                self.error = None;
+                self.notice = None;
+                self.status = format!("Training with {} (lr {})…", settings.optimizer, settings.lr);
+                self.running = Some(settings);
+            }
+            FromWorker::Step { epoch, step, steps_per_epoch, loss } => {
+                self.first_step_ms.get_or_insert(now_ms);
+                self.batches.push(BatchLoss { at: epoch as f64 - 1.0 + step as f64 / steps_per_epoch as f64, loss: loss as f64 });
+                self.status = format!("Training: epoch {epoch}, step {step}/{steps_per_epoch}, batch loss {loss:.4}");
+            }
+            FromWorker::Epoch { row } => {
+                self.history.push(row);
+                // The feature maps follow the model.
+                if self.prediction.is_some() {
+                    effects.push(Effect::Reclassify);
+                }
+            }
+            FromWorker::Confusion { digits, epochs, matrix } => {
+                self.confusion = Some(ConfusionView { digits, epochs, matrix });
+                self.examples = None;
+            }
+            FromWorker::Examples { actual, predicted, total, examples } => self.examples = Some(ExampleSet { actual, predicted, total, examples }),
+            FromWorker::Preview { digits, images } => self.preview = Some(Preview { digits, images }),
+            FromWorker::Filters { weights, biases } => self.filters = Some(Filters { weights, biases }),
+            FromWorker::Prediction { digits, probabilities, image, explanation } => {
+                self.refused = None;
+                self.prediction = Some(Prediction { digits, probabilities, image, explanation });
+            }
+            FromWorker::DrawingRefused { reason } => {
+                self.prediction = None;
+                self.refused = Some(reason);
+            }
+            FromWorker::Checkpoint { file, epoch_end } => {
+                if epoch_end {
+                    effects.push(Effect::Save { file: file.clone(), epochs: self.history.len() });
+                }
+                self.checkpoint = Some(file);
+            }
+            FromWorker::Restored { source, digits, settings, history } => {
+                let n = history.len();
+                if let Some(s) = settings.as_ref().filter(|_| matches!(source, ModelSource::File { .. }) || !self.link_settings) {
+                    self.form = Form::from_settings(s);
+                }
+                // Continue needs the model's own digits.
+                self.form.digits = digits.to_string();
+                self.total_epochs = n.max(1);
+                self.used_optimizer = settings.map(|s| s.optimizer);
+                self.history = history;
+                self.batches.clear();
+                self.prediction = None;
+                let from = match source {
+                    ModelSource::Saved => "Restored the saved model".to_string(),
+                    ModelSource::File { name } => format!("Imported {name}"),
+                };
+                self.status = format!(
+                    "{from} ({} vs {}, {} trained). Draw a digit, or press Continue to train it further.",
+                    digits.negative,
+                    digits.positive,
+                    epochs(n)
+                );
+            }
+            FromWorker::ImportRefused { source, reason } => {
+                let what = match source {
+                    ModelSource::Saved => "The saved model could not be restored".to_string(),
+                    ModelSource::File { name } => format!("{name} was not imported"),
+                };
+                self.error = Some(format!("{what}: {reason}. The current model is unchanged."));
+            }
+            FromWorker::Memory { wasm_bytes, gpu } => self.memory = Some(Memory { wasm_bytes, gpu }),
+            FromWorker::DeviceLost { message } => {
+                self.training = false;
+                self.status = "The GPU is gone; the model is kept. Continue on the CPU.".into();
+                self.failure = Some(Failure::DeviceLost);
+                self.error = Some(message);
+            }
+            FromWorker::Crashed { message } => {
+                self.training = false;
+                self.status = "The training worker crashed; the model is kept. Restart it.".into();
+                self.failure = Some(Failure::Crashed);
+                self.error = Some(format!("the training worker crashed: {message}"));
+            }
+            FromWorker::Stopped => {
+                self.keep_run();
+                self.training = false;
+                self.status = "Stopped.".into();
+            }
+            FromWorker::Finished => {
+                self.keep_run();
+                self.training = false;
+                self.status = "Finished. Draw a digit to test the model.".into();
+            }
+            FromWorker::ResetDone => {
+                self.training = false;
+                self.status = "Reset: the model is forgotten. Press Train.".into();
+            }
+            FromWorker::Error { message } => {
+                self.training = false;
+                self.status = "Something went wrong; see the message below.".into();
+                self.error = Some(message);
+            }
+        }
+        effects
+    }
+
+    /// The worker died without a word from its panic hook (an error event): say so, unless the
+    /// panic hook's message (which says more) is already shown.
+    pub fn worker_died(&mut self, message: String) {
+        self.training = false;
+        if self.failure != Some(Failure::Crashed) {
+            self.failure = Some(Failure::Crashed);
+            self.error = Some(message);
+        }
+    }
+
+    /// A new device or worker is starting: the latest checkpoint goes back in once it has its data.
+    pub fn restart(&mut self, to: DevicePref) {
+        self.pref = to;
+        self.device = None;
+        self.training = false;
+        self.data_ready = false;
+        self.error = None;
+        self.failure = None;
+        if let Some(bytes) = self.checkpoint.clone() {
+            self.restore = Some((bytes, ModelSource::Saved));
+        }
+    }
+
+    /// A model saved by an earlier visit, read from the browser's storage: it is restored once
+    /// the worker has its data (now, if it has), unless another model is already on its way.
+    pub fn saved_model_found(&mut self, bytes: Vec<u8>) -> Vec<Effect> {
+        if self.restore.is_some() {
+            return Vec::new();
+        }
+        self.restore = Some((bytes.clone(), ModelSource::Saved));
+        self.checkpoint = Some(bytes);
+        if self.data_ready { self.take_restore().into_iter().collect() } else { Vec::new() }
+    }
+
+    /// The message that starts a run with the form's settings (`resume`: go on with the current
+    /// model), if the form is valid. A new run dismisses the last run's error.
+    pub fn train(&mut self, resume: bool) -> Option<ToWorker> {
+        let settings = self.form.settings().ok()?;
+        self.error = None;
+        Some(ToWorker::Train { settings, resume })
+    }
+
+    /// Forgets the model here (the worker and the browser's storage are told by the caller).
+    pub fn reset(&mut self) {
+        self.history.clear();
+        self.batches.clear();
+        self.filters = None;
+        self.prediction = None;
+        self.used_optimizer = None;
+        self.confusion = None;
+        self.examples = None;
+        self.checkpoint = None;
+        self.restore = None;
+        self.saved_epochs = None;
+    }
+
+    pub fn can_train(&self) -> bool {
+        !self.training && self.data_ready && self.form.settings().is_ok()
+    }
+
+    pub fn can_continue(&self) -> bool {
+        self.can_train() && self.checkpoint.is_some()
+    }
+
+    pub fn toggle_overlay(&mut self, id: usize) {
+        self.runs.iter_mut().filter(|r| r.id == id).for_each(|r| r.overlay = !r.overlay);
+    }
+
+    pub fn remove_run(&mut self, id: usize) {
+        self.runs.retain(|r| r.id != id);
+    }
+
+    fn take_restore(&mut self) -> Option<Effect> {
+        self.restore.take().map(|(bytes, source)| Effect::Send(ToWorker::Import { bytes, source }))
+    }
+
+    /// A run that ended goes into the run list, to be overlaid on the charts later.
+    fn keep_run(&mut self) {
+        let Some(s) = self.running.take() else { return };
+        let Some(last) = self.history.last() else { return };
+        let id = self.runs.last().map(|r| r.id + 1).unwrap_or(1);
+        let label = format!("#{id} {} lr {} seed {} {} — {} epochs, test acc {:.3}", s.optimizer, s.lr, s.seed, s.digits, last.epoch, last.test_acc);
+        self.runs.push(Run { id, label, history: self.history.clone(), overlay: false });
+    }
+}
+
+/// "1 epoch", "3 epochs".
+pub fn epochs(n: usize) -> String {
+    if n == 1 { "1 epoch".into() } else { format!("{n} epochs") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> PageState {
+        PageState::new(&Address::parse(""))
+    }
+
+    fn row(epoch: usize, epochs: usize, test_acc: f32) -> EpochRow {
+        EpochRow {
+            epoch,
+            epochs,
+            optimizer: OptimizerKind::Sgd,
+            train_loss: 0.5,
+            train_acc: 0.8,
+            test_loss: 0.4,
+            test_acc,
+            seconds: 1.0,
+            dispatches_per_step: None,
+        }
+    }
+
+    fn started(p: &mut PageState) {
+        p.apply(FromWorker::Ready, 0.0);
+        p.apply(FromWorker::Device { kind: DeviceKind::Cpu, name: "CPU".into(), note: None }, 0.0);
+        p.apply(FromWorker::DataProgress { loaded: 10, total: Some(20) }, 0.0);
+        p.apply(FromWorker::DataReady { train: 10593, test: 2000, digits: DigitPair::default() }, 0.0);
+    }
+
+    fn training(p: &mut PageState, resumed_from: usize) {
+        let settings = p.form.settings().unwrap();
+        p.apply(FromWorker::Training { settings, steps_per_epoch: 166, resumed_from }, 0.0);
+    }
+
+    #[test]
+    fn a_run_from_start_to_finish() {
+        let mut p = page();
+        assert!(!p.can_train(), "no data yet");
+        started(&mut p);
+        assert_eq!(p.progress, Some(Progress { loaded: 10, total: Some(20) }));
+        assert!(p.can_train() && !p.can_continue());
+        assert!(p.status.starts_with("Ready: 10593 training and 2000 test images (8 vs 1)"), "{}", p.status);
+        assert!(matches!(p.train(false), Some(ToWorker::Train { resume: false, .. })));
+        training(&mut p, 0);
+        assert!(p.training && !p.can_train());
+        assert_eq!(p.apply(FromWorker::Step { epoch: 1, step: 83, steps_per_epoch: 166, loss: 0.5 }, 1234.0), vec![]);
+        p.apply(FromWorker::Step { epoch: 2, step: 83, steps_per_epoch: 166, loss: 0.25 }, 2000.0);
+        assert_eq!(p.batches, vec![BatchLoss { at: 0.5, loss: 0.5 }, BatchLoss { at: 1.5, loss: 0.25 }]);
+        assert_eq!(p.first_step_ms, Some(1234.0), "the first step's time stays");
+        p.apply(FromWorker::Epoch { row: row(1, 10, 0.9) }, 0.0);
+        // The epoch's checkpoint is kept and saved, with the epochs it holds.
+        let saved = p.apply(FromWorker::Checkpoint { file: vec![1, 2], epoch_end: true }, 0.0);
+        assert_eq!(saved, vec![Effect::Save { file: vec![1, 2], epochs: 1 }]);
+        assert_eq!(p.apply(FromWorker::Checkpoint { file: vec![3], epoch_end: false }, 0.0), vec![]);
+        assert_eq!(p.checkpoint, Some(vec![3]));
+        p.apply(FromWorker::Finished, 0.0);
+        assert!(!p.training && p.can_continue());
+        assert_eq!(p.runs.len(), 1);
+        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1 — 1 epochs, test acc 0.900");
+    }
+
+    #[test]
+    fn stop_in_the_middle_of_an_epoch_keeps_the_run_and_the_model() {
+        let mut p = page();
+        started(&mut p);
+        training(&mut p, 0);
+        p.apply(FromWorker::Epoch { row: row(1, 10, 0.9) }, 0.0);
+        p.apply(FromWorker::Step { epoch: 2, step: 40, steps_per_epoch: 166, loss: 0.3 }, 0.0);
+        p.apply(FromWorker::Checkpoint { file: vec![7], epoch_end: false }, 0.0);
+        p.apply(FromWorker::Stopped, 0.0);
+        assert!(!p.training);
+        assert_eq!(p.status, "Stopped.");
+        assert_eq!((p.history.len(), p.batches.len(), p.runs.len()), (1, 1, 1));
+        assert!(p.can_continue());
+        // Continue keeps the history; a fresh run clears it.
+        training(&mut p, 1);
+        assert_eq!((p.history.len(), p.total_epochs), (1, 11));
+        p.apply(FromWorker::Stopped, 0.0);
+        training(&mut p, 0);
+        assert!(p.history.is_empty() && p.batches.is_empty());
+        // A run with no finished epoch is not listed.
+        p.apply(FromWorker::Stopped, 0.0);
+        assert_eq!(p.runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_crash_keeps_the_model_and_a_restart_restores_it() {
+        let mut p = page();
+        started(&mut p);
+        training(&mut p, 0);
+        p.apply(FromWorker::Checkpoint { file: vec![9], epoch_end: false }, 0.0);
+        p.apply(FromWorker::Crashed { message: "index out of bounds".into() }, 0.0);
+        assert_eq!(p.failure, Some(Failure::Crashed));
+        assert_eq!(p.error.as_deref(), Some("the training worker crashed: index out of bounds"));
+        assert!(!p.training);
+        // The error event after the panic hook's message does not replace it.
+        p.worker_died("Uncaught RuntimeError: unreachable".into());
+        assert_eq!(p.error.as_deref(), Some("the training worker crashed: index out of bounds"));
+        p.restart(DevicePref::Auto);
+        assert_eq!((p.failure, p.error.clone(), p.data_ready), (None, None, false));
+        let effects = p.apply(FromWorker::DataReady { train: 1, test: 1, digits: DigitPair::default() }, 0.0);
+        assert_eq!(effects, vec![Effect::Send(ToWorker::Import { bytes: vec![9], source: ModelSource::Saved })]);
+        assert!(p.restore.is_none(), "given once");
+    }
+
+    #[test]
+    fn a_worker_that_dies_silently_is_a_crash() {
+        let mut p = page();
+        started(&mut p);
+        p.worker_died("the worker stopped".into());
+        assert_eq!((p.failure, p.error.as_deref()), (Some(Failure::Crashed), Some("the worker stopped")));
+    }
+
+    #[test]
+    fn a_lost_gpu_offers_the_cpu_with_the_model() {
+        let mut p = page();
+        started(&mut p);
+        training(&mut p, 0);
+        p.apply(FromWorker::Checkpoint { file: vec![4, 4], epoch_end: false }, 0.0);
+        p.apply(FromWorker::DeviceLost { message: "the GPU device was lost".into() }, 0.0);
+        assert_eq!(p.failure, Some(Failure::DeviceLost));
+        assert!(!p.training && p.status.contains("Continue on the CPU"));
+        p.restart(DevicePref::Cpu);
+        assert_eq!((p.pref, p.device.clone()), (DevicePref::Cpu, None));
+        assert_eq!(p.restore, Some((vec![4, 4], ModelSource::Saved)));
+    }
+
+    #[test]
+    fn a_saved_model_waits_for_the_data_and_an_import_in_flight_wins() {
+        let mut p = page();
+        assert_eq!(p.saved_model_found(vec![1]), vec![], "no data yet");
+        assert_eq!(p.checkpoint, Some(vec![1]));
+        started(&mut p);
+        assert!(p.restore.is_none());
+        let mut late = page();
+        started(&mut late);
+        assert_eq!(late.saved_model_found(vec![2]), vec![Effect::Send(ToWorker::Import { bytes: vec![2], source: ModelSource::Saved })]);
+        let mut busy = page();
+        busy.restore = Some((vec![3], ModelSource::File { name: "a.flab".into() }));
+        assert_eq!(busy.saved_model_found(vec![2]), vec![]);
+        assert_eq!(busy.restore, Some((vec![3], ModelSource::File { name: "a.flab".into() })));
+    }
+
+    #[test]
+    fn a_restored_model_sets_the_form_unless_the_link_named_settings() {
+        let adam = Settings { optimizer: OptimizerKind::Adam, lr: 0.01, epochs: 3, ..Settings::default() };
+        let restored = |source| FromWorker::Restored {
+            source,
+            digits: DigitPair::new(3, 5).unwrap(),
+            settings: Some(adam.clone()),
+            history: vec![row(1, 3, 0.9), row(2, 3, 0.95)],
+        };
+        let mut p = page();
+        p.apply(restored(ModelSource::Saved), 0.0);
+        assert_eq!(p.form.settings().unwrap(), Settings { digits: DigitPair::new(3, 5).unwrap(), ..adam.clone() });
+        assert_eq!((p.history.len(), p.total_epochs, p.used_optimizer), (2, 2, Some(OptimizerKind::Adam)));
+        assert!(p.status.starts_with("Restored the saved model (3 vs 5, 2 epochs trained)"), "{}", p.status);
+        let mut linked = PageState::new(&Address::parse("?lr=0.5"));
+        linked.apply(restored(ModelSource::Saved), 0.0);
+        assert_eq!((linked.form.lr.as_str(), linked.form.digits.as_str()), ("0.5", "3,5"), "the link's settings stay; the digits are the model's");
+        linked.apply(restored(ModelSource::File { name: "m.flab".into() }), 0.0);
+        assert_eq!(linked.form.lr, "0.01", "a picked file brings its own settings");
+        assert!(linked.status.starts_with("Imported m.flab"));
+    }
+
+    #[test]
+    fn refused_imports_and_drawings_say_why() {
+        let mut p = page();
+        p.apply(FromWorker::ImportRefused { source: ModelSource::File { name: "x.flab".into() }, reason: "not a model file".into() }, 0.0);
+        assert_eq!(p.error.as_deref(), Some("x.flab was not imported: not a model file. The current model is unchanged."));
+        assert!(p.train(false).is_some(), "a new run is possible");
+        assert_eq!(p.error, None, "and dismisses the error");
+        p.apply(FromWorker::DrawingRefused { reason: "draw a digit first".into() }, 0.0);
+        assert_eq!((p.prediction.clone(), p.refused.as_deref()), (None, Some("draw a digit first")));
+    }
+
+    #[test]
+    fn a_new_epoch_reclassifies_the_drawing_and_reset_forgets_the_model() {
+        let mut p = page();
+        started(&mut p);
+        assert_eq!(p.apply(FromWorker::Epoch { row: row(1, 1, 0.9) }, 0.0), vec![], "nothing drawn");
+        let explanation = Explanation { conv: vec![], pooled: vec![], contributions: vec![], logits: [0.0, 1.0] };
+        p.apply(FromWorker::Prediction { digits: DigitPair::default(), probabilities: [0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
+        assert_eq!(p.prediction.as_ref().map(Prediction::digit), Some(1));
+        assert_eq!(p.apply(FromWorker::Epoch { row: row(2, 2, 0.9) }, 0.0), vec![Effect::Reclassify]);
+        p.apply(FromWorker::Checkpoint { file: vec![1], epoch_end: false }, 0.0);
+        p.reset();
+        assert!(p.history.is_empty() && p.prediction.is_none() && p.checkpoint.is_none() && !p.can_continue());
+    }
+
+    #[test]
+    fn runs_can_be_overlaid_and_removed() {
+        let mut p = page();
+        started(&mut p);
+        for _ in 0..2 {
+            training(&mut p, 0);
+            p.apply(FromWorker::Epoch { row: row(1, 1, 0.9) }, 0.0);
+            p.apply(FromWorker::Finished, 0.0);
+        }
+        p.toggle_overlay(2);
+        assert_eq!(p.runs.iter().map(|r| (r.id, r.overlay)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
+        p.remove_run(1);
+        assert_eq!(p.runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
+    }
+}

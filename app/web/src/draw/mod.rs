@@ -1,0 +1,90 @@
+//! Everything drawn on a canvas: the charts (plotters), the filters, the feature maps and the
+//! image galleries. The pieces they share live here: colour maps, heat maps, 28×28 images,
+//! legend bars and number formatting.
+
+pub mod charts;
+pub mod filters;
+pub mod insight;
+
+use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+/// Fills the canvas with white and returns its context.
+pub fn blank(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    let ctx = context(canvas)?;
+    ctx.set_fill_style_str("white");
+    ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+    Some(ctx)
+}
+
+/// The notebook's colour map; `t` in [0, 1].
+pub fn viridis(t: f64) -> String {
+    let c = ViridisRGB.get_color_normalized(t.clamp(0.0, 1.0) as f32, 0.0, 1.0);
+    format!("rgb({},{},{})", c.0, c.1, c.2)
+}
+
+/// Blue for negative, white for zero, red for positive; `t` in [-1, 1].
+pub fn diverging(t: f64) -> String {
+    let t = t.clamp(-1.0, 1.0);
+    let fade = |full: f64| (255.0 - (255.0 - full) * t.abs()) as u8;
+    if t < 0.0 {
+        format!("rgb({},{},{})", fade(33.0), fade(102.0), fade(172.0))
+    } else {
+        format!("rgb({},{},{})", fade(178.0), fade(24.0), fade(43.0))
+    }
+}
+
+/// Black to white, as MNIST; `v` in [0, 1].
+pub fn grey(v: f64) -> String {
+    let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+    format!("rgb({g},{g},{g})")
+}
+
+/// The smallest and largest value (never an empty span).
+pub fn range(values: &[f32]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f32::INFINITY, f32::min) as f64;
+    let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    (min, max.max(min + 1e-9))
+}
+
+/// Paints a `side × side` map of `values` at `cell` pixels per value.
+pub fn map(ctx: &CanvasRenderingContext2d, values: &[f32], side: usize, x: f64, y: f64, cell: f64, colour: impl Fn(f64) -> String) {
+    for (i, &v) in values.iter().enumerate() {
+        ctx.set_fill_style_str(&colour(v as f64));
+        ctx.fill_rect(x + (i % side) as f64 * cell, y + (i / side) as f64 * cell, cell + 0.5, cell + 0.5);
+    }
+}
+
+/// A colour bar from `x` to `x + width` (the map's `t` from 0 to 1), its ends labelled.
+pub fn legend_bar(ctx: &CanvasRenderingContext2d, x: f64, y: f64, width: f64, low: &str, high: &str, colour: &dyn Fn(f64) -> String) {
+    for i in 0..100 {
+        ctx.set_fill_style_str(&colour(i as f64 / 99.0));
+        ctx.fill_rect(x + width * i as f64 / 100.0, y, width / 100.0 + 1.0, 10.0);
+    }
+    ctx.set_fill_style_str("black");
+    ctx.set_text_align("right");
+    let _ = ctx.fill_text(low, x - 4.0, y + 9.0);
+    ctx.set_text_align("left");
+    let _ = ctx.fill_text(high, x + width + 4.0, y + 9.0);
+}
+
+/// Draws a 28×28 image of values in [0, 1] in grey, scaled to the canvas.
+pub fn image(canvas: &HtmlCanvasElement, image: &[f32]) {
+    let Some(ctx) = context(canvas) else { return };
+    map(&ctx, image, 28, 0.0, 0.0, canvas.width() as f64 / 28.0, grey);
+}
+
+/// Axis and legend numbers that fit their margin, however large a diverging loss gets.
+pub fn compact(v: f64) -> String {
+    if v != 0.0 && !(1e-2..1e3).contains(&v.abs()) { format!("{v:.1e}") } else { format!("{v:.2}") }
+}
+
+/// Numbers for the tests (`data-*` attributes): comma-separated.
+pub fn joined(values: &[f32]) -> String {
+    values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+}

@@ -1,0 +1,147 @@
+//! The page's one state ([`PageState`], plain Rust in `filterlab-page`) in a signal, shared with
+//! every panel through context, and the side of the page that acts on it: the worker link, the
+//! browser's storage, the address.
+
+use filterlab_page::{Address, Effect as Do, PageState};
+use filterlab_protocol::{DevicePref, FromWorker, ToWorker};
+use leptos::prelude::*;
+
+use crate::{pad, store, worker};
+
+/// What every panel gets from `use_context`: cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub state: RwSignal<PageState>,
+    address: StoredValue<Address>,
+}
+
+/// The page's context, for the panels.
+pub fn page() -> Page {
+    expect_context::<Page>()
+}
+
+fn query() -> String {
+    window().location().search().unwrap_or_default()
+}
+
+/// Milliseconds since the page was opened.
+fn since_open_ms() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or_default()
+}
+
+fn base_url() -> String {
+    document().base_uri().ok().flatten().unwrap_or_else(|| "/".into())
+}
+
+impl Page {
+    /// The page's state from its address, wired to the worker; starts the device it asks for.
+    pub fn start() -> Self {
+        let address = Address::parse(&query());
+        let page = Self { state: RwSignal::new(PageState::new(&address)), address: StoredValue::new(address) };
+        worker::init(
+            move |message: FromWorker| page.apply(message),
+            move |crash| page.state.update(|s| s.worker_died(crash)),
+        );
+        // A model saved by an earlier visit comes back once the worker has its data.
+        leptos::task::spawn_local(async move {
+            match store::load().await {
+                Ok(Some(bytes)) => page.act(|s| s.saved_model_found(bytes)),
+                Ok(None) => {}
+                Err(e) => page.notice(format!("The model cannot be saved in this browser: {e}")),
+            }
+        });
+        page.launch(page.state.with_untracked(|s| s.pref), false);
+        // The settings live in the address, so a link reproduces a run's setup.
+        Effect::new(move |_| {
+            let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form)));
+            if q != query() {
+                if let Ok(history) = window().history() {
+                    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&q));
+                }
+            }
+        });
+        page
+    }
+
+    /// A part of the state, as a memo: a panel redraws only when its part changes.
+    pub fn select<T: Clone + PartialEq + Send + Sync + 'static>(self, part: impl Fn(&PageState) -> T + Send + Sync + 'static) -> Memo<T> {
+        Memo::new(move |_| self.state.with(&part))
+    }
+
+    fn apply(self, message: FromWorker) {
+        let now = since_open_ms();
+        self.act(|s| s.apply(message, now));
+    }
+
+    /// Changes the state, then does what the change asks for outside it.
+    pub fn act(self, change: impl FnOnce(&mut PageState) -> Vec<Do>) {
+        let effects = self.state.try_update(change).unwrap_or_default();
+        for effect in effects {
+            match effect {
+                Do::Send(message) => worker::send(message),
+                Do::Reclassify => pad::resend(),
+                Do::Save { file, epochs } => leptos::task::spawn_local(async move {
+                    match store::save(&file).await {
+                        Ok(()) => self.state.update(|s| s.saved_epochs = Some(epochs)),
+                        Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
+                    }
+                }),
+            }
+        }
+    }
+
+    pub fn notice(self, text: String) {
+        self.state.update(|s| s.notice = Some(text));
+    }
+
+    pub fn error(self, text: String) {
+        self.state.update(|s| s.error = Some(text));
+    }
+
+    /// Starts the device the user asked for, in the worker build that can run it: Auto needs the
+    /// WebGPU build only when there is a real GPU to time against the CPU. `fresh` replaces a
+    /// crashed worker even when it is the right build.
+    fn launch(self, to: DevicePref, fresh: bool) {
+        let (calibrate, ops) = self.address.with_value(|a| (a.calibrate_always, a.ops));
+        leptos::task::spawn_local(async move {
+            let build = match to {
+                DevicePref::Cpu => worker::Build::Cpu,
+                DevicePref::WebGpu => worker::Build::Gpu,
+                DevicePref::Auto if calibrate || worker::has_hardware_adapter().await => worker::Build::Gpu,
+                DevicePref::Auto => worker::Build::Cpu,
+            };
+            match worker::use_build(build, fresh) {
+                Ok(()) => worker::send(ToWorker::Start { device: to, base_url: base_url(), calibrate, ops }),
+                Err(e) => self.error(e),
+            }
+        });
+    }
+
+    /// Every way to a new device or worker keeps the model: the latest checkpoint goes back in.
+    /// `fresh`: a new worker even if the build is the same (after a crash).
+    pub fn restart(self, to: DevicePref, fresh: bool) {
+        self.state.update(|s| s.restart(to));
+        self.launch(to, fresh);
+    }
+
+    pub fn switch(self, to: DevicePref) {
+        self.restart(to, false);
+    }
+
+    pub fn train(self, resume: bool) {
+        if let Some(message) = self.state.try_update(|s| s.train(resume)).flatten() {
+            worker::send(message);
+        }
+    }
+
+    /// Forgets the model: in the worker, on the page, and in this browser's storage.
+    pub fn reset(self) {
+        worker::send(ToWorker::Reset);
+        self.state.update(PageState::reset);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = store::clear().await {
+                self.notice(format!("The saved model could not be deleted: {e}"));
+            }
+        });
+    }
+}

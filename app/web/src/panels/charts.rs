@@ -1,0 +1,60 @@
+//! The two live charts: loss (per batch and per epoch) and accuracy, with earlier runs overlaid.
+
+use leptos::{html, prelude::*};
+
+use super::redraw_on;
+use crate::{draw::charts, page::page};
+
+/// The charts' text equivalent: the latest numbers they show.
+fn summary(history: &[filterlab_protocol::EpochRow], what: &str, value: impl Fn(&filterlab_protocol::EpochRow) -> (f32, f32)) -> String {
+    match history.last() {
+        None => format!("{what} chart: no epoch finished yet."),
+        Some(r) => {
+            let (train, test) = value(r);
+            format!("{what} chart: after epoch {} of {}, train {train:.4}, test {test:.4}.", r.epoch, r.epochs)
+        }
+    }
+}
+
+#[component]
+pub fn Charts() -> impl IntoView {
+    let page = page();
+    let history = page.select(|s| s.history.clone());
+    let batches = page.select(|s| s.batches.iter().map(|b| (b.at, b.loss)).collect::<Vec<_>>());
+    let total_epochs = page.select(|s| s.total_epochs);
+    let overlays = page.select(|s| {
+        s.runs.iter().filter(|r| r.overlay).map(|r| charts::Overlay { label: format!("#{}", r.id), history: r.history.clone() }).collect::<Vec<_>>()
+    });
+    let loss = NodeRef::<html::Canvas>::new();
+    let accuracy = NodeRef::<html::Canvas>::new();
+    redraw_on(loss, move || {
+        history.track();
+        batches.track();
+        total_epochs.track();
+        overlays.track();
+    }, move |c| {
+        overlays.with_untracked(|o| history.with_untracked(|e| batches.with_untracked(|b| charts::draw_loss(c, b, e, total_epochs.get_untracked(), o))))
+    });
+    redraw_on(accuracy, move || {
+        history.track();
+        total_epochs.track();
+        overlays.track();
+    }, move |c| {
+        overlays.with_untracked(|o| history.with_untracked(|e| charts::draw_accuracy(c, e, total_epochs.get_untracked(), o)))
+    });
+    view! {
+        <section class="panel charts" aria-label="Charts">
+            <canvas node_ref=loss data-testid="chart-loss" width="460" height="260" role="img"
+                aria-label=move || history.with(|h| summary(h, "Loss", |r| (r.train_loss, r.test_loss)))
+                data-overlays=move || overlays.with(|o| o.len())
+                data-batches=move || batches.with(|b| b.len())
+                data-first-loss=move || batches.with(|b| b.first().map(|p| p.1.to_string()).unwrap_or_default())
+                data-last-loss=move || batches.with(|b| b.last().map(|p| p.1.to_string()).unwrap_or_default())
+            ></canvas>
+            <canvas node_ref=accuracy data-testid="chart-accuracy" width="460" height="260" role="img"
+                aria-label=move || history.with(|h| summary(h, "Accuracy", |r| (r.train_acc, r.test_acc)))
+                data-epochs=move || history.with(|e| e.len())
+            ></canvas>
+        </section>
+    }
+}

@@ -1,0 +1,44 @@
+//! The draw pad, what the model reads, and the 28×28 image it saw.
+
+use leptos::{html, prelude::*};
+
+use super::redraw_on;
+use crate::{
+    draw::{self, joined},
+    page::page,
+    pad,
+};
+
+#[component]
+pub fn DrawPanel() -> impl IntoView {
+    let page = page();
+    let prediction = page.select(|s| s.prediction.clone());
+    let refused = page.select(|s| s.refused.clone());
+    let seen = NodeRef::<html::Canvas>::new();
+    redraw_on(seen, move || prediction.track(), move |c| {
+        prediction.with_untracked(|p| {
+            if let Some(p) = p {
+                draw::image(c, &p.image)
+            }
+        })
+    });
+    view! {
+        <section class="panel drawing" aria-labelledby="drawing-title">
+            <h2 id="drawing-title">"Draw a digit"</h2>
+            <pad::DrawPad on_clear=move || page.state.update(|s| { s.prediction = None; s.refused = None; }) />
+            <p data-testid="prediction" class="prediction" aria-live="polite"
+                data-digit=move || prediction.with(|p| p.as_ref().map(|p| p.digit().to_string()).unwrap_or_default())>
+                {move || match prediction.get() {
+                    None => refused.get().unwrap_or_else(|| "Draw with the mouse, a pen or a finger.".to_string()),
+                    Some(p) => format!("It is a {} — P({}) = {:.1} %, P({}) = {:.1} %",
+                        p.digit(),
+                        p.digits.negative, 100.0 * p.probabilities[0],
+                        p.digits.positive, 100.0 * p.probabilities[1]),
+                }}
+            </p>
+            <p class="small">"What the network saw (28×28):"</p>
+            <canvas node_ref=seen data-testid="seen" width="112" height="112" role="img" aria-label="The drawing as the network saw it, 28×28 pixels"
+                data-image=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.image)).unwrap_or_default())></canvas>
+        </section>
+    }
+}

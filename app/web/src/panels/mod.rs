@@ -1,0 +1,49 @@
+//! The page's panels, one component each. Every panel reads the one page state through
+//! [`crate::page::page`] and picks the part it shows with `select`, so it redraws only when
+//! that part changes. A new chart is a component here and a draw function in `draw/`.
+
+mod charts;
+mod confusion;
+mod data;
+mod device;
+mod drawing;
+mod epochs;
+mod features;
+mod filters;
+mod parameters;
+mod runs;
+mod status;
+mod training;
+
+pub use charts::Charts;
+pub use confusion::ConfusionPanel;
+pub use data::DataPreview;
+pub use device::DeviceBar;
+pub use drawing::DrawPanel;
+pub use epochs::EpochLog;
+pub use features::Features;
+pub use filters::FiltersPanel;
+pub use parameters::Parameters;
+pub use runs::RunList;
+pub use status::{Problems, Status};
+pub use training::TrainingPanel;
+
+use leptos::{html, prelude::*};
+use web_sys::HtmlCanvasElement;
+
+use crate::frames;
+
+/// Redraws `canvas` on the next animation frame whenever what `track` reads changes (and once
+/// the canvas is in the page).
+pub fn redraw_on(canvas: NodeRef<html::Canvas>, track: impl Fn() + 'static, draw: impl Fn(&HtmlCanvasElement) + 'static) {
+    let schedule = frames::on_next_frame(move || {
+        if let Some(c) = canvas.get_untracked() {
+            draw(&c);
+        }
+    });
+    Effect::new(move |_| {
+        canvas.track();
+        track();
+        schedule();
+    });
+}

@@ -1,0 +1,122 @@
+//! The training form (optimizer, numbers, digits), the run's buttons, and the model file's
+//! way in and out of the page (Export, Import, the copy saved in this browser).
+
+use filterlab_page::Form;
+use filterlab_protocol::{GpuMemory, ModelSource, OptimizerKind, ToWorker};
+use leptos::{html, prelude::*};
+
+use crate::{files, page::page, worker};
+
+/// "1.5 MB"
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn describe_memory(wasm_bytes: u64, gpu: Option<GpuMemory>) -> String {
+    let gpu = gpu
+        .map(|g| {
+            let buffers = g.buffers.map(|b| format!(", {b} buffers")).unwrap_or_default();
+            format!("; GPU: {} in use in {} allocations, {} reserved{buffers}", megabytes(g.bytes_in_use), g.allocations, megabytes(g.bytes_reserved))
+        })
+        .unwrap_or_default();
+    format!("Worker memory: {} WebAssembly{gpu}", megabytes(wasm_bytes))
+}
+
+#[component]
+pub fn TrainingPanel() -> impl IntoView {
+    let page = page();
+    let training = page.select(|s| s.training);
+    let can_train = page.select(|s| s.can_train());
+    let can_continue = page.select(|s| s.can_continue());
+    let has_model = page.select(|s| s.checkpoint.is_some());
+    let data_ready = page.select(|s| s.data_ready);
+    let form_error = page.select(|s| s.form.settings().err());
+    let optimizer = page.select(|s| s.form.optimizer);
+
+    let field = move |label: &'static str, id: &'static str, hint: &'static str, get: fn(&Form) -> String, put: fn(&mut Form, String)| {
+        let value = page.select(move |s| get(&s.form));
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input
+                    data-testid=id
+                    inputmode=hint
+                    prop:value=move || value.get()
+                    on:input=move |ev| page.state.update(|s| put(&mut s.form, event_target_value(&ev)))
+                    prop:disabled=move || training.get()
+                />
+            </label>
+        }
+    };
+    let optimizer_button = move |kind: OptimizerKind, id: &'static str| {
+        view! {
+            <button data-testid=id class:active=move || optimizer.get() == kind aria-pressed=move || (optimizer.get() == kind).to_string()
+                on:click=move |_| page.state.update(|s| s.form.optimizer = kind)
+                prop:disabled=move || training.get()>{kind.to_string()}</button>
+        }
+    };
+    let export_link = NodeRef::<html::A>::new();
+    let export = move |_| {
+        let (Some(bytes), Some(link)) = (page.state.with_untracked(|s| s.checkpoint.clone()), export_link.get_untracked()) else { return };
+        match files::download_url(&bytes) {
+            Ok(url) => files::download(&link, &url, "filterlab-model.flab"),
+            Err(e) => page.error(format!("Export failed: {e}")),
+        }
+    };
+    let import = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            match files::read(&file).await {
+                Ok(bytes) => worker::send(ToWorker::Import { bytes, source: ModelSource::File { name } }),
+                Err(reason) => page.error(format!("{name} was not imported: {reason}. The current model is unchanged.")),
+            }
+        });
+    };
+    let saved_epochs = page.select(|s| s.saved_epochs);
+    let memory = page.select(|s| s.memory);
+    let used_optimizer = page.select(|s| s.used_optimizer);
+
+    view! {
+        <section class="panel controls" aria-labelledby="training-title">
+            <h2 id="training-title">"Training"</h2>
+            <div class="segmented" role="group" aria-label="Optimizer">
+                {optimizer_button(OptimizerKind::Sgd, "optimizer-sgd")}
+                {optimizer_button(OptimizerKind::Adam, "optimizer-adam")}
+            </div>
+            {field("Learning rate", "lr", "decimal", |f| f.lr.clone(), |f, v| f.lr = v)}
+            {field("Epochs", "epochs", "numeric", |f| f.epochs.clone(), |f, v| f.epochs = v)}
+            {field("Batch size", "batch-size", "numeric", |f| f.batch_size.clone(), |f, v| f.batch_size = v)}
+            {field("Seed", "seed", "numeric", |f| f.seed.clone(), |f, v| f.seed = v)}
+            {field("Digits (class 0, class 1)", "digits", "text", |f| f.digits.clone(), |f, v| f.digits = v)}
+            <p data-testid="form-error" class="form-error" aria-live="polite">{move || form_error.get().unwrap_or_default()}</p>
+            <div class="buttons">
+                <button data-testid="train" class="primary" title="Train a fresh model" on:click=move |_| page.train(false) prop:disabled=move || !can_train.get()>"Train"</button>
+                <button data-testid="continue" title="Train the current model for more epochs" on:click=move |_| page.train(true) prop:disabled=move || !can_continue.get()>"Continue"</button>
+                <button data-testid="stop" on:click=move |_| worker::send(ToWorker::Stop) prop:disabled=move || !training.get()>"Stop"</button>
+                <button data-testid="reset" title="Forget the model, here and in this browser's storage" on:click=move |_| page.reset()>"Reset"</button>
+            </div>
+            <div class="buttons">
+                <label class="file-button" class:disabled=move || training.get() || !data_ready.get()>
+                    "Import…"
+                    <input type="file" class="visually-hidden" accept=".flab" data-testid="import" aria-label="Import a model file (.flab)"
+                        on:change=import prop:disabled=move || training.get() || !data_ready.get() />
+                </label>
+                <button data-testid="export" title="Download the model (weights, settings, history) as a .flab file" on:click=export prop:disabled=move || !has_model.get()>"Export"</button>
+                <a node_ref=export_link class="hidden" data-testid="export-link" aria-hidden="true"></a>
+            </div>
+            <p data-testid="saved" class="small" data-epochs=move || saved_epochs.get().map(|n| n.to_string()).unwrap_or_default()>
+                {move || saved_epochs.get().map(|n| if n == 0 { "Saved in this browser.".to_string() } else { format!("Saved in this browser after epoch {n}.") }).unwrap_or_default()}
+            </p>
+            <p data-testid="memory" class="small"
+                data-wasm-bytes=move || memory.get().map(|m| m.wasm_bytes.to_string()).unwrap_or_default()
+                data-gpu-bytes=move || memory.get().and_then(|m| m.gpu).map(|g| g.bytes_in_use.to_string()).unwrap_or_default()
+                data-gpu-allocations=move || memory.get().and_then(|m| m.gpu).map(|g| g.allocations.to_string()).unwrap_or_default()
+                data-gpu-buffers=move || memory.get().and_then(|m| m.gpu).and_then(|g| g.buffers).map(|b| b.to_string()).unwrap_or_default()
+            >{move || memory.get().map(|m| describe_memory(m.wasm_bytes, m.gpu)).unwrap_or_default()}</p>
+            <p data-testid="optimizer-used" class="small">{move || used_optimizer.get().map(|o| format!("Optimizer in use: {o}")).unwrap_or_default()}</p>
+        </section>
+    }
+}
