@@ -3,8 +3,7 @@
 use crate::idx::{self, IdxError, PIXELS};
 
 /// Names of the MNIST files the app serves from `public/mnist/`.
-pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
-pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
+pub use filterlab_protocol::mnist::{TRAIN_IMAGES, TRAIN_LABELS};
 
 /// Images of each class held out for the test set, as in the notebook.
 pub const TEST_PER_CLASS: usize = 1000;

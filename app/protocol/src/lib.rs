@@ -4,6 +4,7 @@
 pub mod adapter;
 pub mod insight;
 pub mod messages;
+pub mod mnist;
 pub mod record;
 pub mod settings;
 

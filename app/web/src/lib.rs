@@ -6,6 +6,7 @@
 mod draw;
 mod files;
 mod frames;
+mod offline;
 mod pad;
 mod page;
 mod panels;

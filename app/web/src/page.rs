@@ -6,7 +6,7 @@ use filterlab_page::{Address, Effect as Do, PageState};
 use filterlab_protocol::{DevicePref, FromWorker, ToWorker};
 use leptos::prelude::*;
 
-use crate::{pad, store, worker};
+use crate::{offline, pad, store, worker};
 
 /// What every panel gets from `use_context`: cheap to copy.
 #[derive(Clone, Copy)]
@@ -29,8 +29,10 @@ fn since_open_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or_default()
 }
 
-fn base_url() -> String {
-    document().base_uri().ok().flatten().unwrap_or_else(|| "/".into())
+/// The folder the page is in ("https://host/some/path/"): the site's files are relative to it.
+pub fn base_url() -> String {
+    let page = document().base_uri().ok().flatten().unwrap_or_default();
+    web_sys::Url::new_with_base(".", &page).map(|u| u.href()).unwrap_or_else(|_| "/".into())
 }
 
 impl Page {
@@ -69,6 +71,9 @@ impl Page {
     }
 
     fn apply(self, message: FromWorker) {
+        if let (FromWorker::DataReady { .. }, Some(build)) = (&message, worker::current()) {
+            offline::keep(build);
+        }
         let now = since_open_ms();
         self.act(|s| s.apply(message, now));
     }

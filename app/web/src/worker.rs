@@ -18,7 +18,7 @@ pub enum Build {
 
 impl Build {
     /// The name `worker_loader.js` loads `NAME.js` and `NAME_bg.wasm` by.
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Build::Cpu => "worker_cpu",
             Build::Gpu => "worker_gpu",
@@ -45,6 +45,11 @@ thread_local! {
 /// Where the worker's messages and crashes go.
 pub fn init(on_message: impl Fn(FromWorker) + 'static, on_crash: impl Fn(String) + 'static) {
     LINK.with(|l| l.borrow_mut().handlers = Some((Rc::new(on_message), Rc::new(on_crash))));
+}
+
+/// The build running now, if any.
+pub fn current() -> Option<Build> {
+    LINK.with(|l| l.borrow().worker.as_ref().map(|w| w.1))
 }
 
 /// Sends a message to the worker (held back until it is ready).

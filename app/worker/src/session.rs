@@ -202,7 +202,7 @@ async fn load_mnist(base_url: &str) -> Result<Mnist, String> {
     let mut files = Vec::new();
     // Labels first: small, so the bar's total is known for the big file.
     for name in [TRAIN_LABELS, TRAIN_IMAGES] {
-        let url = format!("{base_url}mnist/{name}");
+        let url = format!("{base_url}{}{name}", filterlab_protocol::mnist::FOLDER);
         let bytes = download::fetch(&url, |loaded, total| {
             post(&FromWorker::DataProgress { loaded: done + loaded, total: total.map(|t| done + t) });
         })

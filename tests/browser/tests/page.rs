@@ -1,12 +1,13 @@
 //! The page as a product: it fits phones, tablets and desktops (no sideways scrolling, no panel
 //! over another), light and dark; a finger can train and draw on a phone; axe-core finds no
-//! accessibility violation; the keyboard alone reaches and operates every control.
+//! accessibility violation; the keyboard alone reaches and operates every control; the built
+//! site works from a host's sub-folder, and offline after one visit.
 
 mod harness;
 
 use std::time::Duration;
 
-use harness::{Browser, DESKTOP, Gpu, PHONE, Pointer, SMALL_PHONE, Screen, TABLET, WIDE};
+use harness::{Browser, DESKTOP, Fault, Gpu, PHONE, Pointer, SMALL_PHONE, Screen, TABLET, WIDE};
 use serde_json::Value;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -188,5 +189,67 @@ async fn the_keyboard_reaches_and_operates_every_control() {
     let file = b.downloaded("filterlab-model.flab", Duration::from_secs(30)).await;
     assert!(file.len() > 338 * 4, "exported {} bytes", file.len());
     b.screenshot("keyboard").await;
+    b.close().await;
+}
+
+/// The paths in the service worker's cache (empty before it has one).
+async fn kept(b: &Browser) -> (String, Vec<String>) {
+    let script = "const done = arguments[arguments.length - 1];
+        (async () => {
+            const name = (await caches.keys()).find(k => k.startsWith('filterlab-'));
+            if (!name) return done(['', []]);
+            const keys = await (await caches.open(name)).keys();
+            done([name, keys.map(r => new URL(r.url).pathname)]);
+        })().catch(e => done([String(e), []]));";
+    serde_json::from_value(b.js_async(script, vec![]).await).unwrap()
+}
+
+/// After one visit, with the network gone, the page opens again, trains an epoch and reads a
+/// drawing: its service worker kept the page, the worker build it used and the MNIST files (and
+/// nothing more), in a cache named after the build.
+#[tokio::test(flavor = "current_thread")]
+async fn after_one_visit_the_page_works_offline() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    let want = ["/", "/app_bg.wasm", "/worker_cpu_bg.wasm", "/mnist/train-images-idx3-ubyte.gz", "/mnist/train-labels-idx1-ubyte.gz"];
+    let start = std::time::Instant::now();
+    let (cache, paths) = loop {
+        let (cache, paths) = kept(&b).await;
+        if want.iter().all(|w| paths.iter().any(|p| p == w)) {
+            break (cache, paths);
+        }
+        assert!(start.elapsed() < MINUTE, "the service worker did not keep the visit's files: {cache} {paths:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(!paths.iter().any(|p| p.contains("worker_gpu") || p.contains("t10k")), "kept what was not used: {paths:?}");
+    let build = cache.trim_start_matches("filterlab-");
+    assert!(build.len() == 16 && build.chars().all(|c| c.is_ascii_hexdigit()), "the cache is named after the build: {cache}");
+
+    b.network(false);
+    let served = b.served().len();
+    b.goto(&format!("{}?epochs=1", b.site)).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.draw(&harness::eight()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    assert_eq!(b.served().len(), served, "the server answered while the network was down");
+    b.screenshot("offline").await;
+    b.close().await;
+}
+
+/// The one build works from a sub-folder of a static host (GitHub Pages-style): every address
+/// in it is relative, so it trains and reads drawings there, asking for nothing outside it.
+#[tokio::test(flavor = "current_thread")]
+async fn the_site_works_from_a_sub_folder() {
+    let b = Browser::open_in(Gpu::None, Fault::None, "/some/sub/path/", "?epochs=1").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    let served = b.served();
+    assert!(served.iter().any(|p| p == "mnist/train-images-idx3-ubyte.gz") && served.iter().any(|p| p == "worker_cpu_bg.wasm"), "{served:?}");
+    b.assert_no_console_errors().await;
     b.close().await;
 }

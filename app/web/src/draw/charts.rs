@@ -1,5 +1,7 @@
 //! The two live charts, drawn with plotters on a canvas: loss (per batch and per epoch) and
 //! accuracy (per epoch), train and test, with the test curves of earlier runs overlaid.
+//! `k` is canvas pixels per CSS pixel (the screen's pixel ratio): text, margins and lines are
+//! sized in CSS pixels, so they read the same on any screen, and sharp on dense ones.
 
 use filterlab_protocol::EpochRow;
 use plotters::prelude::*;
@@ -25,45 +27,55 @@ fn x_end(total_epochs: usize, overlays: &[Overlay]) -> usize {
     overlays.iter().map(|o| o.history.len()).fold(total_epochs, usize::max)
 }
 
-fn overlay_series(chart: &mut Chart, overlays: &[Overlay], value: impl Fn(&EpochRow) -> f32 + Copy) -> DrawResult {
+/// `n` CSS pixels in canvas pixels.
+fn px(k: f64, n: f64) -> i32 {
+    (n * k).round().max(1.0) as i32
+}
+
+/// A legend's sample line.
+fn sample(k: f64, color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new([(x, y), (x + px(k, 16.0), y)], color.stroke_width(px(k, 2.0) as u32))
+}
+
+fn overlay_series(chart: &mut Chart, k: f64, overlays: &[Overlay], value: impl Fn(&EpochRow) -> f32 + Copy) -> DrawResult {
     for (n, o) in overlays.iter().enumerate() {
         let color = OVERLAYS[n % OVERLAYS.len()];
         let points: Vec<(f64, f64)> = o.history.iter().map(|r| (r.epoch as f64, value(r) as f64)).filter(|p| p.1.is_finite()).collect();
         chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(px(k, 2.0) as u32)))?
             .label(format!("{} (test)", o.label))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+            .legend(sample(k, color));
         // Markers too: a one-epoch run is a single point, which a line does not show.
-        chart.draw_series(points.into_iter().map(|p| TriangleMarker::new(p, 4, color.filled())))?;
+        chart.draw_series(points.into_iter().map(|p| TriangleMarker::new(p, px(k, 4.0), color.filled())))?;
     }
     Ok(())
 }
 
 /// x of an epoch's end is its number; a batch inside epoch e sits at e - 1 + step / steps.
-pub fn draw_loss(canvas: &HtmlCanvasElement, batches: &[(f64, f64)], epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
+pub fn draw_loss(canvas: &HtmlCanvasElement, k: f64, batches: &[(f64, f64)], epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let earlier = overlays.iter().flat_map(|o| o.history.iter().map(|r| r.test_loss as f64));
     let top = batches.iter().map(|b| b.1).chain(epochs.iter().flat_map(|r| [r.train_loss as f64, r.test_loss as f64])).chain(earlier);
     let top = top.filter(|v| v.is_finite()).fold(0.0f64, f64::max).max(0.1) * 1.1;
-    let _ = draw(backend, "Loss", x_end(total_epochs, overlays), 0.0..top, |chart| {
-        overlay_series(chart, overlays, |r| r.test_loss)?;
+    let _ = draw(backend, k, "Loss", x_end(total_epochs, overlays), 0.0..top, |chart| {
+        overlay_series(chart, k, overlays, |r| r.test_loss)?;
         chart
-            .draw_series(LineSeries::new(batches.iter().copied(), BATCH.stroke_width(1)))?
+            .draw_series(LineSeries::new(batches.iter().copied(), BATCH.stroke_width(px(k, 1.0) as u32)))?
             .label("train, per batch")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BATCH.stroke_width(2)));
-        epoch_series(chart, epochs, |r| r.train_loss, TRAIN, "train, per epoch")?;
-        epoch_series(chart, epochs, |r| r.test_loss, TEST, "test")
+            .legend(sample(k, BATCH));
+        epoch_series(chart, k, epochs, |r| r.train_loss, TRAIN, "train, per epoch")?;
+        epoch_series(chart, k, epochs, |r| r.test_loss, TEST, "test")
     });
 }
 
-pub fn draw_accuracy(canvas: &HtmlCanvasElement, epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
+pub fn draw_accuracy(canvas: &HtmlCanvasElement, k: f64, epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let earlier = overlays.iter().flat_map(|o| o.history.iter().map(|r| r.test_acc));
     let low = epochs.iter().flat_map(|r| [r.train_acc, r.test_acc]).chain(earlier).filter(|v| v.is_finite()).fold(0.5f32, f32::min) as f64;
-    let _ = draw(backend, "Accuracy", x_end(total_epochs, overlays), (low - 0.02).max(0.0)..1.0, |chart| {
-        overlay_series(chart, overlays, |r| r.test_acc)?;
-        epoch_series(chart, epochs, |r| r.train_acc, TRAIN, "train")?;
-        epoch_series(chart, epochs, |r| r.test_acc, TEST, "test")
+    let _ = draw(backend, k, "Accuracy", x_end(total_epochs, overlays), (low - 0.02).max(0.0)..1.0, |chart| {
+        overlay_series(chart, k, overlays, |r| r.test_acc)?;
+        epoch_series(chart, k, epochs, |r| r.train_acc, TRAIN, "train")?;
+        epoch_series(chart, k, epochs, |r| r.test_acc, TEST, "test")
     });
 }
 
@@ -72,6 +84,7 @@ type DrawResult = Result<(), DrawingAreaErrorKind<<CanvasBackend as DrawingBacke
 
 fn draw(
     backend: CanvasBackend,
+    k: f64,
     title: &str,
     total_epochs: usize,
     y: std::ops::Range<f64>,
@@ -79,20 +92,25 @@ fn draw(
 ) -> DrawResult {
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
+    // As many axis labels as fit: one per 64 CSS pixels across, one per 30 up.
+    let (w, h) = root.dim_in_pixel();
+    let (x_labels, y_labels) = (((w as f64 / k / 64.0) as usize).max(2), ((h as f64 / k / 30.0) as usize).max(2));
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(8)
+        .caption(title, ("sans-serif", px(k, 17.0)))
+        .margin(px(k, 8.0))
         // Room for the last x label ("10"), which plotters centres on the plot's right edge.
-        .margin_right(18)
-        .x_label_area_size(34)
-        .y_label_area_size(48)
+        .margin_right(px(k, 18.0))
+        .x_label_area_size(px(k, 34.0))
+        .y_label_area_size(px(k, 48.0))
         .build_cartesian_2d(0.0..total_epochs.max(1) as f64, y)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .x_labels(x_labels)
+        .y_labels(y_labels)
         .y_label_formatter(&|v| super::compact(*v))
         .light_line_style(WHITE.mix(0.0))
-        .label_style(("sans-serif", 13))
+        .label_style(("sans-serif", px(k, 13.0)))
         .draw()?;
     series(&mut chart)?;
     chart
@@ -100,17 +118,17 @@ fn draw(
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 13))
+        .label_font(("sans-serif", px(k, 13.0)))
         .draw()?;
     root.present()
 }
 
-fn epoch_series(chart: &mut Chart, epochs: &[EpochRow], value: impl Fn(&EpochRow) -> f32, color: RGBColor, label: &str) -> DrawResult {
+fn epoch_series(chart: &mut Chart, k: f64, epochs: &[EpochRow], value: impl Fn(&EpochRow) -> f32, color: RGBColor, label: &str) -> DrawResult {
     let points: Vec<(f64, f64)> = epochs.iter().map(|r| (r.epoch as f64, value(r) as f64)).collect();
     chart
-        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(px(k, 2.0) as u32)))?
         .label(label)
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
-    chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
+        .legend(sample(k, color));
+    chart.draw_series(points.into_iter().map(|p| Circle::new(p, px(k, 3.0), color.filled())))?;
     Ok(())
 }

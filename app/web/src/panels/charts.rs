@@ -1,6 +1,7 @@
 //! The two live charts: loss (per batch and per epoch) and accuracy, with earlier runs overlaid.
 
 use leptos::{html, prelude::*};
+use web_sys::HtmlCanvasElement;
 
 use super::redraw_on;
 use crate::{draw::charts, page::page};
@@ -16,6 +17,33 @@ fn summary(history: &[filterlab_protocol::EpochRow], what: &str, value: impl Fn(
     }
 }
 
+/// A chart's width over its height.
+const ASPECT: f64 = 460.0 / 260.0;
+
+/// Sizes the canvas's pixels to its box on the page × the screen's pixel ratio (sharp on dense
+/// screens, and as wide as its column); returns that ratio.
+fn fit(canvas: &HtmlCanvasElement) -> f64 {
+    let k = window().device_pixel_ratio().max(1.0);
+    let width = match canvas.client_width() {
+        0 => 460.0,
+        w => w as f64,
+    };
+    let (w, h) = ((width * k).round() as u32, (width * k / ASPECT).round() as u32);
+    if (canvas.width(), canvas.height()) != (w, h) {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    k
+}
+
+/// A counter that moves when the window is resized (or turned): the charts redraw at the new size.
+fn resizes() -> ReadSignal<u32> {
+    let (count, set_count) = signal(0u32);
+    let handle = window_event_listener(leptos::ev::resize, move |_| set_count.update(|n| *n += 1));
+    on_cleanup(move || handle.remove());
+    count
+}
+
 #[component]
 pub fn Charts() -> impl IntoView {
     let page = page();
@@ -27,20 +55,25 @@ pub fn Charts() -> impl IntoView {
     });
     let loss = NodeRef::<html::Canvas>::new();
     let accuracy = NodeRef::<html::Canvas>::new();
+    let resized = resizes();
     redraw_on(loss, move || {
+        resized.track();
         history.track();
         batches.track();
         total_epochs.track();
         overlays.track();
     }, move |c| {
-        overlays.with_untracked(|o| history.with_untracked(|e| batches.with_untracked(|b| charts::draw_loss(c, b, e, total_epochs.get_untracked(), o))))
+        let k = fit(c);
+        overlays.with_untracked(|o| history.with_untracked(|e| batches.with_untracked(|b| charts::draw_loss(c, k, b, e, total_epochs.get_untracked(), o))))
     });
     redraw_on(accuracy, move || {
+        resized.track();
         history.track();
         total_epochs.track();
         overlays.track();
     }, move |c| {
-        overlays.with_untracked(|o| history.with_untracked(|e| charts::draw_accuracy(c, e, total_epochs.get_untracked(), o)))
+        let k = fit(c);
+        overlays.with_untracked(|o| history.with_untracked(|e| charts::draw_accuracy(c, k, e, total_epochs.get_untracked(), o)))
     });
     view! {
         <section class="panel charts" aria-label="Charts">

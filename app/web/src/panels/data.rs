@@ -22,7 +22,8 @@ pub fn DataPreview() -> impl IntoView {
         <section class="panel data" aria-labelledby="data-title">
             <h2 id="data-title">"The data"</h2>
             <p class="small">{caption}</p>
-            <canvas node_ref=canvas data-testid="preview" width="0" height="0" role="img" aria-label=caption
+            // Sized for the gallery it will show (two rows of eight), so nothing below moves when it comes.
+            <canvas node_ref=canvas data-testid="preview" width="368" height="120" role="img" aria-label=caption
                 data-images=move || preview.with(|p| p.as_ref().map(|p| (p.images[0].len() + p.images[1].len()).to_string()).unwrap_or_default())></canvas>
         </section>
     }

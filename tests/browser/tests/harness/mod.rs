@@ -5,7 +5,12 @@
 //! few page operations the tests need (find by `data-testid`, wait, draw, screenshot).
 
 use std::{
+    io::Write,
     net::TcpListener,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -81,7 +86,7 @@ pub fn page_policy(index_html: &str) -> String {
 /// Serves the first half of `bytes` once, announcing all of them, then closes the connection: a
 /// download cut by the network. Returns its address.
 fn cut_connection_server(bytes: Vec<u8>) -> String {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}/cut", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -116,7 +121,6 @@ impl std::io::Read for CutShort {
 
 /// Good gzip around bytes that are no idx file: a zip archive's header.
 fn not_idx() -> Vec<u8> {
-    use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(b"PK\x03\x04 a zip archive, not an idx file").unwrap();
     gz.finish().unwrap()
@@ -126,14 +130,25 @@ fn not_idx() -> Vec<u8> {
 type Served = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 /// Serves `dir` on 127.0.0.1 in a background thread, with the MIME types browsers insist on.
-fn serve(dir: PathBuf, fault: Fault, served: Served) -> u16 {
+/// Serves `dir` at `folder` ("/" or "/some/sub/path/"). While `down` is set, every request gets
+/// an answer that is not HTTP: to the browser the network is gone (a fetch fails).
+fn serve(dir: PathBuf, fault: Fault, served: Served, folder: &'static str, down: Arc<AtomicBool>) -> u16 {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     std::thread::spawn(move || {
         let mut failed_once = false;
         let policy = page_policy(&std::fs::read_to_string(dir.join("index.html")).unwrap_or_default());
         for request in server.incoming_requests() {
-            let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/').to_string();
+            if down.load(Ordering::SeqCst) {
+                let mut raw = request.into_writer();
+                let _ = raw.write_all(b"no network\r\n\r\n");
+                let _ = raw.flush();
+                continue;
+            }
+            let Some(path) = request.url().split('?').next().unwrap_or("/").strip_prefix(folder).map(str::to_string) else {
+                let _ = request.respond(tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404));
+                continue;
+            };
             let path = if path.is_empty() { "index.html".to_string() } else { path };
             let file = dir.join(&path);
             let read = match fault {
@@ -201,6 +216,8 @@ pub struct Browser {
     /// The app's address, ending in "/".
     pub site: String,
     served: Served,
+    /// Set: the test server answers nothing the browser can use (see `serve`).
+    down: Arc<AtomicBool>,
     driver: Child,
     _profile: TempDir,
 }
@@ -271,10 +288,17 @@ impl Browser {
 
     /// Opens the app with `query` (for example "?calibrate=always") after its address.
     pub async fn open_at(gpu: Gpu, fault: Fault, query: &str) -> Self {
+        Self::open_in(gpu, fault, "/", query).await
+    }
+
+    /// Opens the app served from `folder` of the host ("/some/sub/path/"), as from a static
+    /// host's sub-folder.
+    pub async fn open_in(gpu: Gpu, fault: Fault, folder: &'static str, query: &str) -> Self {
         let dist = std::env::var_os("FILTERLAB_DIST").map(PathBuf::from).unwrap_or_else(|| repo().join("dist"));
         assert!(dist.join("index.html").exists(), "build the app first: trunk build (no {}/index.html)", dist.display());
         let served = Served::default();
-        let site = serve(dist, fault, served.clone());
+        let down = Arc::new(AtomicBool::new(false));
+        let site = serve(dist, fault, served.clone(), folder, down.clone());
         let driver_port = free_port();
         let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={driver_port}"))
@@ -323,8 +347,8 @@ impl Browser {
                 Err(e) => panic!("could not start Chromium through chromedriver: {e}"),
             }
         };
-        let site = format!("http://127.0.0.1:{site}/");
-        let browser = Self { client: Some(client), site, served, driver, _profile: profile };
+        let site = format!("http://127.0.0.1:{site}{folder}");
+        let browser = Self { client: Some(client), site, served, down, driver, _profile: profile };
         browser.goto(&format!("{}{query}", browser.site)).await;
         browser
     }
@@ -564,14 +588,10 @@ impl Browser {
         self.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]})).await;
     }
 
-    /// Cuts the network (or gives it back), as DevTools' "Offline".
-    pub async fn offline(&self, offline: bool) {
-        self.cdp("Network.enable", json!({})).await;
-        self.cdp(
-            "Network.emulateNetworkConditions",
-            json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
-        )
-        .await;
+    /// Takes the network away (or gives it back): the test server stops answering in HTTP, for
+    /// the page, its workers and its service worker alike.
+    pub fn network(&self, up: bool) {
+        self.down.store(!up, Ordering::SeqCst);
     }
 
     /// axe-core's violations on the page as it is now: "rule (impact): elements" per violation.

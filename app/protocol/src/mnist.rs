@@ -1,0 +1,7 @@
+//! The MNIST files: the app downloads them from `mnist/` next to the page, the CLI reads them
+//! from a folder. The notebook's split (train and test) is all in the train files.
+
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
+/// Where the page keeps them, relative to itself.
+pub const FOLDER: &str = "mnist/";
