@@ -20,19 +20,12 @@ use panels::*;
 pub fn App() -> impl IntoView {
     provide_context(page::Page::start());
     view! {
-        <header class="masthead">
-            <div class="title">
-                <h1>"Filterlab"</h1>
-                <p class="lede">
-                    "Can eight 3×3 filters tell a 1 from an 8? Train a small convolutional network on MNIST "
-                    "in this browser, on your GPU or CPU, and watch it learn. Press "<strong>"Train"</strong>
-                    ", then draw a digit."
-                </p>
-            </div>
-            <DeviceBar />
-            <Status />
-        </header>
+        // The title and what to do first are static in index.html, above this.
         <main>
+            <div class="live">
+                <DeviceBar />
+                <Status />
+            </div>
             <Problems />
             <div class="panels">
                 <TrainingPanel />

@@ -84,7 +84,7 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
     let seconds: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
     let dispatches: Vec<f64> = rows.iter().filter_map(|r| r[6].parse().ok()).collect();
     let run = BrowserRun {
-        device: b.text("device").await.trim_start_matches("Device: ").to_string(),
+        device: b.text("device").await.trim_start_matches("Device: ").replace('\n', " — "),
         epochs: Epochs::from(&seconds).expect("epochs ran"),
         open_to_first_step_ms,
         largest_frame_gap_ms: frames["max"].as_f64().unwrap(),

@@ -27,6 +27,22 @@ fn x_end(total_epochs: usize, overlays: &[Overlay]) -> usize {
     overlays.iter().map(|o| o.history.len()).fold(total_epochs, usize::max)
 }
 
+/// An empty chart: its title and when it fills in. Cheaper than plotters' empty axes, which the
+/// page would otherwise draw twice while it starts.
+fn waiting(canvas: &HtmlCanvasElement, k: f64, title: &str, when: &str) {
+    let Some(ctx) = super::blank(canvas) else { return };
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.set_text_align("center");
+    ctx.set_fill_style_str("black");
+    ctx.set_font(&format!("{}px sans-serif", px(k, 17.0)));
+    let _ = ctx.fill_text(title, w / 2.0, h / 2.0 - 6.0 * k);
+    ctx.set_fill_style_str("#5a626b");
+    ctx.set_font(&format!("{}px sans-serif", px(k, 13.0)));
+    let _ = ctx.fill_text(when, w / 2.0, h / 2.0 + 16.0 * k);
+    ctx.set_stroke_style_str("#d9dde2");
+    ctx.stroke_rect(0.5, 0.5, w - 1.0, h - 1.0);
+}
+
 /// `n` CSS pixels in canvas pixels.
 fn px(k: f64, n: f64) -> i32 {
     (n * k).round().max(1.0) as i32
@@ -53,6 +69,9 @@ fn overlay_series(chart: &mut Chart, k: f64, overlays: &[Overlay], value: impl F
 
 /// x of an epoch's end is its number; a batch inside epoch e sits at e - 1 + step / steps.
 pub fn draw_loss(canvas: &HtmlCanvasElement, k: f64, batches: &[(f64, f64)], epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
+    if batches.is_empty() && epochs.is_empty() && overlays.is_empty() {
+        return waiting(canvas, k, "Loss", "appears as the first steps are taken");
+    }
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let earlier = overlays.iter().flat_map(|o| o.history.iter().map(|r| r.test_loss as f64));
     let top = batches.iter().map(|b| b.1).chain(epochs.iter().flat_map(|r| [r.train_loss as f64, r.test_loss as f64])).chain(earlier);
@@ -69,6 +88,9 @@ pub fn draw_loss(canvas: &HtmlCanvasElement, k: f64, batches: &[(f64, f64)], epo
 }
 
 pub fn draw_accuracy(canvas: &HtmlCanvasElement, k: f64, epochs: &[EpochRow], total_epochs: usize, overlays: &[Overlay]) {
+    if epochs.is_empty() && overlays.is_empty() {
+        return waiting(canvas, k, "Accuracy", "appears after the first epoch");
+    }
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let earlier = overlays.iter().flat_map(|o| o.history.iter().map(|r| r.test_acc));
     let low = epochs.iter().flat_map(|r| [r.train_acc, r.test_acc]).chain(earlier).filter(|v| v.is_finite()).fold(0.5f32, f32::min) as f64;

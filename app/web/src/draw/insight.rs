@@ -4,7 +4,7 @@
 use filterlab_protocol::Explanation;
 use web_sys::HtmlCanvasElement;
 
-use super::{blank, compact, context, diverging, grey, legend_bar, map, range, viridis};
+use super::{blank, compact, context, diverging, grey_image, legend_bar, map, range, viridis};
 
 const LEFT: f64 = 92.0;
 const COLUMN: f64 = 76.0;
@@ -78,10 +78,9 @@ pub fn draw_gallery(canvas: &HtmlCanvasElement, images: &[Vec<f32>], captions: &
     ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
     ctx.set_font("11px sans-serif");
     ctx.set_text_align("center");
-    let k = size / 28.0;
     for (n, image) in images.iter().enumerate() {
         let (x, y) = ((n % per_row) as f64 * (size + 4.0), (n / per_row) as f64 * cell_h);
-        map(&ctx, image, 28, x, y, k, grey);
+        grey_image(&ctx, image, x, y, size);
         if let Some(caption) = captions.get(n) {
             ctx.set_fill_style_str("black");
             let _ = ctx.fill_text(caption, x + size / 2.0, y + size + 13.0);

@@ -7,8 +7,8 @@ pub mod filters;
 pub mod insight;
 
 use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
@@ -37,12 +37,6 @@ pub fn diverging(t: f64) -> String {
     } else {
         format!("rgb({},{},{})", fade(178.0), fade(24.0), fade(43.0))
     }
-}
-
-/// Black to white, as MNIST; `v` in [0, 1].
-pub fn grey(v: f64) -> String {
-    let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
-    format!("rgb({g},{g},{g})")
 }
 
 /// The smallest and largest value (never an empty span).
@@ -76,7 +70,25 @@ pub fn legend_bar(ctx: &CanvasRenderingContext2d, x: f64, y: f64, width: f64, lo
 /// Draws a 28×28 image of values in [0, 1] in grey, scaled to the canvas.
 pub fn image(canvas: &HtmlCanvasElement, image: &[f32]) {
     let Some(ctx) = context(canvas) else { return };
-    map(&ctx, image, 28, 0.0, 0.0, canvas.width() as f64 / 28.0, grey);
+    let size = canvas.width() as f64;
+    grey_image(&ctx, image, 0.0, 0.0, size);
+}
+
+/// Paints a 28×28 image of values in [0, 1] in grey as a `size` square at (x, y): its pixels go
+/// in at once (not one call per pixel), scaled up without smoothing, so a gallery of them is quick.
+pub fn grey_image(ctx: &CanvasRenderingContext2d, image: &[f32], x: f64, y: f64, size: f64) {
+    let rgba: Vec<u8> = image.iter().flat_map(|v| {
+        let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+        [g, g, g, 255]
+    }).collect();
+    let Some(pixels) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), 28, 28).ok() else { return };
+    let Some(tile) = leptos::prelude::document().create_element("canvas").ok().and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()) else { return };
+    tile.set_width(28);
+    tile.set_height(28);
+    let Some(tile_ctx) = context(&tile) else { return };
+    let _ = tile_ctx.put_image_data(&pixels, 0.0, 0.0);
+    ctx.set_image_smoothing_enabled(false);
+    let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&tile, x, y, size, size);
 }
 
 /// Axis and legend numbers that fit their margin, however large a diverging loss gets.

@@ -21,8 +21,11 @@ pub fn DeviceBar() -> impl IntoView {
         <div class="device-bar">
             <div data-testid="device" class="device" data-kind=move || device.get().map(|d| format!("{:?}", d.kind)).unwrap_or_default()>
                 {move || match device.get() {
-                    None => "Device: starting…".to_string(),
-                    Some(d) => format!("Device: {}{}", d.name, d.note.map(|n| format!(" — {n}")).unwrap_or_default()),
+                    None => view! { <span class="name">"Device: starting…"</span> }.into_any(),
+                    Some(d) => view! {
+                        <span class="name">{format!("Device: {}", d.name)}</span>
+                        <span class="note">{d.note.unwrap_or_default()}</span>
+                    }.into_any(),
                 }}
             </div>
             <div class="segmented" role="group" aria-label="Device">
