@@ -10,7 +10,7 @@ use filterlab_core::{
     model, training,
     weights::ModelFile,
 };
-use filterlab_protocol::{EpochRow, Settings, TrainingRecord};
+use filterlab_protocol::{Settings, TrainingRecord};
 
 #[derive(Parser)]
 #[command(version, about = "Train the MNIST 1-vs-8 CNN of the notebook")]
@@ -109,17 +109,7 @@ async fn run(command: Command) -> Result<(), String> {
             trainer
                 .run(|progress| {
                     if let Progress::Epoch(m) = progress {
-                        history.push(EpochRow {
-                            epoch: m.epoch,
-                            epochs,
-                            optimizer,
-                            train_loss: m.train_loss,
-                            train_acc: m.train_acc,
-                            test_loss: m.test_loss,
-                            test_acc: m.test_acc,
-                            seconds: m.seconds,
-                            dispatches_per_step: None,
-                        });
+                        history.push(m.row(0, epochs, optimizer));
                         println!(
                             "Epoch {}/{epochs} - Loss: {:.4} Acc: {:.4} - Time: {:.2}s",
                             m.epoch, m.train_loss, m.train_acc, m.seconds

@@ -24,7 +24,7 @@ use crate::{
 };
 
 pub use filterlab_protocol::{Ops, OptimizerKind, SettingsError as ConfigError};
-use filterlab_protocol::{Settings, settings};
+use filterlab_protocol::{EpochRow, Settings, settings};
 
 /// Hyper-parameters; the defaults are the notebook's.
 #[derive(Config, Debug, PartialEq)]
@@ -81,6 +81,8 @@ pub enum TrainError {
     Device(String),
     #[error("the loss became {value} at epoch {epoch}: training diverged (try a smaller learning rate)")]
     NotFinite { epoch: usize, value: f32 },
+    #[error("the weights became NaN or infinite at epoch {epoch}: training diverged (try a smaller learning rate)")]
+    WeightsNotFinite { epoch: usize },
 }
 
 impl From<ExecutionError> for TrainError {
@@ -104,10 +106,29 @@ pub struct EpochMetrics {
     pub weights: Weights,
 }
 
-/// What `Trainer::run` reports as it goes.
+impl EpochMetrics {
+    /// The epoch's row in a run's history, for a model that had `done_before` epochs when this
+    /// run of `epochs` more began. (Dispatches per step are the browser worker's to count.)
+    pub fn row(&self, done_before: usize, epochs: usize, optimizer: OptimizerKind) -> EpochRow {
+        EpochRow {
+            epoch: done_before + self.epoch,
+            epochs: done_before + epochs,
+            optimizer,
+            train_loss: self.train_loss,
+            train_acc: self.train_acc,
+            test_loss: self.test_loss,
+            test_acc: self.test_acc,
+            seconds: self.seconds,
+            dispatches_per_step: None,
+        }
+    }
+}
+
+/// What [`Trainer::next`] (and so [`Trainer::run`]) reports as it goes.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    /// One optimizer step done. `loss` is that batch's loss when it was read back.
+    /// A reported step: an epoch's first and last, and every `report_every`-th. `loss` is that
+    /// batch's loss, read back from the device.
     Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: Option<f32> },
     Epoch(EpochMetrics),
 }
@@ -337,14 +358,19 @@ impl Trainer {
     }
 
     /// Reads the model's parameters back from the device (one transfer).
+    /// A diverging run's NaN or infinite weights are an error, never handed out.
     pub async fn weights(&self) -> Result<Weights, TrainError> {
-        Ok(match &self.engine {
+        let weights = match &self.engine {
             Engine::Stock { model, .. } => model.weights().await?,
             Engine::Fused { state, .. } => {
                 let state = state.clone().expect("between steps").into_data_async().await?;
                 fused::weights_of(state.as_slice::<f32>().expect("an f32 state"))
             }
-        })
+        };
+        if !weights.is_finite() {
+            return Err(TrainError::WeightsNotFinite { epoch: self.epoch + 1 });
+        }
+        Ok(weights)
     }
 
     /// Evaluates on the test set, reads the epoch's numbers back in one transfer, and starts the
@@ -396,28 +422,33 @@ impl Trainer {
         Ok(metrics)
     }
 
-    /// Trains for the configured number of epochs, reporting each step and epoch to `on`.
-    /// `on` returning `Break` stops after the current step.
+    /// Takes steps up to the next thing to report: a reported step (an epoch's first and last,
+    /// and every `report_every`-th, with its loss read back) or an epoch's end (with the test
+    /// set's numbers). `None` once the configured epochs are done. The one training loop: the CLI
+    /// and the browser worker both drive it.
+    pub async fn next(&mut self) -> Result<Option<Progress>, TrainError> {
+        if self.epoch >= self.config.epochs {
+            return Ok(None);
+        }
+        let steps_per_epoch = self.steps_per_epoch();
+        while self.step() {
+            let step = self.step_in_epoch;
+            if step == 1 || step % self.config.report_every == 0 || step == steps_per_epoch {
+                let loss = self.last_loss().await?;
+                return Ok(Some(Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss }));
+            }
+        }
+        Ok(Some(Progress::Epoch(self.finish_epoch().await?)))
+    }
+
+    /// Trains for the configured number of epochs, giving each report of [`Trainer::next`] to
+    /// `on`; `on` returning `Break` stops there.
     pub async fn run(
         &mut self,
         mut on: impl FnMut(&Progress) -> ControlFlow<()>,
     ) -> Result<Outcome, TrainError> {
-        let steps_per_epoch = self.steps_per_epoch();
-        while self.epoch < self.config.epochs {
-            while self.step() {
-                let step = self.step_in_epoch;
-                let loss = if step % self.config.report_every == 0 || step == steps_per_epoch {
-                    self.last_loss().await?
-                } else {
-                    None
-                };
-                let progress = Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss };
-                if on(&progress).is_break() {
-                    return Ok(Outcome::Stopped);
-                }
-            }
-            let metrics = self.finish_epoch().await?;
-            if on(&Progress::Epoch(metrics)).is_break() {
+        while let Some(progress) = self.next().await? {
+            if on(&progress).is_break() {
                 return Ok(Outcome::Stopped);
             }
         }

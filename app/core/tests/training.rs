@@ -63,15 +63,43 @@ fn same_seed_same_run() {
 #[test]
 fn run_stops_when_asked() {
     let mut trainer = Trainer::new(common::split(), TrainConfig::new(), &Device::flex()).unwrap();
-    let mut steps = 0;
+    let mut steps = Vec::new();
     let outcome = pollster::block_on(trainer.run(|p| {
-        assert!(matches!(p, Progress::Step { .. }));
-        steps += 1;
-        if steps == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        let Progress::Step { step, loss, .. } = p else { panic!("an epoch before three reports: {p:?}") };
+        assert!(loss.is_some_and(f32::is_finite), "a reported step has its loss");
+        steps.push(*step);
+        if steps.len() == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     }))
     .unwrap();
     assert_eq!(outcome, Outcome::Stopped);
-    assert_eq!((trainer.step_in_epoch(), trainer.epochs_done()), (3, 0));
+    // The first step, then every `report_every`-th (10).
+    assert_eq!(steps, [1, 10, 20]);
+    assert_eq!((trainer.step_in_epoch(), trainer.epochs_done()), (20, 0));
+}
+
+/// `next` reports the epoch's first, every tenth and last step, then the epoch, and `None` when
+/// the run is done; the epoch's row carries the epochs a continued model had before.
+#[test]
+fn next_reports_steps_then_the_epoch_then_nothing() {
+    let config = TrainConfig::new().with_epochs(1).with_batch_size(512);
+    let mut trainer = Trainer::new(common::split(), config, &Device::flex()).unwrap();
+    let steps_per_epoch = trainer.steps_per_epoch();
+    let mut reported = Vec::new();
+    let metrics = loop {
+        match pollster::block_on(trainer.next()).unwrap() {
+            Some(Progress::Step { step, .. }) => reported.push(step),
+            Some(Progress::Epoch(m)) => break m,
+            None => panic!("no epoch"),
+        }
+    };
+    let mut expected: Vec<usize> = std::iter::once(1).chain((10..=steps_per_epoch).step_by(10)).collect();
+    if expected.last() != Some(&steps_per_epoch) {
+        expected.push(steps_per_epoch);
+    }
+    assert_eq!(reported, expected);
+    assert!(pollster::block_on(trainer.next()).unwrap().is_none());
+    let row = metrics.row(3, 1, OptimizerKind::Sgd);
+    assert_eq!((row.epoch, row.epochs, row.test_acc, row.dispatches_per_step), (4, 4, metrics.test_acc, None));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use filterlab_core::{
     drawing, explain,
     idx::PIXELS,
     model,
-    training::TrainError,
+    training::{Progress, TrainError},
     weights::ModelFile,
 };
 use filterlab_protocol::{
@@ -249,6 +249,9 @@ fn device_failure(kind: DeviceKind) -> impl Fn(TrainError) -> FromWorker {
             }
         }
         (TrainError::Device(why), DeviceKind::Cpu) => FromWorker::Error { message: format!("the CPU backend failed: {}", root_cause(&why)) },
+        (diverged @ (TrainError::NotFinite { .. } | TrainError::WeightsNotFinite { .. }), _) => {
+            FromWorker::Error { message: format!("{diverged}; the last good model is kept") }
+        }
         (other, _) => FromWorker::Error { message: other.to_string() },
     }
 }
@@ -313,20 +316,15 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     publish(&weights);
     post_filters(&weights);
 
-    for _ in 0..settings.epochs {
-        let epoch = resumed_from + trainer.epochs_done() + 1;
-        let dispatches_before = dispatches();
-        while trainer.step() {
-            let step = trainer.step_in_epoch();
-            // Step 1 too, so the page sees the first finished step as soon as it is done.
-            if step == 1 || step % REPORT_EVERY == 0 || step == steps_per_epoch {
-                let loss = trainer.last_loss().await.map_err(&failed)?.unwrap_or(f32::NAN);
-                post(&FromWorker::Step { epoch, step, steps_per_epoch, loss });
+    // The core's loop (`Trainer::next`) takes the steps and says what to report.
+    let mut dispatches_before = dispatches();
+    while let Some(progress) = trainer.next().await.map_err(&failed)? {
+        match progress {
+            Progress::Step { epoch, step, steps_per_epoch, loss } => {
+                post(&FromWorker::Step { epoch: resumed_from + epoch, step, steps_per_epoch, loss: loss.unwrap_or(f32::NAN) });
+                // Publish only finite weights (the core refuses others): a diverging run keeps
+                // the last good model.
                 let weights = trainer.weights().await.map_err(&failed)?;
-                // Publish only finite weights: a diverging run keeps the last good model.
-                if !weights.is_finite() {
-                    return Err(error(format!("the weights became NaN or infinite at epoch {epoch}: training diverged (try a smaller learning rate); the last good model is kept")));
-                }
                 post_filters(&weights);
                 post_checkpoint(&weights, split.pair, false);
                 publish(&weights);
@@ -337,28 +335,21 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
                     return Ok(());
                 }
             }
+            Progress::Epoch(m) => {
+                // The epoch's last loss was read back, so all its steps' dispatches were issued.
+                let dispatches_now = dispatches();
+                let mut row = m.row(resumed_from, settings.epochs, settings.optimizer);
+                row.dispatches_per_step = dispatches_now.zip(dispatches_before).map(|(after, before)| (after - before) / steps_per_epoch as f64);
+                dispatches_before = dispatches_now;
+                with(|s| s.history.push(row.clone()));
+                post(&FromWorker::Epoch { row });
+                post_filters(&m.weights);
+                post_checkpoint(&m.weights, split.pair, true);
+                post_memory();
+                publish(&m.weights);
+                post_confusion().await.map_err(error)?;
+            }
         }
-        // The last step's loss was read back above, so every step's dispatches have been issued.
-        let dispatches_per_step = dispatches().zip(dispatches_before).map(|(after, before)| (after - before) / steps_per_epoch as f64);
-        let m = trainer.finish_epoch().await.map_err(&failed)?;
-        let row = EpochRow {
-            epoch,
-            epochs: resumed_from + settings.epochs,
-            optimizer: settings.optimizer,
-            train_loss: m.train_loss,
-            train_acc: m.train_acc,
-            test_loss: m.test_loss,
-            test_acc: m.test_acc,
-            seconds: m.seconds,
-            dispatches_per_step,
-        };
-        with(|s| s.history.push(row.clone()));
-        post(&FromWorker::Epoch { row });
-        post_filters(&m.weights);
-        post_checkpoint(&m.weights, split.pair, true);
-        post_memory();
-        publish(&m.weights);
-        post_confusion().await.map_err(error)?;
     }
     post(&FromWorker::Finished);
     Ok(())
