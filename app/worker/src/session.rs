@@ -316,12 +316,18 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     publish(&weights);
     post_filters(&weights);
 
-    // The core's loop (`Trainer::next`) takes the steps and says what to report.
+    // The core's loop (`Trainer::next`) takes the steps and says what to report. Dispatches
+    // per step count the epoch's steps only: from its start to its last step's report.
     let mut dispatches_before = dispatches();
+    let mut dispatches_at_last_step = None;
     while let Some(progress) = trainer.next().await.map_err(&failed)? {
         match progress {
             Progress::Step { epoch, step, steps_per_epoch, loss } => {
                 post(&FromWorker::Step { epoch: resumed_from + epoch, step, steps_per_epoch, loss: loss.unwrap_or(f32::NAN) });
+                if step == steps_per_epoch {
+                    // Its loss was read back, so every step's dispatches have been issued.
+                    dispatches_at_last_step = dispatches();
+                }
                 // Publish only finite weights (the core refuses others): a diverging run keeps
                 // the last good model.
                 let weights = trainer.weights().await.map_err(&failed)?;
@@ -336,11 +342,8 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
                 }
             }
             Progress::Epoch(m) => {
-                // The epoch's last loss was read back, so all its steps' dispatches were issued.
-                let dispatches_now = dispatches();
                 let mut row = m.row(resumed_from, settings.epochs, settings.optimizer);
-                row.dispatches_per_step = dispatches_now.zip(dispatches_before).map(|(after, before)| (after - before) / steps_per_epoch as f64);
-                dispatches_before = dispatches_now;
+                row.dispatches_per_step = dispatches_at_last_step.zip(dispatches_before).map(|(after, before)| (after - before) / steps_per_epoch as f64);
                 with(|s| s.history.push(row.clone()));
                 post(&FromWorker::Epoch { row });
                 post_filters(&m.weights);
@@ -348,6 +351,8 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
                 post_memory();
                 publish(&m.weights);
                 post_confusion().await.map_err(error)?;
+                // The test set's evaluation and the confusion matrix are not steps.
+                dispatches_before = dispatches();
             }
         }
     }
