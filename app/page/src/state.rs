@@ -409,7 +409,7 @@ impl PageState {
         let Some(s) = self.running.take() else { return };
         let Some(last) = self.history.last() else { return };
         let id = self.runs.last().map(|r| r.id + 1).unwrap_or(1);
-        let label = format!("#{id} {} lr {} seed {} {} — {} epochs, test acc {:.3}", s.optimizer, s.lr, s.seed, s.digits, last.epoch, last.test_acc);
+        let label = format!("#{id} {} lr {} seed {} {} — {}, test acc {:.3}", s.optimizer, s.lr, s.seed, s.digits, epochs(last.epoch), last.test_acc);
         self.runs.push(Run { id, label, history: self.history.clone(), overlay: false });
     }
 }
@@ -477,7 +477,7 @@ mod tests {
         p.apply(FromWorker::Finished, 0.0);
         assert!(!p.training && p.can_continue());
         assert_eq!(p.runs.len(), 1);
-        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1 — 1 epochs, test acc 0.900");
+        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1 — 1 epoch, test acc 0.900");
     }
 
     #[test]
