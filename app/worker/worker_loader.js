@@ -1,7 +1,7 @@
 // Starts the training worker build named by the page (`new Worker(..., {name})`: worker_cpu or
 // worker_gpu; wasm-bindgen's no-modules glue, built by Trunk). Before that it
 // counts WebGPU compute dispatches, so the worker can report dispatches per training step
-// and the GPU buffers alive (self.filterlabGpuCounts, read in gpu.rs; one integer add per call),
+// and the GPU buffers alive (self.filterlabGpuCounts, read in device.rs; one integer add per call),
 // and records why a
 // WebGPU device was lost (self.filterlabDeviceLost), which wgpu does not pass on to Burn.
 "use strict";

@@ -6,9 +6,9 @@ use clap::{Parser, Subcommand};
 use filterlab_core::{
     DigitPair, Mnist, Model, Ops, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
-    device::{self, DeviceChoice},
+    device::{self, DeviceKind},
     model, training,
-    weights::ModelFile,
+    model_file::ModelFile,
 };
 use filterlab_protocol::{Settings, TrainingRecord};
 
@@ -37,14 +37,14 @@ enum Command {
         #[arg(long, default_value = "8,1")]
         digits: DigitPair,
         #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
+        device: DeviceKind,
         /// How a step runs: the fused op (one kernel per step on a GPU) or Burn's stock autodiff path.
         #[arg(long, default_value = "fused")]
         ops: Ops,
         /// Folder holding the MNIST train idx files (gzip or raw).
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
-        /// Write the trained model here (Filterlab model file, see weights.rs).
+        /// Write the trained model here (a Filterlab model file: filterlab_protocol::model_file).
         #[arg(long)]
         save: Option<PathBuf>,
     },
@@ -52,7 +52,7 @@ enum Command {
     Eval {
         model: PathBuf,
         #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
+        device: DeviceKind,
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
     },

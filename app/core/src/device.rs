@@ -1,28 +1,10 @@
 //! Choosing and starting the Burn device: the pure-Rust CPU backend, or a GPU through wgpu.
 
 use burn::prelude::Device;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceChoice {
-    Cpu,
-    Wgpu,
-}
-
-impl std::str::FromStr for DeviceChoice {
-    type Err = DeviceError;
-    fn from_str(s: &str) -> Result<Self, DeviceError> {
-        match s.to_ascii_lowercase().as_str() {
-            "cpu" => Ok(Self::Cpu),
-            "wgpu" | "gpu" | "webgpu" => Ok(Self::Wgpu),
-            _ => Err(DeviceError::Unknown(s.to_string())),
-        }
-    }
-}
+pub use filterlab_protocol::DeviceKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
-    #[error("unknown device {0:?}: expected cpu or wgpu")]
-    Unknown(String),
     #[error("no GPU available through wgpu: {0}")]
     NoGpu(String),
     #[error("this build has no wgpu backend")]
@@ -33,20 +15,20 @@ pub enum DeviceError {
 #[derive(Debug, Clone)]
 pub struct StartedDevice {
     pub device: Device,
-    pub choice: DeviceChoice,
+    pub kind: DeviceKind,
     /// For example "CPU (Burn flex)" or "wgpu: NVIDIA H100 (Vulkan, DiscreteGpu)".
     pub description: String,
 }
 
 /// Starts the chosen device; wgpu asks for an adapter, which is asynchronous in browsers.
-pub async fn start(choice: DeviceChoice) -> Result<StartedDevice, DeviceError> {
-    match choice {
-        DeviceChoice::Cpu => Ok(StartedDevice {
+pub async fn start(kind: DeviceKind) -> Result<StartedDevice, DeviceError> {
+    match kind {
+        DeviceKind::Cpu => Ok(StartedDevice {
             device: Device::flex(),
-            choice,
+            kind,
             description: "CPU (Burn flex backend)".into(),
         }),
-        DeviceChoice::Wgpu => start_wgpu().await,
+        DeviceKind::WebGpu => start_wgpu().await,
     }
 }
 
@@ -66,7 +48,7 @@ async fn start_wgpu() -> Result<StartedDevice, DeviceError> {
     };
     Ok(StartedDevice {
         device,
-        choice: DeviceChoice::Wgpu,
+        kind: DeviceKind::WebGpu,
         description: format!("wgpu: {name} ({:?}, {:?}){software}", info.backend, info.device_type),
     })
 }

@@ -9,7 +9,9 @@ pub mod fused;
 pub mod idx;
 pub mod model;
 pub mod training;
-pub mod weights;
+/// The network's 338 numbers and the model file live in the protocol crate: plain data that the
+/// browser tests read and write too, without Burn.
+pub use filterlab_protocol::{model_file, weights};
 
 pub use dataset::{DigitPair, Mnist, Split};
 pub use model::Model;

@@ -85,9 +85,17 @@ pub enum TrainError {
     WeightsNotFinite { epoch: usize },
 }
 
+/// Burn's reason, cut to its innermost cause: the reason can hold a chain of "Caused by:" lines
+/// and a backtrace, and people need the last line of the chain.
 impl From<ExecutionError> for TrainError {
     fn from(e: ExecutionError) -> Self {
-        Self::Device(format!("{e:?}"))
+        let reason = match &e {
+            ExecutionError::WithContext { reason } | ExecutionError::Generic { reason, .. } => reason,
+            ExecutionError::DevicePoisoned { reason } => reason,
+        };
+        let before_backtrace = reason.split("Backtrace:").next().unwrap_or(reason);
+        let innermost = before_backtrace.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "Caused by:").last();
+        Self::Device(innermost.unwrap_or("no reason given").to_string())
     }
 }
 

@@ -49,7 +49,7 @@ fn feature_maps_and_contributions_match_the_hand_computation() {
     assert!((e.logits[0] - 0.1).abs() < 1e-6 && (e.logits[1] - 0.8).abs() < 1e-6, "{:?}", e.logits);
     // The same logits as the forward pass.
     let input = Tensor::<2>::from_data(TensorData::new(image(), [1, 784]), &device);
-    let p: Vec<f32> = model.forward_flat(input).exp().into_data().to_vec().unwrap();
+    let p: Vec<f32> = model.forward_flat(input).exp().into_data().try_to_vec::<f32>().unwrap();
     let softmax1 = 1.0 / (1.0 + (e.logits[0] - e.logits[1]).exp());
     assert!((p[1] - softmax1).abs() < 1e-6, "{p:?} vs {softmax1}");
 }

@@ -10,7 +10,7 @@ use burn::prelude::*;
 use filterlab_core::{
     DigitPair, Model, Ops, OptimizerKind, Split, TrainConfig, Trainer, Weights,
     dataset::Samples,
-    device::{self, DeviceChoice},
+    device::{self, DeviceKind},
     idx::PIXELS,
 };
 
@@ -170,7 +170,7 @@ fn fused_step_matches_stock_burn_on_the_cpu() {
 
 #[test]
 fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
-    match pollster::block_on(device::start(DeviceChoice::Wgpu)) {
+    match pollster::block_on(device::start(DeviceKind::WebGpu)) {
         Ok(started) => {
             eprintln!("checking the GPU kernels on {}", started.description);
             on(&started.device);

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use burn::prelude::*;
 use filterlab_core::{
     Model, OptimizerKind, Outcome, Progress, TrainConfig, Trainer,
-    weights::ModelFile,
+    model_file::ModelFile,
     training::{ConfigError, TrainError},
 };
 
@@ -171,4 +171,15 @@ fn training_resumes_from_saved_weights() {
     .unwrap();
     assert!(resumed.train_loss < first[0].train_loss * 0.8, "resumed {} vs first {}", resumed.train_loss, first[0].train_loss);
     assert!(resumed.test_acc >= first[0].test_acc - 0.01);
+}
+
+/// A device failure says its innermost cause, not Burn's chain of "Caused by:" and a backtrace.
+#[test]
+fn device_errors_say_their_innermost_cause() {
+    let burn_error = burn::tensor::ExecutionError::WithContext {
+        reason: "kernel launch failed\nCaused by:\n  Buffer is invalid\n\nBacktrace:\n  0: cubecl::launch".into(),
+    };
+    let error = TrainError::from(burn_error);
+    assert!(matches!(&error, TrainError::Device(why) if why == "Buffer is invalid"), "{error:?}");
+    assert_eq!(error.to_string(), "the device failed: Buffer is invalid");
 }

@@ -1,14 +1,19 @@
 //! What the page and the training worker say to each other, and the settings they agree on.
-//! Plain data with serde, no Burn and no browser, so both sides (and native tests) share it.
+//! Plain data with serde, no Burn and no browser, so both sides (and native tests) share it; and
+//! the model file format, which the browser tests write too.
 
 pub mod adapter;
 pub mod insight;
 pub mod messages;
 pub mod mnist;
+pub mod model_file;
 pub mod record;
 pub mod settings;
+pub mod weights;
 
-pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker};
+pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker, UnknownDevice};
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use settings::{DigitError, DigitPair, Ops, OptimizerKind, Settings, SettingsError};
+pub use model_file::{ModelFile, ModelFileError};
+pub use weights::Weights;

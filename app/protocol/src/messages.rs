@@ -18,12 +18,28 @@ pub enum DevicePref {
     Cpu,
 }
 
-/// Which device the worker trains on.
+/// Which device trains: the CPU (Burn flex), or a GPU through wgpu (WebGPU in a browser; Vulkan,
+/// Metal or DX12 natively). The worker reports it; the CLI's `--device` parses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeviceKind {
     WebGpu,
     Cpu,
 }
+
+impl std::str::FromStr for DeviceKind {
+    type Err = UnknownDevice;
+    fn from_str(s: &str) -> Result<Self, UnknownDevice> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" => Ok(Self::Cpu),
+            "wgpu" | "gpu" | "webgpu" => Ok(Self::WebGpu),
+            _ => Err(UnknownDevice(s.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown device {0:?}: expected cpu or wgpu")]
+pub struct UnknownDevice(pub String);
 
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

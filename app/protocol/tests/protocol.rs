@@ -1,7 +1,7 @@
 //! Messages survive the trip through JSON, and settings are checked like the form checks them.
 
 use filterlab_protocol::{
-    DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, Ops, OptimizerKind, Settings,
+    DeviceKind, DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, Ops, OptimizerKind, Settings,
     SettingsError, ToWorker, TrainingRecord,
 };
 
@@ -124,4 +124,15 @@ fn ops_parse_and_default_to_fused() {
     let old = new.replace(r#","ops":"Stock""#, "");
     assert_ne!(old, new);
     assert!(matches!(ToWorker::from_json(&old).unwrap(), ToWorker::Start { ops: Ops::Fused, .. }));
+}
+
+/// The CLI's `--device` names: cpu, or wgpu (also gpu, webgpu), any case; anything else is a
+/// clear error.
+#[test]
+fn device_kinds_parse_from_their_names() {
+    for (name, kind) in [("cpu", DeviceKind::Cpu), ("wgpu", DeviceKind::WebGpu), ("GPU", DeviceKind::WebGpu), ("WebGPU", DeviceKind::WebGpu)] {
+        assert_eq!(name.parse::<DeviceKind>(), Ok(kind), "{name}");
+    }
+    let error = "tpu".parse::<DeviceKind>().unwrap_err();
+    assert_eq!(error.to_string(), "unknown device \"tpu\": expected cpu or wgpu");
 }

@@ -6,7 +6,7 @@ use filterlab_core::{Ops, Split, TrainConfig, Trainer, burn::prelude::Device};
 use filterlab_protocol::{DeviceKind, DevicePref};
 use web_time::Instant;
 
-use crate::gpu::{self, Started};
+use crate::device::{self, Started};
 
 /// Steps run before timing (shader compiles, first allocations) and steps timed.
 const WARMUP: usize = 2;
@@ -19,12 +19,12 @@ pub enum Plan {
 }
 
 fn cpu_because(why: impl std::fmt::Display) -> Started {
-    gpu::cpu(Some(format!("Auto chose the CPU: {why}")))
+    device::cpu(Some(format!("Auto chose the CPU: {why}")))
 }
 
 /// Decides what can be decided without data: no WebGPU, or a software adapter, means the CPU.
 pub async fn plan(calibrate: bool) -> Plan {
-    let adapter = match gpu::describe_adapter().await {
+    let adapter = match device::describe_adapter().await {
         Ok(adapter) => adapter,
         Err(why) => return Plan::Decided(cpu_because(why)),
     };
@@ -34,7 +34,7 @@ pub async fn plan(calibrate: bool) -> Plan {
             adapter.name.trim_start_matches("WebGPU: ")
         )));
     }
-    let started = gpu::start(DevicePref::WebGpu).await;
+    let started = device::start(DevicePref::WebGpu).await;
     match started.kind {
         DeviceKind::WebGpu => Plan::Calibrate(started),
         DeviceKind::Cpu => Plan::Decided(cpu_because(started.note.unwrap_or_default())),
@@ -63,7 +63,7 @@ pub async fn calibrate(split: &Split, webgpu: Started, ops: Ops) -> Started {
         Ok(ms) => ms,
         Err(e) => return cpu_because(format!("WebGPU failed while being timed: {e}")),
     };
-    let cpu = gpu::cpu(None);
+    let cpu = device::cpu(None);
     let cpu_ms = match ms_per_step(split, &cpu.device, ops).await {
         Ok(ms) => ms,
         Err(e) => return Started { note: Some(format!("Auto chose WebGPU: the CPU failed while being timed: {e}")), ..webgpu },

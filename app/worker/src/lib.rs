@@ -3,8 +3,8 @@
 //! and without Burn's wgpu backend; without it, WebGPU requests fall back to the CPU with a reason.
 
 mod auto;
+mod device;
 mod download;
-mod gpu;
 mod session;
 mod yield_now;
 

@@ -11,7 +11,7 @@ use filterlab_core::{
     idx::PIXELS,
     model,
     training::{Progress, TrainError},
-    weights::ModelFile,
+    model_file::ModelFile,
 };
 use filterlab_protocol::{
     DeviceKind, DevicePref, EpochRow, Example, FromWorker, ModelSource, Ops, ParamRow, Settings, ToWorker, TrainingRecord,
@@ -22,7 +22,7 @@ use wasm_bindgen_futures::spawn_local;
 use crate::{
     auto::{self, Plan},
     download,
-    gpu::{self, Started},
+    device::{self, Started},
     post,
 };
 
@@ -110,7 +110,7 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
     };
     let plan = match pref {
         DevicePref::Auto => auto::plan(calibrate).await,
-        pref => Plan::Decided(gpu::start(pref).await),
+        pref => Plan::Decided(device::start(pref).await),
     };
     if !current() {
         return;
@@ -228,27 +228,20 @@ fn post_filters(w: &Weights) {
     post(&FromWorker::Filters { weights: w.conv_weight.clone(), biases: w.conv_bias.clone() });
 }
 
-/// The innermost cause in one of Burn's multi-line errors ("…Caused by:… Backtrace:…").
-fn root_cause(why: &str) -> &str {
-    let before_backtrace = why.split("Backtrace:").next().unwrap_or(why);
-    before_backtrace.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "Caused by:").last().unwrap_or(why)
-}
-
 /// What to tell the page when the device fails mid-run: on WebGPU the device is gone for this
 /// worker (a lost device does not come back), so the page offers to go on on the CPU.
 fn device_failure(kind: DeviceKind) -> impl Fn(TrainError) -> FromWorker {
     move |e| match (e, kind) {
         (TrainError::Device(why), DeviceKind::WebGpu) => {
-            gpu::forget();
-            let reason = gpu::lost_reason().map(|r| format!(" (the browser says: {r})")).unwrap_or_default();
+            device::forget();
+            let reason = device::lost_reason().map(|r| format!(" (the browser says: {r})")).unwrap_or_default();
             FromWorker::DeviceLost {
                 message: format!(
-                    "the GPU device failed or was lost: {}{reason}. Training stopped; the model of the last reported step is kept.",
-                    root_cause(&why)
+                    "the GPU device failed or was lost: {why}{reason}. Training stopped; the model of the last reported step is kept."
                 ),
             }
         }
-        (TrainError::Device(why), DeviceKind::Cpu) => FromWorker::Error { message: format!("the CPU backend failed: {}", root_cause(&why)) },
+        (TrainError::Device(why), DeviceKind::Cpu) => FromWorker::Error { message: format!("the CPU backend failed: {why}") },
         (diverged @ (TrainError::NotFinite { .. } | TrainError::WeightsNotFinite { .. }), _) => {
             FromWorker::Error { message: format!("{diverged}; the last good model is kept") }
         }
@@ -269,7 +262,7 @@ fn post_checkpoint(weights: &Weights, digits: DigitPair, epoch_end: bool) {
 
 fn post_memory() {
     let device = with(|s| s.device.clone());
-    let gpu = device.and_then(|(device, kind)| (kind == DeviceKind::WebGpu).then(|| gpu::memory(&device)).flatten());
+    let gpu = device.and_then(|(device, kind)| (kind == DeviceKind::WebGpu).then(|| device::memory(&device)).flatten());
     post(&FromWorker::Memory { wasm_bytes: crate::wasm_memory_bytes(), gpu });
 }
 
@@ -278,7 +271,7 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     settings.validate().map_err(|e| error(format!("training refused: {e}")))?;
     let (device, kind) = with(|s| s.device.clone()).ok_or_else(|| error("no device yet: wait for the device badge"))?;
     let failed = device_failure(kind);
-    let dispatches = move || if kind == DeviceKind::WebGpu { gpu::dispatches() } else { None };
+    let dispatches = move || if kind == DeviceKind::WebGpu { device::dispatches() } else { None };
     let split = split(settings.digits).map_err(error)?;
     let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY).with_ops(with(|s| s.ops));
     let resumed = if resume {

@@ -8,6 +8,8 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
+use super::{Theme, rgb};
+
 const TRAIN: RGBColor = RGBColor(31, 119, 180);
 const TEST: RGBColor = RGBColor(214, 39, 40);
 const BATCH: RGBColor = RGBColor(160, 190, 220);
@@ -30,16 +32,19 @@ fn x_end(total_epochs: usize, overlays: &[Overlay]) -> usize {
 /// An empty chart: its title and when it fills in. Cheaper than plotters' empty axes, which the
 /// page would otherwise draw twice while it starts.
 fn waiting(canvas: &HtmlCanvasElement, k: f64, title: &str, when: &str) {
-    let Some(ctx) = super::blank(canvas) else { return };
+    let Some(ctx) = super::context(canvas) else { return };
+    let theme = Theme::now();
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.set_fill_style_str(&theme.surface);
+    ctx.fill_rect(0.0, 0.0, w, h);
     ctx.set_text_align("center");
-    ctx.set_fill_style_str("black");
+    ctx.set_fill_style_str(&theme.text);
     ctx.set_font(&format!("{}px sans-serif", px(k, 17.0)));
     let _ = ctx.fill_text(title, w / 2.0, h / 2.0 - 6.0 * k);
-    ctx.set_fill_style_str("#5a626b");
+    ctx.set_fill_style_str(&theme.muted);
     ctx.set_font(&format!("{}px sans-serif", px(k, 13.0)));
     let _ = ctx.fill_text(when, w / 2.0, h / 2.0 + 16.0 * k);
-    ctx.set_stroke_style_str("#d9dde2");
+    ctx.set_stroke_style_str(&theme.border);
     ctx.stroke_rect(0.5, 0.5, w - 1.0, h - 1.0);
 }
 
@@ -112,13 +117,16 @@ fn draw(
     y: std::ops::Range<f64>,
     series: impl FnOnce(&mut Chart) -> DrawResult,
 ) -> DrawResult {
+    let theme = Theme::now();
+    let (surface, text, border) = (rgb(&theme.surface), rgb(&theme.text), rgb(&theme.border));
+    let font = |size: f64| ("sans-serif", px(k, size)).into_font().color(&text);
     let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    root.fill(&surface)?;
     // As many axis labels as fit: one per 64 CSS pixels across, one per 30 up.
     let (w, h) = root.dim_in_pixel();
     let (x_labels, y_labels) = (((w as f64 / k / 64.0) as usize).max(2), ((h as f64 / k / 30.0) as usize).max(2));
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", px(k, 17.0)))
+        .caption(title, font(17.0))
         .margin(px(k, 8.0))
         // Room for the last x label ("10"), which plotters centres on the plot's right edge.
         .margin_right(px(k, 18.0))
@@ -131,16 +139,19 @@ fn draw(
         .x_labels(x_labels)
         .y_labels(y_labels)
         .y_label_formatter(&|v| super::compact(*v))
-        .light_line_style(WHITE.mix(0.0))
-        .label_style(("sans-serif", px(k, 13.0)))
+        .light_line_style(surface.mix(0.0))
+        .bold_line_style(border)
+        .axis_style(text.mix(0.6))
+        .label_style(font(13.0))
+        .axis_desc_style(font(13.0))
         .draw()?;
     series(&mut chart)?;
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", px(k, 13.0)))
+        .background_style(surface.mix(0.85))
+        .border_style(border)
+        .label_font(font(13.0))
         .draw()?;
     root.present()
 }

@@ -3,7 +3,7 @@
 
 use web_sys::HtmlCanvasElement;
 
-use super::{blank, compact, legend_bar, map, range, viridis};
+use super::{compact, legend_bar, map, range, sheet, viridis};
 
 const CELL: f64 = 18.0;
 const GAP: f64 = 16.0;
@@ -11,7 +11,8 @@ const TOP: f64 = 22.0;
 
 /// `weights` holds 8 filters of 9 values, row-major.
 pub fn draw(canvas: &HtmlCanvasElement, weights: &[f32]) {
-    let Some(ctx) = blank(canvas) else { return };
+    let (width, height) = size();
+    let Some((ctx, theme)) = sheet(canvas, width, height) else { return };
     if weights.len() != 72 {
         return;
     }
@@ -20,16 +21,16 @@ pub fn draw(canvas: &HtmlCanvasElement, weights: &[f32]) {
     ctx.set_text_align("center");
     for f in 0..8 {
         let x0 = GAP / 2.0 + f as f64 * (3.0 * CELL + GAP);
-        ctx.set_fill_style_str("black");
+        ctx.set_fill_style_str(&theme.text);
         let _ = ctx.fill_text(&format!("Filter {f}"), x0 + 1.5 * CELL, 15.0);
         map(&ctx, &weights[f * 9..f * 9 + 9], 3, x0, TOP, CELL, |v| viridis((v - min) / (max - min)));
     }
     // Legend: the shared scale from min to max.
     let bar_x = 60.0;
-    legend_bar(&ctx, bar_x, TOP + 3.0 * CELL + 14.0, canvas.width() as f64 - 2.0 * bar_x, &compact(min), &compact(max), &viridis);
+    legend_bar(&ctx, &theme, bar_x, TOP + 3.0 * CELL + 14.0, width - 2.0 * bar_x, &compact(min), &compact(max), &viridis);
 }
 
-/// Width and height the filters canvas needs.
-pub fn size() -> (u32, u32) {
-    ((8.0 * (3.0 * CELL + GAP)) as u32, (TOP + 3.0 * CELL + 34.0) as u32)
+/// Width and height of the filters canvas, in CSS pixels.
+pub fn size() -> (f64, f64) {
+    (8.0 * (3.0 * CELL + GAP), TOP + 3.0 * CELL + 34.0)
 }

@@ -4,22 +4,23 @@
 use filterlab_protocol::Explanation;
 use web_sys::HtmlCanvasElement;
 
-use super::{blank, compact, context, diverging, grey_image, legend_bar, map, range, viridis};
+use super::{compact, diverging, grey_image, legend_bar, map, range, sheet, viridis};
 
 const LEFT: f64 = 92.0;
 const COLUMN: f64 = 76.0;
 const ROWS: [(&str, f64); 4] = [("filter", 22.0), ("conv 28×28", 64.0), ("pooled 4×4", 128.0), ("", 192.0)];
 
-/// Width and height of the feature-map canvas.
-pub fn features_size() -> (u32, u32) {
-    ((LEFT + 8.0 * COLUMN) as u32, 290)
+/// Width and height of the feature-map canvas, in CSS pixels.
+pub fn features_size() -> (f64, f64) {
+    (LEFT + 8.0 * COLUMN, 290.0)
 }
 
 /// For each filter: the filter (its own scale), its conv output and pooled map (one shared scale
 /// for all sixteen maps), and the pooled values' contributions towards each class (red pushes
 /// towards the class, blue away).
 pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanation, classes: [u8; 2]) {
-    let Some(ctx) = blank(canvas) else { return };
+    let (width, height) = features_size();
+    let Some((ctx, theme)) = sheet(canvas, width, height) else { return };
     if e.conv.len() != 8 * 784 || e.pooled.len() != 128 || e.contributions.len() != 256 {
         return;
     }
@@ -27,7 +28,7 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanatio
     let (amin, amax) = range(&e.conv);
     let reach = e.contributions.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-9) as f64;
     ctx.set_font("12px sans-serif");
-    ctx.set_fill_style_str("black");
+    ctx.set_fill_style_str(&theme.text);
     ctx.set_text_align("left");
     for (label, y) in ROWS {
         let _ = ctx.fill_text(label, 4.0, y + 16.0);
@@ -36,7 +37,7 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanatio
     let _ = ctx.fill_text(&format!("towards {}", classes[1]), 4.0, 238.0);
     for f in 0..8 {
         let x = LEFT + f as f64 * COLUMN;
-        ctx.set_fill_style_str("black");
+        ctx.set_fill_style_str(&theme.text);
         ctx.set_text_align("center");
         let _ = ctx.fill_text(&format!("{f}"), x + 28.0, 14.0);
         if filters.len() == 72 {
@@ -50,39 +51,35 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanatio
             let y = 192.0 + class as f64 * 32.0;
             map(&ctx, &e.contributions[start..start + 16], 4, x + 14.0, y, 7.0, |v| diverging(v / reach));
             // A frame, so a map of zeros (white) still shows where it is.
-            ctx.set_stroke_style_str("#bbb");
+            ctx.set_stroke_style_str(&theme.border);
             ctx.stroke_rect(x + 13.5, y - 0.5, 29.0, 29.0);
         }
     }
     // The two scales.
-    let (x0, width) = (LEFT + 40.0, 8.0 * COLUMN - 80.0);
+    let (x0, bar) = (LEFT + 40.0, 8.0 * COLUMN - 80.0);
     for (y, label, low, high, colour) in [
         (258.0, "maps", amin, amax, &viridis as &dyn Fn(f64) -> String),
         (274.0, "pushes", -reach, reach, &|t| diverging(2.0 * t - 1.0)),
     ] {
-        ctx.set_fill_style_str("black");
+        ctx.set_fill_style_str(&theme.text);
         ctx.set_text_align("left");
         let _ = ctx.fill_text(label, 4.0, y + 9.0);
-        legend_bar(&ctx, x0, y, width, &compact(low), &compact(high), colour);
+        legend_bar(&ctx, &theme, x0, y, bar, &compact(low), &compact(high), colour);
     }
 }
 
 /// Draws 28×28 images in rows of `per_row`, each `size` pixels wide, with a caption under each.
 pub fn draw_gallery(canvas: &HtmlCanvasElement, images: &[Vec<f32>], captions: &[String], per_row: usize, size: f64) {
-    let Some(ctx) = context(canvas) else { return };
     let rows = images.len().div_ceil(per_row.max(1)).max(1);
     let cell_h = size + if captions.is_empty() { 4.0 } else { 18.0 };
-    canvas.set_width((per_row as f64 * (size + 4.0)) as u32);
-    canvas.set_height((rows as f64 * cell_h) as u32);
-    ctx.set_fill_style_str("white");
-    ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+    let Some((ctx, theme)) = sheet(canvas, per_row as f64 * (size + 4.0), rows as f64 * cell_h) else { return };
     ctx.set_font("11px sans-serif");
     ctx.set_text_align("center");
     for (n, image) in images.iter().enumerate() {
         let (x, y) = ((n % per_row) as f64 * (size + 4.0), (n / per_row) as f64 * cell_h);
         grey_image(&ctx, image, x, y, size);
         if let Some(caption) = captions.get(n) {
-            ctx.set_fill_style_str("black");
+            ctx.set_fill_style_str(&theme.text);
             let _ = ctx.fill_text(caption, x + size / 2.0, y + size + 13.0);
         }
     }

@@ -14,12 +14,49 @@ pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
-/// Fills the canvas with white and returns its context.
-pub fn blank(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+/// The page's colours (style.css's tokens), read when a canvas is drawn, so canvases follow the
+/// light or dark scheme like the rest of the page.
+pub struct Theme {
+    pub surface: String,
+    pub text: String,
+    pub muted: String,
+    pub border: String,
+}
+
+impl Theme {
+    pub fn now() -> Theme {
+        let style = leptos::prelude::document().document_element().and_then(|root| leptos::prelude::window().get_computed_style(&root).ok().flatten());
+        let token = |name: &str, light: &str| {
+            let value = style.as_ref().and_then(|s| s.get_property_value(name).ok()).map(|v| v.trim().to_string());
+            value.filter(|v| !v.is_empty()).unwrap_or_else(|| light.to_string())
+        };
+        Theme { surface: token("--surface", "#ffffff"), text: token("--text", "#1c2024"), muted: token("--muted", "#5a626b"), border: token("--border", "#d9dde2") }
+    }
+}
+
+/// "#rrggbb" as a plotters colour (grey if it is not one).
+pub fn rgb(hex: &str) -> plotters::style::RGBColor {
+    let byte = |i: usize| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(128);
+    plotters::style::RGBColor(byte(1), byte(3), byte(5))
+}
+
+/// Sizes `canvas` to `width`×`height` CSS pixels (less where its column is narrower: the CSS
+/// keeps its shape) with the screen's pixel ratio in its pixels, so it is sharp on dense
+/// screens; fills it with the panel's colour and returns a context that draws in CSS pixels.
+pub fn sheet(canvas: &HtmlCanvasElement, width: f64, height: f64) -> Option<(CanvasRenderingContext2d, Theme)> {
+    let k = leptos::prelude::window().device_pixel_ratio().max(1.0);
+    let (w, h) = ((width * k).round() as u32, (height * k).round() as u32);
+    if (canvas.width(), canvas.height()) != (w, h) {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    let _ = canvas.style().set_property("width", &format!("{width}px"));
     let ctx = context(canvas)?;
-    ctx.set_fill_style_str("white");
-    ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
-    Some(ctx)
+    ctx.set_transform(k, 0.0, 0.0, k, 0.0, 0.0).ok()?;
+    let theme = Theme::now();
+    ctx.set_fill_style_str(&theme.surface);
+    ctx.fill_rect(0.0, 0.0, width, height);
+    Some((ctx, theme))
 }
 
 /// The notebook's colour map; `t` in [0, 1].
@@ -55,12 +92,12 @@ pub fn map(ctx: &CanvasRenderingContext2d, values: &[f32], side: usize, x: f64, 
 }
 
 /// A colour bar from `x` to `x + width` (the map's `t` from 0 to 1), its ends labelled.
-pub fn legend_bar(ctx: &CanvasRenderingContext2d, x: f64, y: f64, width: f64, low: &str, high: &str, colour: &dyn Fn(f64) -> String) {
+pub fn legend_bar(ctx: &CanvasRenderingContext2d, theme: &Theme, x: f64, y: f64, width: f64, low: &str, high: &str, colour: &dyn Fn(f64) -> String) {
     for i in 0..100 {
         ctx.set_fill_style_str(&colour(i as f64 / 99.0));
         ctx.fill_rect(x + width * i as f64 / 100.0, y, width / 100.0 + 1.0, 10.0);
     }
-    ctx.set_fill_style_str("black");
+    ctx.set_fill_style_str(&theme.text);
     ctx.set_text_align("right");
     let _ = ctx.fill_text(low, x - 4.0, y + 9.0);
     ctx.set_text_align("left");

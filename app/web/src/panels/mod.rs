@@ -29,21 +29,37 @@ pub use status::{Problems, Status};
 pub use training::TrainingPanel;
 
 use leptos::{html, prelude::*};
+use wasm_bindgen::{JsCast, prelude::Closure};
 use web_sys::HtmlCanvasElement;
 
 use crate::frames;
 
-/// Redraws `canvas` on the next animation frame whenever what `track` reads changes (and once
-/// the canvas is in the page).
+/// Redraws `canvas` on the next animation frame whenever what `track` reads changes, once the
+/// canvas is in the page, and when the system turns light or dark (canvases are drawn in the
+/// page's colours).
 pub fn redraw_on(canvas: NodeRef<html::Canvas>, track: impl Fn() + 'static, draw: impl Fn(&HtmlCanvasElement) + 'static) {
     let schedule = frames::on_next_frame(move || {
         if let Some(c) = canvas.get_untracked() {
             draw(&c);
         }
     });
+    let scheme = scheme_changes();
     Effect::new(move |_| {
         canvas.track();
+        scheme.track();
         track();
         schedule();
     });
+}
+
+/// A counter that moves when the system switches between light and dark. The listener stays for
+/// the page's life, as the panels do.
+fn scheme_changes() -> ReadSignal<u32> {
+    let (count, set_count) = signal(0u32);
+    if let Ok(Some(query)) = window().match_media("(prefers-color-scheme: dark)") {
+        let on_change = Closure::<dyn Fn()>::new(move || set_count.update(|n| *n += 1));
+        let _ = query.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        on_change.forget();
+    }
+    count
 }

@@ -21,6 +21,7 @@ use fantoccini::{
     actions::{ActionSequence, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PenActions, PointerAction, TouchActions},
     wd::WebDriverCompatibleCommand,
 };
+use filterlab_protocol::{DigitPair, ModelFile, Weights};
 use serde_json::{Value, json};
 
 /// What draws on the pad.
@@ -663,24 +664,20 @@ impl Drop for Browser {
     }
 }
 
-/// A version-2 `.flab` (see app/core/src/weights.rs) for 8 vs 1 with these weights and no record.
+/// A `.flab` model file (filterlab_protocol::model_file) for 8 vs 1 with these weights and no record.
 pub fn model_file(conv_weight: &[f32], conv_bias: &[f32], fc_weight: &[f32], fc_bias: &[f32]) -> Vec<u8> {
-    let mut out = b"FLAB".to_vec();
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&[8, 1]);
-    out.extend_from_slice(&338u32.to_le_bytes());
-    for v in conv_weight.iter().chain(conv_bias).chain(fc_weight).chain(fc_bias) {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&0u32.to_le_bytes());
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    let weights = Weights {
+        conv_weight: conv_weight.to_vec(),
+        conv_bias: conv_bias.to_vec(),
+        fc_weight: fc_weight.to_vec(),
+        fc_bias: fc_bias.to_vec(),
+    };
+    ModelFile { weights, digits: DigitPair::new(8, 1).unwrap(), record: String::new() }.to_bytes()
 }
 
-/// The 338 weights in a model file (the order of [`model_file`]'s arguments).
+/// The 338 weights in a model file (the order of [`model_file`]'s arguments); panics on a bad file.
 pub fn weights_in(file: &[u8]) -> Vec<f32> {
-    file[12..12 + 338 * 4].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+    ModelFile::from_bytes(file).expect("a valid model file").weights.to_vec()
 }
 
 /// Writes `bytes` to a file called `name` in a temporary folder (for Import) and returns its path.

@@ -1,4 +1,4 @@
-//! The model's 338 numbers as plain data, and the `.flab` model file that stores them.
+//! The `.flab` model file: a model's weights, its digit pair and its training record.
 //!
 //! File format, version 2 (all little-endian):
 //!
@@ -17,14 +17,10 @@
 //! Version 1 is the same without the record's length and text; it is still read. A file is at
 //! most [`MAX_FILE_LEN`] bytes: anything larger is refused before it is parsed.
 
-use crate::dataset::DigitPair;
-
-pub const FILTERS: usize = 8;
-pub const FILTER_SIZE: usize = 3;
-pub const FC_IN: usize = FILTERS * 4 * 4;
-pub const CLASSES: usize = 2;
-/// Numbers in the whole model.
-pub const PARAMS: usize = FILTERS * FILTER_SIZE * FILTER_SIZE + FILTERS + CLASSES * FC_IN + CLASSES;
+use crate::{
+    settings::DigitPair,
+    weights::{PARAMS, Weights},
+};
 
 const MAGIC: &[u8; 4] = b"FLAB";
 const VERSION: u16 = 2;
@@ -35,7 +31,7 @@ pub const V1_FILE_LEN: usize = VALUES_END + 4;
 /// Size in bytes of a version-2 model file with an empty training record.
 pub const MIN_FILE_LEN: usize = VALUES_END + 4 + 4;
 /// The largest model file accepted (the page checks the same limit before reading a file).
-pub const MAX_FILE_LEN: usize = filterlab_protocol::MAX_MODEL_FILE_BYTES;
+pub const MAX_FILE_LEN: usize = crate::MAX_MODEL_FILE_BYTES;
 
 /// A model as stored in a file: its weights, its digit pair and what it went through.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,52 +99,6 @@ impl ModelFile {
         };
         let weights = Weights::from_slice(&values);
         Ok(Self { weights, digits, record })
-    }
-}
-
-/// Every parameter of the model, in PyTorch's layouts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Weights {
-    /// `[8, 1, 3, 3]`: filter `f` is `conv_weight[f*9 .. f*9+9]`, row-major.
-    pub conv_weight: Vec<f32>,
-    pub conv_bias: Vec<f32>,
-    /// `[2, 128]`: row `o` maps the 128 pooled features to class `o`.
-    pub fc_weight: Vec<f32>,
-    pub fc_bias: Vec<f32>,
-}
-
-impl Weights {
-    /// The 3×3 kernel of filter `f`, row-major.
-    pub fn filter(&self, f: usize) -> [f32; 9] {
-        self.conv_weight[f * 9..f * 9 + 9].try_into().unwrap()
-    }
-
-    /// Whether every parameter is a finite number (a diverged run has NaN or infinities).
-    pub fn is_finite(&self) -> bool {
-        self.values().all(f32::is_finite)
-    }
-
-    /// All 338 numbers in the model file's order (conv weight, conv bias, fc weight, fc bias).
-    pub fn to_vec(&self) -> Vec<f32> {
-        self.values().collect()
-    }
-
-    /// The inverse of [`Weights::to_vec`]; `values` holds exactly [`PARAMS`] numbers.
-    pub fn from_slice(values: &[f32]) -> Self {
-        assert_eq!(values.len(), PARAMS, "a model has {PARAMS} parameters");
-        let (conv_weight, rest) = values.split_at(FILTERS * 9);
-        let (conv_bias, rest) = rest.split_at(FILTERS);
-        let (fc_weight, fc_bias) = rest.split_at(CLASSES * FC_IN);
-        Weights {
-            conv_weight: conv_weight.to_vec(),
-            conv_bias: conv_bias.to_vec(),
-            fc_weight: fc_weight.to_vec(),
-            fc_bias: fc_bias.to_vec(),
-        }
-    }
-
-    fn values(&self) -> impl Iterator<Item = f32> + '_ {
-        self.conv_weight.iter().chain(&self.conv_bias).chain(&self.fc_weight).chain(&self.fc_bias).copied()
     }
 }
 

@@ -1,8 +1,8 @@
 //! The model file format refuses anything malformed.
 
-use filterlab_core::{
+use filterlab_protocol::{
     DigitPair, Weights,
-    weights::{MAX_FILE_LEN, MIN_FILE_LEN, ModelFile, ModelFileError, V1_FILE_LEN},
+    model_file::{MAX_FILE_LEN, MIN_FILE_LEN, ModelFile, ModelFileError, V1_FILE_LEN},
 };
 
 fn model(record: &str) -> ModelFile {

@@ -1,10 +1,10 @@
-//! Starting the device the user asked for, and saying honestly which one runs and why; and the
-//! WebGPU dispatch counter that `worker_loader.js` keeps.
+//! Starting the device the user asked for (the CPU, or WebGPU with a fallback to the CPU), and
+//! saying honestly which one runs and why; and what `worker_loader.js` counts on WebGPU.
 
 use std::cell::RefCell;
 
 use filterlab_core::burn::prelude::Device;
-use filterlab_core::device::{self, DeviceChoice};
+use filterlab_core::device as core_device;
 use filterlab_protocol::{DeviceKind, DevicePref, GpuMemory};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
@@ -90,6 +90,8 @@ pub fn dispatches() -> Option<f64> {
     get(&get(&js_sys::global(), "filterlabGpuCounts"), "dispatches").as_f64()
 }
 
+/// Starts the device asked for (`Auto` is decided in auto.rs); WebGPU falls back to the CPU with
+/// the reason as `note`.
 pub async fn start(pref: DevicePref) -> Started {
     match pref {
         DevicePref::Cpu => cpu(None),
@@ -105,7 +107,7 @@ pub async fn start(pref: DevicePref) -> Started {
                 Ok(adapter) => adapter.name,
                 Err(why) => return cpu(Some(why)),
             };
-            match device::start(DeviceChoice::Wgpu).await {
+            match core_device::start(DeviceKind::WebGpu).await {
                 Ok(started) => {
                     WEBGPU.with(|w| *w.borrow_mut() = Some((started.device.clone(), name.clone())));
                     Started { device: started.device, kind: DeviceKind::WebGpu, name, note: None }
