@@ -4,10 +4,10 @@ use std::{ops::ControlFlow, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use filterlab_core::{
-    DigitPair, Mnist, Model, Ops, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
+    DigitPair, Mnist, Model, ModelConfig, NetShape, Ops, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     device::{self, DeviceKind},
-    model, training,
+    training,
     model_file::ModelFile,
 };
 use filterlab_protocol::{Settings, TrainingRecord};
@@ -38,9 +38,19 @@ enum Command {
         digits: DigitPair,
         #[arg(long, default_value = "cpu")]
         device: DeviceKind,
-        /// How a step runs: the fused op (one kernel per step on a GPU) or Burn's stock autodiff path.
+        /// How a step runs: the fused op (one kernel per step on a GPU) or Burn's stock autodiff
+        /// path. The fused op is written for the notebook's network; other shapes run stock.
         #[arg(long, default_value = "fused")]
         ops: Ops,
+        /// Conv filters, 1–32.
+        #[arg(long, default_value_t = 8)]
+        filters: usize,
+        /// Conv kernel side, 3 or 5 (padding keeps 28×28).
+        #[arg(long, default_value_t = 3)]
+        kernel: usize,
+        /// Max-pool side and stride, 4, 7 or 14 (28×28 → 7×7, 4×4 or 2×2).
+        #[arg(long, default_value_t = 7)]
+        pool: usize,
         /// Folder holding the MNIST train idx files (gzip or raw).
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
@@ -78,8 +88,10 @@ fn load_mnist(folder: &PathBuf) -> Result<Mnist, String> {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, data, save } => {
+        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, data, save } => {
+            let model = ModelConfig::new().with_filters(filters).with_kernel(kernel).with_pool(pool);
             let config = TrainConfig::new()
+                .with_model(model)
                 .with_optimizer(optimizer)
                 .with_lr(lr)
                 .with_epochs(epochs)
@@ -100,12 +112,14 @@ async fn run(command: Command) -> Result<(), String> {
                 digits.negative,
                 digits.positive
             );
-            print_model();
-            println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ops} ops");
+            print_model(&model.shape());
+            let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
+            let ran = trainer.config().ops;
+            let why = if ran != ops { " (the fused op is written for the notebook's network)" } else { "" };
+            println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ran} ops{why}");
 
             let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits };
             let mut history = Vec::new();
-            let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
             trainer
                 .run(|progress| {
                     if let Progress::Epoch(m) = progress {
@@ -138,6 +152,7 @@ async fn run(command: Command) -> Result<(), String> {
                 ModelFile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             let started = device::start(device).await.map_err(|e| e.to_string())?;
             println!("Using device: {}", started.description);
+            println!("Network: {}", weights.shape);
             let split = Split::new(&load_mnist(&data)?, pair).map_err(|e| e.to_string())?;
             let model = Model::from_weights(&weights, &started.device);
             let (loss, acc) = training::test_metrics(&model, &split.test, &started.device)
@@ -150,23 +165,24 @@ async fn run(command: Command) -> Result<(), String> {
 }
 
 /// The notebook's model print and parameter count.
-fn print_model() {
-    println!("{}", model::summary());
-    let table = model::param_table();
+fn print_model(shape: &NetShape) {
+    println!("{}", shape.summary());
+    let table = shape.param_table();
     println!("Total parameters: {}", table.iter().map(|p| p.count()).sum::<usize>());
     for p in &table {
         println!("{}: {} parameters, shape {:?}", p.name, p.count(), p.shape);
     }
 }
 
-/// The learned filters as numbers (the page draws them).
+/// The learned filters as numbers, a bracket per kernel row (the page draws them).
 fn print_filters(w: &Weights) {
     println!();
-    for f in 0..8 {
-        let k = w.filter(f);
-        println!(
-            "Filter {f}: [{:7.4} {:7.4} {:7.4}] [{:7.4} {:7.4} {:7.4}] [{:7.4} {:7.4} {:7.4}]  bias {:7.4}",
-            k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], w.conv_bias[f]
-        );
+    for f in 0..w.shape.filters {
+        let rows: Vec<String> = w
+            .filter(f)
+            .chunks(w.shape.kernel)
+            .map(|row| format!("[{}]", row.iter().map(|v| format!("{v:7.4}")).collect::<Vec<_>>().join(" ")))
+            .collect();
+        println!("Filter {f}: {}  bias {:7.4}", rows.join(" "), w.conv_bias[f]);
     }
 }

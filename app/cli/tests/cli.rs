@@ -43,8 +43,41 @@ fn train_prints_the_notebook_lines_and_saves_a_model() {
     std::fs::remove_file(file).ok();
 }
 
+/// `--filters --kernel --pool` shape the network: the summary, the count and the filters printed
+/// follow, the stock path trains it, and the saved file carries the shape to `eval`.
+#[test]
+fn the_network_takes_its_shape_from_the_flags() {
+    let file = std::env::temp_dir().join(format!("filterlab-cli-shape-{}.flab", std::process::id()));
+    let (ok, out, err) = filterlab(&["train", "--epochs", "1", "--filters", "2", "--pool", "4", "--save", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    // 2·9+2 + 2·(2·7·7)+2
+    assert!(lines.contains(&"Total parameters: 218"), "{out}");
+    assert!(lines.contains(&"fc.weight: 196 parameters, shape [2, 98]"), "{out}");
+    assert!(lines.contains(&"  (fc): Linear(in_features=98, out_features=2, bias=True)"), "{out}");
+    assert!(out.contains("stock ops (the fused op is written for the notebook's network)"), "{out}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("Filter ")).count(), 2, "{out}");
+    let test = lines.iter().find(|l| l.starts_with("Test - ")).expect("a test line");
+    let trained = numbers(test, "Test - ");
+
+    let (ok, out, err) = filterlab(&["eval", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Network: 2 filters 3×3, pool 4, 2 classes"), "{out}");
+    let line = out.lines().find(|l| l.starts_with("Test - ")).unwrap();
+    assert_eq!(numbers(line, "Test - "), trained);
+    std::fs::remove_file(file).ok();
+
+    let (ok, out, err) = filterlab(&["train", "--epochs", "1", "--kernel", "5"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)") && out.contains("Total parameters: 466"), "{out}");
+}
+
 #[test]
 fn bad_input_is_a_clear_error() {
+    let (ok, _, err) = filterlab(&["train", "--pool", "5"]);
+    assert!(!ok && err.contains("pool size 5: it is 4, 7 or 14"), "{err}");
+    let (ok, _, err) = filterlab(&["train", "--filters", "33"]);
+    assert!(!ok && err.contains("33 filters: a network has 1 to 32"), "{err}");
     let (ok, _, err) = filterlab(&["train", "--lr=-1"]);
     assert!(!ok && err.contains("learning rate"), "{err}");
     let (ok, _, err) = filterlab(&["train", "--data", "/nonexistent"]);

@@ -9,7 +9,6 @@ use crate::{
     dataset::Samples,
     idx::{PIXELS, SIDE},
     training::TrainError,
-    weights::{CLASSES, FC_IN},
 };
 
 impl Model {
@@ -17,16 +16,17 @@ impl Model {
     pub async fn explain(&self, image: &[f32]) -> Result<Explanation, TrainError> {
         let device = self.conv1.weight.val().device();
         let input = Tensor::<4>::from_data(TensorData::new(image.to_vec(), [1, 1, SIDE, SIDE]), &device);
-        let conv = self.conv1.forward(input); // [1, 8, 28, 28]
-        let pooled = self.pool.forward(conv.clone()); // [1, 8, 4, 4]
+        let conv = self.conv1.forward(input); // [1, filters, 28, 28]
+        let pooled = self.pool.forward(conv.clone()); // [1, filters, 28/pool, 28/pool]
         let tx = Transaction::default().register(conv).register(pooled);
         let mut data = self.register_weights(tx).execute_async().await?;
-        let weights = Model::weights_from_data(data.split_off(2));
+        let weights = self.weights_from_data(data.split_off(2));
+        let (classes, fc_in) = (weights.shape.classes, weights.shape.fc_in());
         let mut values = data.into_iter().map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap());
         let (conv, pooled) = (values.next().unwrap(), values.next().unwrap());
-        // fc_weight is PyTorch's [2, 128]: row c weighs the 128 pooled values towards class c.
-        let contributions: Vec<f32> = (0..CLASSES).flat_map(|c| (0..FC_IN).map(move |i| (c, i))).map(|(c, i)| pooled[i] * weights.fc_weight[c * FC_IN + i]).collect();
-        let logit = |c: usize| contributions[c * FC_IN..(c + 1) * FC_IN].iter().sum::<f32>() + weights.fc_bias[c];
+        // fc_weight is PyTorch's [classes, fc_in]: row c weighs the pooled values towards class c.
+        let contributions: Vec<f32> = (0..classes).flat_map(|c| (0..fc_in).map(move |i| (c, i))).map(|(c, i)| pooled[i] * weights.fc_weight[c * fc_in + i]).collect();
+        let logit = |c: usize| contributions[c * fc_in..(c + 1) * fc_in].iter().sum::<f32>() + weights.fc_bias[c];
         let logits = [logit(0), logit(1)];
         Ok(Explanation { conv, pooled, contributions, logits })
     }

@@ -28,10 +28,7 @@ pub enum IdxError {
     CountMismatch { images: usize, labels: usize },
 }
 
-/// Side of one MNIST image.
-pub const SIDE: usize = 28;
-/// Pixels in one MNIST image.
-pub const PIXELS: usize = SIDE * SIDE;
+pub use filterlab_protocol::mnist::{PIXELS, SIDE};
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;

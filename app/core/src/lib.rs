@@ -9,12 +9,12 @@ pub mod fused;
 pub mod idx;
 pub mod model;
 pub mod training;
-/// The network's 338 numbers and the model file live in the protocol crate: plain data that the
+/// The network's numbers and the model file live in the protocol crate: plain data that the
 /// browser tests read and write too, without Burn.
 pub use filterlab_protocol::{model_file, weights};
 
 pub use dataset::{DigitPair, Mnist, Split};
-pub use model::Model;
+pub use model::{Model, ModelConfig, NetShape};
 pub use training::{EpochMetrics, Ops, OptimizerKind, Outcome, Progress, TrainConfig, Trainer};
 pub use weights::Weights;
 

@@ -1,4 +1,5 @@
-//! The notebook's CNN: conv 3×3 (8 filters, padding 1) → max-pool 7×7/7 → flatten → linear → log-softmax.
+//! The notebook's CNN, with the filter lab's knobs: conv k×k (padding k/2) → max-pool p×p/p →
+//! flatten → linear → log-softmax. The notebook's: 8 filters 3×3, pool 7, two classes.
 
 use burn::{
     module::Param,
@@ -11,13 +12,62 @@ use burn::{
     tensor::{Transaction, activation::log_softmax},
 };
 
-use crate::{
-    idx::SIDE,
-    weights::{FILTERS, FILTER_SIZE, FC_IN, CLASSES, Weights},
-};
+use crate::{idx::SIDE, weights::Weights};
+pub use filterlab_protocol::{NetShape, ParamInfo, ShapeError, shape};
 
-/// Pooling window and stride: 28×28 → 4×4.
-const POOL: usize = 7;
+/// The network's knobs (the filter lab's), as Burn's own examples configure a model; the
+/// defaults are the notebook's. Everything about the shape is derived in [`NetShape`].
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub struct ModelConfig {
+    /// Conv filters, 1–32.
+    #[config(default = 8)]
+    pub filters: usize,
+    /// Kernel side, 3 or 5 (padding keeps 28×28).
+    #[config(default = 3)]
+    pub kernel: usize,
+    /// Pooling side and stride, 4, 7 or 14 (28 → 7×7, 4×4, 2×2).
+    #[config(default = 7)]
+    pub pool: usize,
+    /// 2 (a digit pair) or 10 (every digit).
+    #[config(default = 2)]
+    pub classes: usize,
+}
+
+impl ModelConfig {
+    pub fn shape(&self) -> NetShape {
+        NetShape { filters: self.filters, kernel: self.kernel, pool: self.pool, classes: self.classes }
+    }
+
+    pub fn validate(&self) -> Result<(), ShapeError> {
+        self.shape().validate()
+    }
+
+    /// A freshly initialised model (PyTorch's default init: uniform ±1/√fan_in), drawn from the
+    /// device's random generator, so `device.seed(..)` makes it reproducible.
+    ///
+    /// # Panics
+    /// On a shape [`ModelConfig::validate`] refuses.
+    pub fn init(&self, device: &Device) -> Model {
+        let shape = self.shape();
+        if let Err(e) = shape.validate() {
+            panic!("{e}");
+        }
+        let p = shape.padding();
+        Model {
+            conv1: Conv2dConfig::new([1, shape.filters], [shape.kernel, shape.kernel])
+                .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                .init(device),
+            pool: MaxPool2dConfig::new([shape.pool, shape.pool]).with_strides([shape.pool, shape.pool]).init(),
+            fc: LinearConfig::new(shape.fc_in(), shape.classes).init(device),
+        }
+    }
+}
+
+impl From<NetShape> for ModelConfig {
+    fn from(s: NetShape) -> Self {
+        Self { filters: s.filters, kernel: s.kernel, pool: s.pool, classes: s.classes }
+    }
+}
 
 #[derive(Module, Debug)]
 pub struct Model {
@@ -26,56 +76,26 @@ pub struct Model {
     pub fc: Linear,
 }
 
-/// One parameter tensor, named and shaped as PyTorch's `named_parameters()` prints it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamInfo {
-    pub name: &'static str,
-    pub shape: Vec<usize>,
-}
-
-impl ParamInfo {
-    pub fn count(&self) -> usize {
-        self.shape.iter().product()
-    }
-}
-
-/// The four parameter tensors of the model, in the notebook's order (338 numbers in all).
-pub fn param_table() -> Vec<ParamInfo> {
-    vec![
-        ParamInfo { name: "conv1.weight", shape: vec![FILTERS, 1, FILTER_SIZE, FILTER_SIZE] },
-        ParamInfo { name: "conv1.bias", shape: vec![FILTERS] },
-        ParamInfo { name: "fc.weight", shape: vec![CLASSES, FC_IN] },
-        ParamInfo { name: "fc.bias", shape: vec![CLASSES] },
-    ]
-}
-
-/// The model as PyTorch prints it (`print(conv_class)` in the notebook).
-pub fn summary() -> String {
-    format!(
-        "classifier(\n  (conv1): Conv2d(1, {FILTERS}, kernel_size=({FILTER_SIZE}, {FILTER_SIZE}), stride=(1, 1), padding=(1, 1))\n  (fc): Linear(in_features={FC_IN}, out_features={CLASSES}, bias=True)\n)"
-    )
-}
-
 impl Model {
-    /// A freshly initialised model (PyTorch's default init: uniform ±1/√fan_in), drawn from the
-    /// device's random generator, so `device.seed(..)` makes it reproducible.
+    /// A fresh model of the notebook's shape (see [`ModelConfig::init`]).
     pub fn new(device: &Device) -> Self {
-        Self {
-            conv1: Conv2dConfig::new([1, FILTERS], [FILTER_SIZE, FILTER_SIZE])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device),
-            pool: MaxPool2dConfig::new([POOL, POOL]).with_strides([POOL, POOL]).init(),
-            fc: LinearConfig::new(FC_IN, CLASSES).init(device),
-        }
+        ModelConfig::new().init(device)
     }
 
-    /// Images `[batch, 1, 28, 28]` in [0, 1] → log-probabilities `[batch, 2]`.
+    /// The shape this model was built with (read from its tensors' dimensions: no device work).
+    pub fn shape(&self) -> NetShape {
+        let [filters, _, kernel, _] = self.conv1.weight.dims();
+        let [_, classes] = self.fc.weight.dims();
+        NetShape { filters, kernel, pool: self.pool.kernel_size[0], classes }
+    }
+
+    /// Images `[batch, 1, 28, 28]` in [0, 1] → log-probabilities `[batch, classes]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let [batch, _, _, _] = images.dims();
-        let x = self.conv1.forward(images); // [batch, 8, 28, 28]
-        let x = self.pool.forward(x); // [batch, 8, 4, 4]
-        let x = x.reshape([batch, FC_IN]); // [batch, 128]
-        let x = self.fc.forward(x); // [batch, 2]
+        let x = self.conv1.forward(images); // [batch, filters, 28, 28]
+        let x = self.pool.forward(x); // [batch, filters, 28/pool, 28/pool]
+        let x = x.reshape([batch, self.shape().fc_in()]); // [batch, fc_in]
+        let x = self.fc.forward(x); // [batch, classes]
         log_softmax(x, 1)
     }
 
@@ -89,7 +109,7 @@ impl Model {
     pub async fn weights(&self) -> Result<Weights, burn::tensor::ExecutionError> {
         // Reads go through the inner (non-autodiff) backend, like every other read.
         let data = self.valid().register_weights(Transaction::default()).execute_async().await?;
-        Ok(Self::weights_from_data(data))
+        Ok(self.weights_from_data(data))
     }
 
     /// Adds the four parameter tensors of a model without autodiff to a read transaction, for [`Model::weights_from_data`].
@@ -101,23 +121,26 @@ impl Model {
     }
 
     /// The weights from the four tensors [`Model::register_weights`] added, in that order.
-    pub fn weights_from_data(data: Vec<TensorData>) -> Weights {
+    pub fn weights_from_data(&self, data: Vec<TensorData>) -> Weights {
+        let shape = self.shape();
         let v: Vec<Vec<f32>> = data.into_iter().map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap()).collect();
         // Burn keeps the linear weight as [in, out]; Weights holds PyTorch's [out, in].
-        let fc_weight = transpose(&v[2], FC_IN, CLASSES);
-        Weights { conv_weight: v[0].clone(), conv_bias: v[1].clone(), fc_weight, fc_bias: v[3].clone() }
+        let fc_weight = transpose(&v[2], shape.fc_in(), shape.classes);
+        Weights { shape, conv_weight: v[0].clone(), conv_bias: v[1].clone(), fc_weight, fc_bias: v[3].clone() }
     }
 
-    /// A model holding exactly these weights, on `device`.
+    /// A model of the weights' shape holding exactly these weights, on `device`.
     pub fn from_weights(weights: &Weights, device: &Device) -> Self {
-        let mut model = Self::new(device);
-        let fc_weight = transpose(&weights.fc_weight, CLASSES, FC_IN);
+        let shape = weights.shape;
+        let mut model = ModelConfig::from(shape).init(device);
+        let (fc_in, classes, k) = (shape.fc_in(), shape.classes, shape.kernel);
+        let fc_weight = transpose(&weights.fc_weight, classes, fc_in);
         let vector = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
         model.conv1.weight = Param::from_tensor(
-            Tensor::<4>::from_data(TensorData::new(weights.conv_weight.clone(), [FILTERS, 1, FILTER_SIZE, FILTER_SIZE]), device),
+            Tensor::<4>::from_data(TensorData::new(weights.conv_weight.clone(), [shape.filters, 1, k, k]), device),
         );
         model.conv1.bias = Some(Param::from_tensor(vector(&weights.conv_bias)));
-        model.fc.weight = Param::from_tensor(Tensor::<2>::from_data(TensorData::new(fc_weight, [FC_IN, CLASSES]), device));
+        model.fc.weight = Param::from_tensor(Tensor::<2>::from_data(TensorData::new(fc_weight, [fc_in, classes]), device));
         model.fc.bias = Some(Param::from_tensor(vector(&weights.fc_bias)));
         model
     }

@@ -19,7 +19,7 @@ use crate::{
     dataset::{Samples, Split},
     fused::{self, StepArgs, Update},
     idx::PIXELS,
-    model::Model,
+    model::{Model, ModelConfig, NetShape},
     weights::Weights,
 };
 
@@ -42,9 +42,13 @@ pub struct TrainConfig {
     /// Read the latest batch loss back every this many steps (each read is a device sync).
     #[config(default = 10)]
     pub report_every: usize,
-    /// The fused op (default) or Burn's stock autodiff path.
+    /// The fused op (default) or Burn's stock autodiff path. The fused op is written for the
+    /// notebook's shape: a trainer of any other shape takes the stock path.
     #[config(default = "Ops::Fused")]
     pub ops: Ops,
+    /// The network a fresh run builds (a run that continues a model keeps the model's).
+    #[config(default = "ModelConfig::new()")]
+    pub model: ModelConfig,
 }
 
 /// Adam's constants: Burn's defaults for the betas, PyTorch's epsilon (the notebook's Adam).
@@ -58,7 +62,7 @@ impl TrainConfig {
         if self.report_every == 0 {
             return Err(ConfigError::ReportEvery);
         }
-        Ok(())
+        Ok(self.model.validate()?)
     }
 }
 
@@ -166,7 +170,7 @@ impl DeviceSet {
     }
 }
 
-/// Mean negative log-likelihood of the true classes, like `nn.NLLLoss()`: `[batch, 2]` → `[1]`.
+/// Mean negative log-likelihood of the true classes, like `nn.NLLLoss()`: `[batch, classes]` → `[1]`.
 pub fn nll_loss(log_probs: Tensor<2>, classes: Tensor<1, Int>) -> Tensor<1> {
     let [batch, _] = log_probs.dims();
     log_probs.gather(1, classes.reshape([batch, 1])).mean().neg()
@@ -209,17 +213,23 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Seeds the device, initialises a fresh model and moves the data onto `device`.
+    /// Seeds the device, initialises a fresh model of `config.model` and moves the data onto `device`.
     pub fn new(split: &Split, config: TrainConfig, device: &Device) -> Result<Self, TrainError> {
         config.validate()?;
         device.seed(config.seed);
-        let model = Model::new(&device.clone().autodiff());
+        let model = config.model.init(&device.clone().autodiff());
         Ok(Self::with_model(split, config, model, device))
     }
 
     /// Continues training an existing model (for example one loaded from a file), with a fresh
-    /// optimizer.
-    pub fn with_model(split: &Split, config: TrainConfig, model: Model, device: &Device) -> Self {
+    /// optimizer. `config.model` becomes the model's shape; `config.ops` becomes the stock path
+    /// for a shape the fused op is not written for (see [`Trainer::config`]).
+    pub fn with_model(split: &Split, mut config: TrainConfig, model: Model, device: &Device) -> Self {
+        let shape = model.shape();
+        config.model = ModelConfig::from(shape);
+        if shape != NetShape::NOTEBOOK {
+            config.ops = Ops::Stock;
+        }
         let engine = match config.ops {
             Ops::Stock => Engine::Stock {
                 // `train()` turns gradient tracking (back) on for a model built without autodiff.
@@ -256,6 +266,7 @@ impl Trainer {
         trainer
     }
 
+    /// The configuration as the trainer runs it: the model's shape, and the ops it really uses.
     pub fn config(&self) -> &TrainConfig {
         &self.config
     }
@@ -309,7 +320,7 @@ impl Trainer {
                 let images = self.train.images.clone().select(0, picks.clone());
                 let classes = self.train.classes.clone().select(0, picks);
 
-                let log_probs = model.forward_flat(images); // [batch, 2]
+                let log_probs = model.forward_flat(images); // [batch, classes]
                 let loss = nll_loss(log_probs.clone(), classes.clone());
                 let grads = GradientsParams::from_grads(loss.backward(), model);
                 *model = optim.step(self.config.lr, model.clone(), grads);
@@ -394,7 +405,7 @@ impl Trainer {
                     .register(test_loss)
                     .register(test_correct);
                 let mut data = model.register_weights(tx).execute_async().await?;
-                let weights = Model::weights_from_data(data.split_off(4));
+                let weights = model.weights_from_data(data.split_off(4));
                 let scalar = |d: TensorData| d.convert::<f32>().try_into_vec::<f32>().unwrap()[0];
                 let v: Vec<f32> = data.into_iter().map(scalar).collect();
                 (v[0], v[1], v[2], v[3], weights)

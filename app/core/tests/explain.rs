@@ -1,7 +1,7 @@
 //! The feature-map view's numbers, checked against a model whose outputs can be worked out by hand.
 
 use burn::prelude::*;
-use filterlab_core::{Model, Weights, explain};
+use filterlab_core::{Model, NetShape, Weights, explain};
 use filterlab_protocol::insight::{cell, confusion};
 
 /// Filter 0 copies the image (centre 1), filter 1 is a constant (bias 0.5), the rest are zero;
@@ -15,7 +15,7 @@ fn hand_made() -> Weights {
     for i in 0..16 {
         fc_weight[128 + i] = 1.0;
     }
-    Weights { conv_weight, conv_bias, fc_weight, fc_bias: vec![0.1, -0.2] }
+    Weights { shape: NetShape::NOTEBOOK, conv_weight, conv_bias, fc_weight, fc_bias: vec![0.1, -0.2] }
 }
 
 /// A 28×28 image with one bright 3×3 square at rows 8-10, columns 15-17.

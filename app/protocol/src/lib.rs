@@ -9,6 +9,7 @@ pub mod mnist;
 pub mod model_file;
 pub mod record;
 pub mod settings;
+pub mod shape;
 pub mod weights;
 
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker, UnknownDevice};
@@ -16,4 +17,5 @@ pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use settings::{DigitError, DigitPair, Ops, OptimizerKind, Settings, SettingsError};
 pub use model_file::{ModelFile, ModelFileError};
+pub use shape::{NetShape, ParamInfo, ShapeError};
 pub use weights::Weights;

@@ -5,3 +5,8 @@ pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
 pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
 /// Where the page keeps them, relative to itself.
 pub const FOLDER: &str = "mnist/";
+
+/// Side of one MNIST image.
+pub const SIDE: usize = 28;
+/// Pixels in one MNIST image.
+pub const PIXELS: usize = SIDE * SIDE;

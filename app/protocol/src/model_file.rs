@@ -1,39 +1,47 @@
-//! The `.flab` model file: a model's weights, its digit pair and its training record.
+//! The `.flab` model file: a model's shape and weights, its digit pair and its training record.
 //!
-//! File format, version 2 (all little-endian):
+//! File format, version 3 (all little-endian):
 //!
 //! | bytes | content                                                        |
 //! |-------|----------------------------------------------------------------|
 //! | 4     | magic `FLAB`                                                   |
-//! | 2     | format version, `2`                                            |
+//! | 2     | format version, `3`                                            |
 //! | 1     | digit of class 0 (negative), 0-9                               |
 //! | 1     | digit of class 1 (positive), 0-9, different from class 0       |
-//! | 4     | number of f32 that follow, `338`                               |
-//! | 4×338 | conv1.weight [8,1,3,3], conv1.bias [8], fc.weight [2,128] (PyTorch's out×in), fc.bias [2] |
+//! | 4     | the network's shape, one byte each: filters, kernel size, pool size, classes (8, 3, 7, 2: the notebook's) |
+//! | 4     | number of f32 that follow: the shape's parameter count (338 for the notebook's) |
+//! | 4×n   | conv1.weight [filters,1,k,k], conv1.bias [filters], fc.weight [classes, fc_in] (PyTorch's out×in), fc.bias [classes] |
 //! | 4     | length of the training record that follows, in bytes          |
 //! | n     | the training record: UTF-8 text (the app writes JSON: settings and metric history); may be empty |
 //! | 4     | CRC-32 (IEEE) of every byte before it                          |
 //!
-//! Version 1 is the same without the record's length and text; it is still read. A file is at
-//! most [`MAX_FILE_LEN`] bytes: anything larger is refused before it is parsed.
+//! Versions 1 and 2 have no shape bytes (they hold the notebook's network); version 1 also has
+//! no training record. Both are still read. A file is at most [`MAX_FILE_LEN`] bytes: anything
+//! larger is refused before it is parsed.
 
 use crate::{
     settings::DigitPair,
-    weights::{PARAMS, Weights},
+    shape::{NetShape, ShapeError},
+    weights::Weights,
 };
 
 const MAGIC: &[u8; 4] = b"FLAB";
-const VERSION: u16 = 2;
-const HEADER: usize = 4 + 2 + 1 + 1 + 4;
-const VALUES_END: usize = HEADER + 4 * PARAMS;
-/// Size in bytes of a version-1 model file (no training record).
-pub const V1_FILE_LEN: usize = VALUES_END + 4;
-/// Size in bytes of a version-2 model file with an empty training record.
-pub const MIN_FILE_LEN: usize = VALUES_END + 4 + 4;
+const VERSION: u16 = 3;
+/// Magic, version, digits and (from version 3) the shape: what comes before the count.
+const fn header(version: u16) -> usize {
+    4 + 2 + 1 + 1 + if version >= 3 { 4 } else { 0 }
+}
 /// The largest model file accepted (the page checks the same limit before reading a file).
 pub const MAX_FILE_LEN: usize = crate::MAX_MODEL_FILE_BYTES;
 
-/// A model as stored in a file: its weights, its digit pair and what it went through.
+/// Size in bytes of a model file of `version` with `shape`'s weights and an empty training record.
+pub fn min_file_len(version: u16, shape: &NetShape) -> usize {
+    let record_len = if version >= 2 { 4 } else { 0 };
+    header(version) + 4 + 4 * shape.params() + record_len + 4
+}
+
+/// A model as stored in a file: its weights (which know their shape), its digit pair and what it
+/// went through.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelFile {
     pub weights: Weights,
@@ -43,13 +51,15 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
-    /// Serialises to the version-2 format above.
+    /// Serialises to the version-3 format above.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(MIN_FILE_LEN + self.record.len());
+        let shape = self.weights.shape;
+        let mut out = Vec::with_capacity(min_file_len(VERSION, &shape) + self.record.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&[self.digits.negative, self.digits.positive]);
-        out.extend_from_slice(&(PARAMS as u32).to_le_bytes());
+        out.extend([shape.filters, shape.kernel, shape.pool, shape.classes].map(|n| n as u8));
+        out.extend_from_slice(&(shape.params() as u32).to_le_bytes());
         for v in self.weights.values() {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -60,27 +70,42 @@ impl ModelFile {
         out
     }
 
-    /// Reads a model file (version 1 or 2), checking every field; nothing malformed gets through.
+    /// Reads a model file (version 1, 2 or 3), checking every field; nothing malformed gets through.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
         if bytes.len() > MAX_FILE_LEN {
             return Err(ModelFileError::TooLarge(bytes.len()));
         }
-        if bytes.len() < HEADER || &bytes[0..4] != MAGIC {
+        if bytes.len() < header(1) || &bytes[0..4] != MAGIC {
             return Err(ModelFileError::NotAModel);
         }
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-        if version != 1 && version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(ModelFileError::Version(version));
         }
-        let digits = DigitPair::new(bytes[6], bytes[7]).map_err(|e| ModelFileError::Digits(e.to_string()))?;
-        let count = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
-        if count != PARAMS {
-            return Err(ModelFileError::ParamCount(count));
+        let header = header(version);
+        if bytes.len() < header + 4 {
+            return Err(ModelFileError::Length { expected: min_file_len(version, &NetShape::NOTEBOOK), found: bytes.len() });
         }
+        let digits = DigitPair::new(bytes[6], bytes[7]).map_err(|e| ModelFileError::Digits(e.to_string()))?;
+        let shape = match version {
+            1 | 2 => NetShape::NOTEBOOK,
+            _ => {
+                let [filters, kernel, pool, classes] = [8, 9, 10, 11].map(|i| bytes[i] as usize);
+                let shape = NetShape { filters, kernel, pool, classes };
+                shape.validate().map_err(ModelFileError::Shape)?;
+                shape
+            }
+        };
+        let count = u32::from_le_bytes(bytes[header..header + 4].try_into().unwrap()) as usize;
+        if count != shape.params() {
+            return Err(ModelFileError::ParamCount { found: count, shape, expected: shape.params() });
+        }
+        let values_end = header + 4 + 4 * count;
+        let min = min_file_len(version, &shape);
         let expected = match version {
-            1 => V1_FILE_LEN,
-            _ if bytes.len() < MIN_FILE_LEN => MIN_FILE_LEN,
-            _ => MIN_FILE_LEN + u32::from_le_bytes(bytes[VALUES_END..VALUES_END + 4].try_into().unwrap()) as usize,
+            1 => min,
+            _ if bytes.len() < min => min,
+            _ => min + u32::from_le_bytes(bytes[values_end..values_end + 4].try_into().unwrap()) as usize,
         };
         if bytes.len() != expected {
             return Err(ModelFileError::Length { expected, found: bytes.len() });
@@ -89,15 +114,15 @@ impl ModelFile {
         if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().unwrap()) {
             return Err(ModelFileError::Checksum);
         }
-        let values: Vec<f32> = body[HEADER..VALUES_END].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let values: Vec<f32> = body[header + 4..values_end].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(ModelFileError::NotFinite(i));
         }
         let record = match version {
             1 => String::new(),
-            _ => String::from_utf8(body[VALUES_END + 4..].to_vec()).map_err(|_| ModelFileError::Record)?,
+            _ => String::from_utf8(body[values_end + 4..].to_vec()).map_err(|_| ModelFileError::Record)?,
         };
-        let weights = Weights::from_slice(&values);
+        let weights = Weights::from_slice(shape, &values);
         Ok(Self { weights, digits, record })
     }
 }
@@ -106,12 +131,14 @@ impl ModelFile {
 pub enum ModelFileError {
     #[error("not a Filterlab model file (missing the FLAB header)")]
     NotAModel,
-    #[error("model file version {0} is not supported (this build reads versions 1 and {VERSION})")]
+    #[error("model file version {0} is not supported (this build reads versions 1 to {VERSION})")]
     Version(u16),
     #[error("model file names a bad digit pair: {0}")]
     Digits(String),
-    #[error("model file holds {0} parameters, this network has {PARAMS}")]
-    ParamCount(usize),
+    #[error("model file records the network {shape}, which has {expected} parameters, but holds {found}")]
+    ParamCount { found: usize, shape: NetShape, expected: usize },
+    #[error("model file records an impossible network: {0}")]
+    Shape(ShapeError),
     #[error("model file is {found} bytes, expected {expected} (truncated or padded)")]
     Length { expected: usize, found: usize },
     #[error("model file is corrupt (checksum mismatch)")]

@@ -72,6 +72,8 @@ pub enum SettingsError {
     Epochs(usize),
     #[error("report_every must be at least 1")]
     ReportEvery,
+    #[error(transparent)]
+    Shape(#[from] crate::shape::ShapeError),
     #[error("unknown optimizer {0:?}: expected sgd or adam")]
     Optimizer(String),
     #[error("unknown ops {0:?}: expected fused or stock")]

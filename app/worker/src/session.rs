@@ -4,12 +4,11 @@
 use std::{cell::RefCell, rc::Rc};
 
 use filterlab_core::{
-    DigitPair, Mnist, Model, Split, TrainConfig, Trainer, Weights,
+    DigitPair, Mnist, Model, NetShape, Split, TrainConfig, Trainer, Weights,
     burn::prelude::*,
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     drawing, explain,
     idx::PIXELS,
-    model,
     training::{Progress, TrainError},
     model_file::ModelFile,
 };
@@ -122,7 +121,9 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
         }
         Plan::Calibrate(webgpu) => Some(webgpu),
     };
-    let params = model::param_table()
+    // The page shows the notebook's network (other shapes are refused on import, for now).
+    let params = NetShape::NOTEBOOK
+        .param_table()
         .into_iter()
         .map(|p| ParamRow { name: p.name.into(), count: p.count(), shape: p.shape })
         .collect();
@@ -360,6 +361,13 @@ fn import(bytes: &[u8], source: ModelSource) {
         Ok(file) => file,
         Err(e) => return refuse(e.to_string()),
     };
+    if file.weights.shape != NetShape::NOTEBOOK {
+        return refuse(format!(
+            "the model file holds a network of {}; this page shows the notebook's network ({}) only so far: evaluate it with the command line (filterlab eval)",
+            file.weights.shape,
+            NetShape::NOTEBOOK
+        ));
+    }
     let record = match TrainingRecord::from_json(&file.record) {
         Ok(record) => record,
         Err(e) => return refuse(format!("the model file is not usable: {e}")),

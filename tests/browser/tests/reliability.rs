@@ -7,6 +7,7 @@ mod harness;
 
 use std::time::Duration;
 
+use filterlab_protocol::{DigitPair, ModelFile, NetShape, Weights};
 use harness::{Browser, Fault, Gpu, Pointer};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -286,15 +287,19 @@ async fn export_and_import_and_bad_files_are_refused() {
     let mut version = exported.clone();
     version[4] = 9;
     let mut shapes = exported.clone();
-    shapes[8] = 0x51; // 337 parameters
+    shapes[12] = 0x51; // 337 parameters
     let mut flipped = exported.clone();
     flipped[100] ^= 1;
-    let bad: [(&str, Vec<u8>, &str); 5] = [
+    // A good file of another network, which this page cannot show yet.
+    let other = NetShape { filters: 2, pool: 4, ..NetShape::NOTEBOOK };
+    let other = ModelFile { weights: Weights::from_slice(other, &vec![0.0; other.params()]), digits: DigitPair::default(), record: String::new() };
+    let bad: [(&str, Vec<u8>, &str); 6] = [
         ("notes.flab", b"these are not weights".to_vec(), "not a Filterlab model file"),
         ("future.flab", version, "version 9 is not supported"),
         ("huge.flab", vec![0; 2 << 20], "more than"),
-        ("shapes.flab", shapes, "holds 337 parameters"),
+        ("shapes.flab", shapes, "which has 338 parameters, but holds 337"),
         ("flipped.flab", flipped, "checksum"),
+        ("two-filters.flab", other.to_bytes(), "a network of 2 filters 3×3, pool 4, 2 classes"),
     ];
     for (name, bytes, reason) in bad {
         b.choose_file("import", &harness::temp_file(name, &bytes)).await;

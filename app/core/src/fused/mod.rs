@@ -35,7 +35,8 @@ pub fn state_of(model: &Model) -> Tensor<1> {
     )
 }
 
-/// The weights in a state read back from the device.
+/// The weights in a state read back from the device (the notebook's shape: the only one the
+/// fused op is written for).
 pub fn weights_of(state: &[f32]) -> Weights {
-    Weights::from_slice(&state[..crate::weights::PARAMS])
+    Weights::from_slice(crate::model::NetShape::NOTEBOOK, &state[..crate::weights::PARAMS])
 }

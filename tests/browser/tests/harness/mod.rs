@@ -21,7 +21,7 @@ use fantoccini::{
     actions::{ActionSequence, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PenActions, PointerAction, TouchActions},
     wd::WebDriverCompatibleCommand,
 };
-use filterlab_protocol::{DigitPair, ModelFile, Weights};
+use filterlab_protocol::{DigitPair, ModelFile, NetShape, Weights};
 use serde_json::{Value, json};
 
 /// What draws on the pad.
@@ -667,6 +667,7 @@ impl Drop for Browser {
 /// A `.flab` model file (filterlab_protocol::model_file) for 8 vs 1 with these weights and no record.
 pub fn model_file(conv_weight: &[f32], conv_bias: &[f32], fc_weight: &[f32], fc_bias: &[f32]) -> Vec<u8> {
     let weights = Weights {
+        shape: NetShape::NOTEBOOK,
         conv_weight: conv_weight.to_vec(),
         conv_bias: conv_bias.to_vec(),
         fc_weight: fc_weight.to_vec(),
