@@ -51,6 +51,9 @@ enum Command {
         /// Max-pool side and stride, 4, 7 or 14 (28×28 → 7×7, 4×4 or 2×2).
         #[arg(long, default_value_t = 7)]
         pool: usize,
+        /// Filters to leave as initialised (for example 0,1,2): training moves only the rest.
+        #[arg(long, value_delimiter = ',')]
+        freeze: Vec<usize>,
         /// Folder holding the MNIST train idx files (gzip or raw).
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
@@ -88,10 +91,11 @@ fn load_mnist(folder: &PathBuf) -> Result<Mnist, String> {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, data, save } => {
+        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, freeze, data, save } => {
             let model = ModelConfig::new().with_filters(filters).with_kernel(kernel).with_pool(pool);
             let config = TrainConfig::new()
                 .with_model(model)
+                .with_frozen(freeze.clone())
                 .with_optimizer(optimizer)
                 .with_lr(lr)
                 .with_epochs(epochs)
@@ -118,7 +122,7 @@ async fn run(command: Command) -> Result<(), String> {
             let why = if ran != ops { " (the fused op is written for the notebook's network)" } else { "" };
             println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ran} ops{why}");
 
-            let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits };
+            let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits, shape: model.shape(), frozen: freeze };
             let mut history = Vec::new();
             trainer
                 .run(|progress| {

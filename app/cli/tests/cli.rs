@@ -78,6 +78,8 @@ fn bad_input_is_a_clear_error() {
     assert!(!ok && err.contains("pool size 5: it is 4, 7 or 14"), "{err}");
     let (ok, _, err) = filterlab(&["train", "--filters", "33"]);
     assert!(!ok && err.contains("33 filters: a network has 1 to 32"), "{err}");
+    let (ok, _, err) = filterlab(&["train", "--freeze", "0,9"]);
+    assert!(!ok && err.contains("filter 9 cannot be frozen: the network has 8 filters (0 to 7)"), "{err}");
     let (ok, _, err) = filterlab(&["train", "--lr=-1"]);
     assert!(!ok && err.contains("learning rate"), "{err}");
     let (ok, _, err) = filterlab(&["train", "--data", "/nonexistent"]);

@@ -28,7 +28,7 @@ impl Model {
         let contributions: Vec<f32> = (0..classes).flat_map(|c| (0..fc_in).map(move |i| (c, i))).map(|(c, i)| pooled[i] * weights.fc_weight[c * fc_in + i]).collect();
         let logit = |c: usize| contributions[c * fc_in..(c + 1) * fc_in].iter().sum::<f32>() + weights.fc_bias[c];
         let logits = [logit(0), logit(1)];
-        Ok(Explanation { conv, pooled, contributions, logits })
+        Ok(Explanation { shape: weights.shape, conv, pooled, contributions, logits })
     }
 }
 

@@ -49,6 +49,9 @@ pub struct TrainConfig {
     /// The network a fresh run builds (a run that continues a model keeps the model's).
     #[config(default = "ModelConfig::new()")]
     pub model: ModelConfig,
+    /// Filters training leaves as they are (their weights and bias): "train the head only".
+    #[config(default = "Vec::new()")]
+    pub frozen: Vec<usize>,
 }
 
 /// Adam's constants: Burn's defaults for the betas, PyTorch's epsilon (the notebook's Adam).
@@ -62,7 +65,13 @@ impl TrainConfig {
         if self.report_every == 0 {
             return Err(ConfigError::ReportEvery);
         }
-        Ok(self.model.validate()?)
+        self.model.validate()?;
+        settings::check_frozen(&self.frozen, self.model.filters)
+    }
+
+    /// The frozen filters as a bit set (bit `f` for filter `f`; at most 32 filters).
+    pub fn frozen_bits(&self) -> u32 {
+        self.frozen.iter().filter(|&&f| f < 32).fold(0, |bits, &f| bits | 1 << f)
     }
 }
 
@@ -74,6 +83,8 @@ impl From<&Settings> for TrainConfig {
             .with_epochs(s.epochs)
             .with_batch_size(s.batch_size)
             .with_seed(s.seed)
+            .with_model(ModelConfig::from(s.shape))
+            .with_frozen(s.frozen.clone())
     }
 }
 
@@ -322,7 +333,8 @@ impl Trainer {
 
                 let log_probs = model.forward_flat(images); // [batch, classes]
                 let loss = nll_loss(log_probs.clone(), classes.clone());
-                let grads = GradientsParams::from_grads(loss.backward(), model);
+                let mut grads = GradientsParams::from_grads(loss.backward(), model);
+                freeze(&mut grads, model, self.config.frozen_bits());
                 *model = optim.step(self.config.lr, model.clone(), grads);
 
                 // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
@@ -339,7 +351,13 @@ impl Trainer {
                     OptimizerKind::Sgd => Update::Sgd { lr: self.config.lr as f32 },
                     OptimizerKind::Adam => Update::adam(self.config.lr, *steps, ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON),
                 };
-                let args = StepArgs { start: self.cursor as u32, len: batch as u32, first: self.step_in_epoch == 0, update };
+                let args = StepArgs {
+                    start: self.cursor as u32,
+                    len: batch as u32,
+                    first: self.step_in_epoch == 0,
+                    update,
+                    frozen: self.config.frozen_bits(),
+                };
                 let current = state.take().expect("the fused state is put back after every step");
                 *state = Some(fused::op::train_step(
                     self.train.images.clone(),
@@ -472,6 +490,26 @@ impl Trainer {
             }
         }
         Ok(Outcome::Finished)
+    }
+}
+
+/// Zeroes the gradient of every filter in `frozen` (bit `f` for filter `f`), so the optimizer
+/// leaves it exactly as it is: SGD moves it by lr·0, and Adam's moments stay zero.
+fn freeze(grads: &mut GradientsParams, model: &Model, frozen: u32) {
+    if frozen == 0 {
+        return;
+    }
+    let filters = model.shape().filters;
+    let keep: Vec<f32> = (0..filters).map(|f| if fused::layout::is_frozen(frozen, f) { 0.0 } else { 1.0 }).collect();
+    let weight = model.conv1.weight.id;
+    if let Some(g) = grads.remove::<4>(weight) {
+        let mask = Tensor::<1>::from_data(TensorData::new(keep.clone(), [filters]), &g.device()).reshape([filters, 1, 1, 1]);
+        grads.register(weight, g * mask);
+    }
+    let bias = model.conv1.bias.as_ref().expect("conv1 has a bias").id;
+    if let Some(g) = grads.remove::<1>(bias) {
+        let mask = Tensor::<1>::from_data(TensorData::new(keep, [filters]), &g.device());
+        grads.register(bias, g * mask);
     }
 }
 

@@ -161,6 +161,32 @@ fn on(device: &Device) {
     let other = small_split(50, DigitPair { negative: 3, positive: 5 });
     compare_gradient(&other, 7, device);
     compare(&other, TrainConfig::new().with_batch_size(7).with_lr(0.05), 8, true, device);
+    // Frozen filters ("train the head only"): the same on both paths, and left exactly as they were.
+    for frozen in [vec![0, 3], (0..8).collect()] {
+        for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+            let config = TrainConfig::new().with_optimizer(optimizer).with_lr(0.05).with_batch_size(16).with_frozen(frozen.clone());
+            compare(&split, config.clone(), 5, false, device);
+            stay_frozen(&split, config, &frozen, device);
+        }
+    }
+}
+
+/// After a few steps on each path, the frozen filters' weights and biases are bit-identical to
+/// the start, and every other filter and the linear layer moved.
+fn stay_frozen(split: &Split, config: TrainConfig, frozen: &[usize], device: &Device) {
+    let start = {
+        let trainer = Trainer::new(split, config.clone(), device).unwrap();
+        pollster::block_on(trainer.weights()).unwrap()
+    };
+    for ops in [Ops::Fused, Ops::Stock] {
+        let after = train(split, config.clone().with_ops(ops), 5, false, device).weights;
+        for f in 0..8 {
+            let bits = |w: &Weights| (w.filter(f).iter().map(|v| v.to_bits()).collect::<Vec<_>>(), w.conv_bias[f].to_bits());
+            let same = bits(&after) == bits(&start);
+            assert_eq!(same, frozen.contains(&f), "{ops} {:?}: filter {f} frozen {}, unchanged {same}", config.optimizer, frozen.contains(&f));
+        }
+        assert_ne!(after.fc_weight, start.fc_weight, "{ops}: the linear layer trains");
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The page's address, parsed once: which device and training path it asks for, and the
-//! training settings a shared link carries (`?device=webgpu&optimizer=adam&lr=0.01`).
+//! training settings and network a shared link carries
+//! (`?device=webgpu&optimizer=adam&lr=0.01&filters=2&pool=4`).
 
-use filterlab_protocol::{DevicePref, Ops};
+use filterlab_protocol::{DevicePref, Ops, shape};
 
 use crate::form::Form;
 
@@ -23,8 +24,8 @@ pub struct Address {
     pairs: Vec<(String, String)>,
 }
 
-/// The keys the training form owns.
-const FORM_KEYS: [&str; 6] = ["optimizer", "lr", "epochs", "batch", "seed", "digits"];
+/// The keys the training form and the network's knobs own.
+const FORM_KEYS: [&str; 9] = ["optimizer", "lr", "epochs", "batch", "seed", "digits", "filters", "kernel", "pool"];
 
 impl Address {
     /// Parses a query string, with or without its leading `?`.
@@ -42,11 +43,22 @@ impl Address {
         if let Some(o) = get("optimizer").and_then(|o| o.parse().ok()) {
             form.optimizer = o;
         }
-        for (key, field) in [("lr", &mut form.lr), ("epochs", &mut form.epochs), ("batch", &mut form.batch_size), ("seed", &mut form.seed), ("digits", &mut form.digits)] {
+        for (key, field) in [
+            ("lr", &mut form.lr),
+            ("epochs", &mut form.epochs),
+            ("batch", &mut form.batch_size),
+            ("seed", &mut form.seed),
+            ("digits", &mut form.digits),
+            ("filters", &mut form.filters),
+        ] {
             if let Some(v) = get(key) {
                 *field = v.to_string();
             }
         }
+        // Kernel and pool are choices: a value that is none of them keeps the notebook's.
+        let choice = |key: &str, allowed: &[usize]| get(key).and_then(|v| v.parse().ok()).filter(|v| allowed.contains(v));
+        form.kernel = choice("kernel", &shape::KERNELS).unwrap_or(form.kernel);
+        form.pool = choice("pool", &shape::POOLS).unwrap_or(form.pool);
         Self {
             device,
             ops: get("ops").and_then(|o| o.parse().ok()).unwrap_or_default(),
@@ -60,6 +72,7 @@ impl Address {
     /// The query string with this form's settings in it, every other key kept in place.
     pub fn with_form(&self, form: &Form) -> String {
         let optimizer = form.optimizer.to_string().to_lowercase();
+        let (kernel, pool) = (form.kernel.to_string(), form.pool.to_string());
         let values = [
             ("optimizer", optimizer.as_str()),
             ("lr", form.lr.trim()),
@@ -67,6 +80,9 @@ impl Address {
             ("batch", form.batch_size.trim()),
             ("seed", form.seed.trim()),
             ("digits", form.digits.trim()),
+            ("filters", form.filters.trim()),
+            ("kernel", kernel.as_str()),
+            ("pool", pool.as_str()),
         ];
         let mut out = form_urlencoded::Serializer::new(String::new());
         for (k, v) in self.pairs.iter().filter(|(k, _)| !FORM_KEYS.contains(&k.as_str())) {
@@ -81,7 +97,7 @@ impl Address {
 
 #[cfg(test)]
 mod tests {
-    use filterlab_protocol::{DigitPair, OptimizerKind, Settings};
+    use filterlab_protocol::{DigitPair, NetShape, OptimizerKind, Settings};
 
     use super::*;
 
@@ -127,11 +143,27 @@ mod tests {
         form.optimizer = OptimizerKind::Adam;
         form.digits = " 3,5 ".into();
         let q = a.with_form(&form);
-        assert_eq!(q, "?device=webgpu&calibrate=always&optimizer=adam&lr=0.5&epochs=10&batch=64&seed=42&digits=3%2C5");
+        assert_eq!(q, "?device=webgpu&calibrate=always&optimizer=adam&lr=0.5&epochs=10&batch=64&seed=42&digits=3%2C5&filters=8&kernel=3&pool=7");
         let back = Address::parse(&q);
         assert_eq!((back.device, back.calibrate_always), (DevicePref::WebGpu, true));
         assert_eq!(back.form.settings(), form.settings());
         // Written again, it does not change: the page writes the address only when it differs.
         assert_eq!(back.with_form(&back.form), q);
+    }
+
+    #[test]
+    fn a_shared_link_carries_the_network() {
+        let a = Address::parse("?filters=2&pool=4&kernel=5");
+        assert!(a.names_settings);
+        assert_eq!(a.form.settings().unwrap().shape, NetShape { filters: 2, kernel: 5, pool: 4, classes: 2 });
+        let q = a.with_form(&a.form);
+        assert!(q.ends_with("&filters=2&kernel=5&pool=4"), "{q}");
+        assert_eq!(Address::parse(&q).form, a.form);
+        // Kernel and pool outside their choices keep the notebook's; a bad filter count stays
+        // as text, for the form to explain.
+        let odd = Address::parse("?kernel=4&pool=5&filters=40");
+        assert_eq!((odd.form.kernel, odd.form.pool), (3, 7));
+        assert!(odd.form.settings().unwrap_err().contains("40 filters: a network has 1 to 32"));
+        assert!(Address::parse("?filters=two").form.settings().unwrap_err().contains("filters: \"two\" is not a whole number"));
     }
 }

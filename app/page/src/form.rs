@@ -1,7 +1,7 @@
-//! The training form: its raw text, parsed into settings only when every field is valid (the
-//! address module reads it from and writes it to the page's address).
+//! The training form and the network's knobs: their raw text, parsed into settings only when
+//! every field is valid (the address module reads it from and writes it to the page's address).
 
-use filterlab_protocol::{OptimizerKind, Settings};
+use filterlab_protocol::{NetShape, OptimizerKind, Settings};
 
 /// The form's raw text, parsed into settings only when every field is valid.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,6 +12,12 @@ pub struct Form {
     pub batch_size: String,
     pub seed: String,
     pub digits: String,
+    /// The network's knobs: filters is typed, kernel and pool are picked from their choices.
+    pub filters: String,
+    pub kernel: usize,
+    pub pool: usize,
+    /// Filters training leaves as they are (ticked in the filter editor).
+    pub frozen: Vec<usize>,
 }
 
 impl Default for Form {
@@ -30,21 +36,52 @@ impl Form {
             batch_size: s.batch_size.to_string(),
             seed: s.seed.to_string(),
             digits: s.digits.to_string(),
+            filters: s.shape.filters.to_string(),
+            kernel: s.shape.kernel,
+            pool: s.shape.pool,
+            frozen: s.frozen.clone(),
         }
+    }
+
+    /// Freezes or frees filter `f`.
+    pub fn set_frozen(&mut self, f: usize, frozen: bool) {
+        self.frozen.retain(|&g| g != f);
+        if frozen {
+            self.frozen.push(f);
+            self.frozen.sort_unstable();
+        }
+    }
+
+    /// Shows this network in the knobs (a restored model's, or the notebook's).
+    pub fn set_shape(&mut self, shape: NetShape) {
+        self.filters = shape.filters.to_string();
+        self.kernel = shape.kernel;
+        self.pool = shape.pool;
+    }
+
+    /// The network the knobs describe, when the filter count is a number (not yet checked
+    /// against the limits: [`Form::settings`] does that).
+    pub fn shape(&self) -> Option<NetShape> {
+        let filters = self.filters.trim().parse().ok()?;
+        Some(NetShape { filters, kernel: self.kernel, pool: self.pool, classes: 2 })
     }
 
     /// The settings, when every field is valid; else what is wrong, in words.
     pub fn settings(&self) -> Result<Settings, String> {
         let number = |name: &str, text: &str| text.trim().parse::<f64>().map_err(|_| format!("{name}: {text:?} is not a number"));
         let whole = |name: &str, text: &str| text.trim().parse::<u64>().map_err(|_| format!("{name}: {text:?} is not a whole number"));
-        let settings = Settings {
+        let mut settings = Settings {
             optimizer: self.optimizer,
             lr: number("learning rate", &self.lr)?,
             epochs: whole("epochs", &self.epochs)? as usize,
             batch_size: whole("batch size", &self.batch_size)? as usize,
             seed: whole("seed", &self.seed)?,
             digits: self.digits.parse().map_err(|e| format!("digits: {e}"))?,
+            shape: NetShape { filters: whole("filters", &self.filters)? as usize, kernel: self.kernel, pool: self.pool, classes: 2 },
+            frozen: Vec::new(),
         };
+        // Ticks beyond a smaller network's filters do not apply to it.
+        settings.frozen = self.frozen.iter().copied().filter(|&f| f < settings.shape.filters).collect();
         settings.validate().map_err(|e| e.to_string())?;
         Ok(settings)
     }

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod form;
+pub mod presets;
 pub mod state;
 
 pub use address::Address;

@@ -4,10 +4,10 @@
 
 use filterlab_protocol::{
     Confusion, DeviceKind, DevicePref, DigitPair, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
-    OptimizerKind, ParamRow, Settings, ToWorker, insight,
+    NetShape, OptimizerKind, Settings, ToWorker, insight,
 };
 
-use crate::{address::Address, form::Form};
+use crate::{address::Address, form::Form, presets::Preset};
 
 /// The device the worker trains on.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,11 +32,37 @@ pub struct BatchLoss {
     pub loss: f64,
 }
 
-/// The eight 3×3 filters (8 × 3 × 3 row-major) and their biases.
+/// The model's filters (filters × k × k row-major; the notebook's eight 3×3) and their biases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Filters {
+    pub shape: NetShape,
     pub weights: Vec<f32>,
     pub biases: Vec<f32>,
+}
+
+/// The filter being edited by hand: its k×k weights then its bias, as typed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterEdit {
+    pub filter: usize,
+    pub kernel: usize,
+    pub draft: Vec<String>,
+}
+
+impl FilterEdit {
+    /// The typed numbers: (weights, bias), or what is wrong.
+    pub fn values(&self) -> Result<(Vec<f32>, f32), String> {
+        let mut numbers = Vec::with_capacity(self.draft.len());
+        for (i, text) in self.draft.iter().enumerate() {
+            let place = if i + 1 == self.draft.len() { "the bias".to_string() } else { format!("weight ({}, {})", i / self.kernel + 1, i % self.kernel + 1) };
+            let v: f32 = text.trim().parse().map_err(|_| format!("{place}: {text:?} is not a number"))?;
+            if !v.is_finite() {
+                return Err(format!("{place}: {text:?} is not a finite number"));
+            }
+            numbers.push(v);
+        }
+        let bias = numbers.pop().unwrap_or_default();
+        Ok((numbers, bias))
+    }
 }
 
 /// What the model made of the drawing on the pad.
@@ -131,7 +157,6 @@ pub struct PageState {
     /// The settings of the run in progress, for its entry in the run list.
     pub running: Option<Settings>,
     pub used_optimizer: Option<OptimizerKind>,
-    pub params: Vec<ParamRow>,
     /// The current model's epochs.
     pub history: Vec<EpochRow>,
     pub batches: Vec<BatchLoss>,
@@ -162,6 +187,10 @@ pub struct PageState {
     pub form: Form,
     /// The address named settings: they win over a restored model's.
     pub link_settings: bool,
+    /// The filter open in the filter editor.
+    pub edit: Option<FilterEdit>,
+    /// Presets of random filters given so far (each one differs).
+    pub randoms: u32,
 }
 
 impl PageState {
@@ -175,7 +204,6 @@ impl PageState {
             training: false,
             running: None,
             used_optimizer: None,
-            params: Vec::new(),
             history: Vec::new(),
             batches: Vec::new(),
             total_epochs: Settings::default().epochs,
@@ -196,6 +224,8 @@ impl PageState {
             saved_epochs: None,
             form: address.form.clone(),
             link_settings: address.names_settings,
+            edit: None,
+            randoms: 0,
         }
     }
 
@@ -215,7 +245,6 @@ impl PageState {
                 self.status = format!("Ready: {train} training and {test} test images ({} vs {}). Press Train.", digits.negative, digits.positive);
                 effects.extend(self.take_restore());
             }
-            FromWorker::Model { params } => self.params = params,
             FromWorker::Training { settings, resumed_from, .. } => {
                 self.training = true;
                 self.used_optimizer = Some(settings.optimizer);
@@ -247,7 +276,19 @@ impl PageState {
             }
             FromWorker::Examples { actual, predicted, total, examples } => self.examples = Some(ExampleSet { actual, predicted, total, examples }),
             FromWorker::Preview { digits, images } => self.preview = Some(Preview { digits, images }),
-            FromWorker::Filters { weights, biases } => self.filters = Some(Filters { weights, biases }),
+            FromWorker::Filters { shape, weights, biases } => {
+                self.filters = Some(Filters { shape, weights, biases });
+                // The editor shows the model's numbers (a filter it no longer has closes it).
+                if let Some(f) = self.edit.as_ref().map(|e| e.filter) {
+                    self.edit_filter(f);
+                }
+            }
+            FromWorker::FilterSet { filter } => {
+                self.status = format!("Filter {filter} set by hand. The drawing's maps, its prediction and the confusion matrix follow; Continue trains from here.");
+                if self.prediction.is_some() {
+                    effects.push(Effect::Reclassify);
+                }
+            }
             FromWorker::Prediction { digits, probabilities, image, explanation } => {
                 self.refused = None;
                 self.prediction = Some(Prediction { digits, probabilities, image, explanation });
@@ -262,13 +303,14 @@ impl PageState {
                 }
                 self.checkpoint = Some(file);
             }
-            FromWorker::Restored { source, digits, settings, history } => {
+            FromWorker::Restored { source, digits, shape, settings, history } => {
                 let n = history.len();
                 if let Some(s) = settings.as_ref().filter(|_| matches!(source, ModelSource::File { .. }) || !self.link_settings) {
                     self.form = Form::from_settings(s);
                 }
-                // Continue needs the model's own digits.
+                // Continue needs the model's own digits and network.
                 self.form.digits = digits.to_string();
+                self.form.set_shape(shape);
                 self.total_epochs = n.max(1);
                 self.used_optimizer = settings.map(|s| s.optimizer);
                 self.history = history;
@@ -370,8 +412,43 @@ impl PageState {
         Some(ToWorker::Train { settings, resume })
     }
 
+    /// Opens filter `f` of the current model in the editor (closes it when there is no such filter).
+    pub fn edit_filter(&mut self, f: usize) {
+        self.edit = self.filters.as_ref().filter(|m| f < m.shape.filters).map(|m| {
+            let taps = m.shape.taps();
+            let mut draft: Vec<String> = m.weights[f * taps..(f + 1) * taps].iter().map(|&v| short(v)).collect();
+            draft.push(short(m.biases[f]));
+            FilterEdit { filter: f, kernel: m.shape.kernel, draft }
+        });
+    }
+
+    /// The message that sets the edited filter to the typed numbers, if they are numbers (else
+    /// the reason shows as the error).
+    pub fn apply_edit(&mut self) -> Option<ToWorker> {
+        let edit = self.edit.as_ref()?;
+        match edit.values() {
+            Ok((weights, bias)) => Some(ToWorker::SetFilter { filter: edit.filter, weights, bias }),
+            Err(e) => {
+                self.error = Some(format!("Filter {} was not set: {e}.", edit.filter));
+                None
+            }
+        }
+    }
+
+    /// Fills the edited filter with a preset (bias 0) and sets it.
+    pub fn apply_preset(&mut self, preset: Preset) -> Option<ToWorker> {
+        let edit = self.edit.as_mut()?;
+        if preset == Preset::Random {
+            self.randoms += 1;
+        }
+        let weights = preset.weights(edit.kernel, self.randoms);
+        edit.draft = weights.iter().map(|&v| short(v)).chain(["0".to_string()]).collect();
+        Some(ToWorker::SetFilter { filter: edit.filter, weights, bias: 0.0 })
+    }
+
     /// Forgets the model here (the worker and the browser's storage are told by the caller).
     pub fn reset(&mut self) {
+        self.edit = None;
         self.history.clear();
         self.batches.clear();
         self.filters = None;
@@ -382,6 +459,15 @@ impl PageState {
         self.checkpoint = None;
         self.restore = None;
         self.saved_epochs = None;
+    }
+
+    /// The network the parameter table shows: the current model's, or before there is one, the
+    /// one Train would build (when the knobs describe a possible one).
+    pub fn shown_shape(&self) -> Option<NetShape> {
+        match &self.filters {
+            Some(f) => Some(f.shape),
+            None => self.form.shape().filter(|s| s.validate().is_ok()),
+        }
     }
 
     pub fn can_train(&self) -> bool {
@@ -409,9 +495,25 @@ impl PageState {
         let Some(s) = self.running.take() else { return };
         let Some(last) = self.history.last() else { return };
         let id = self.runs.last().map(|r| r.id + 1).unwrap_or(1);
-        let label = format!("#{id} {} lr {} seed {} {} — {}, test acc {:.3}", s.optimizer, s.lr, s.seed, s.digits, epochs(last.epoch), last.test_acc);
+        let label = format!(
+            "#{id} {} lr {} seed {} {}, {} — {}, test acc {:.3}",
+            s.optimizer,
+            s.lr,
+            s.seed,
+            s.digits,
+            s.shape.knobs(),
+            epochs(last.epoch),
+            last.test_acc
+        );
         self.runs.push(Run { id, label, history: self.history.clone(), overlay: false });
     }
+}
+
+/// A weight as the editor shows it: three decimals at most, no trailing zeros ("-1", "0.18").
+pub fn short(v: f32) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".into() } else { text.into() }
 }
 
 /// "1 epoch", "3 epochs".
@@ -477,7 +579,28 @@ mod tests {
         p.apply(FromWorker::Finished, 0.0);
         assert!(!p.training && p.can_continue());
         assert_eq!(p.runs.len(), 1);
-        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1 — 1 epoch, test acc 0.900");
+        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1, 8 filters 3×3, pool 7 — 1 epoch, test acc 0.900");
+    }
+
+    /// The knobs reach the run's settings, and the run list says which network each run had.
+    #[test]
+    fn runs_keep_their_network() {
+        let mut p = page();
+        started(&mut p);
+        p.form.filters = "2".into();
+        p.form.pool = 4;
+        let Some(ToWorker::Train { settings, .. }) = p.train(false) else { panic!("a valid form trains") };
+        assert_eq!(settings.shape, NetShape { filters: 2, kernel: 3, pool: 4, classes: 2 });
+        training(&mut p, 0);
+        p.apply(FromWorker::Epoch { row: row(1, 1, 0.8) }, 0.0);
+        p.apply(FromWorker::Finished, 0.0);
+        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1, 2 filters 3×3, pool 4 — 1 epoch, test acc 0.800");
+        // A filter count the network cannot have stops Train, with the reason.
+        p.form.filters = "0".into();
+        assert!(!p.can_train());
+        assert_eq!(p.form.settings().unwrap_err(), "0 filters: a network has 1 to 32");
+        p.form.set_shape(NetShape::NOTEBOOK);
+        assert!(p.can_train());
     }
 
     #[test]
@@ -568,6 +691,7 @@ mod tests {
         let restored = |source| FromWorker::Restored {
             source,
             digits: DigitPair::new(3, 5).unwrap(),
+            shape: NetShape::NOTEBOOK,
             settings: Some(adam.clone()),
             history: vec![row(1, 3, 0.9), row(2, 3, 0.95)],
         };
@@ -582,6 +706,11 @@ mod tests {
         linked.apply(restored(ModelSource::File { name: "m.flab".into() }), 0.0);
         assert_eq!(linked.form.lr, "0.01", "a picked file brings its own settings");
         assert!(linked.status.starts_with("Imported m.flab"));
+        // The knobs follow the model's network, whatever the settings or the link said.
+        let mut shaped = PageState::new(&Address::parse("?filters=4"));
+        let two = NetShape { filters: 2, pool: 14, ..NetShape::NOTEBOOK };
+        shaped.apply(FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
+        assert_eq!(shaped.form.shape(), Some(two));
     }
 
     #[test]
@@ -600,13 +729,56 @@ mod tests {
         let mut p = page();
         started(&mut p);
         assert_eq!(p.apply(FromWorker::Epoch { row: row(1, 1, 0.9) }, 0.0), vec![], "nothing drawn");
-        let explanation = Explanation { conv: vec![], pooled: vec![], contributions: vec![], logits: [0.0, 1.0] };
+        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: [0.0, 1.0] };
         p.apply(FromWorker::Prediction { digits: DigitPair::default(), probabilities: [0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
         assert_eq!(p.prediction.as_ref().map(Prediction::digit), Some(1));
         assert_eq!(p.apply(FromWorker::Epoch { row: row(2, 2, 0.9) }, 0.0), vec![Effect::Reclassify]);
         p.apply(FromWorker::Checkpoint { file: vec![1], epoch_end: false }, 0.0);
         p.reset();
         assert!(p.history.is_empty() && p.prediction.is_none() && p.checkpoint.is_none() && !p.can_continue());
+    }
+
+    /// The filter editor: a preset sets a filter exactly, typed numbers are checked, the model
+    /// change reclassifies the drawing, and freezing reaches the settings.
+    #[test]
+    fn a_filter_is_set_by_hand() {
+        let mut p = page();
+        started(&mut p);
+        p.edit_filter(0);
+        assert_eq!(p.edit, None, "no model yet");
+        let weights: Vec<f32> = (0..72).map(|i| i as f32 / 100.0).collect();
+        p.apply(FromWorker::Filters { shape: NetShape::NOTEBOOK, weights, biases: vec![0.5; 8] }, 0.0);
+        p.edit_filter(2);
+        let edit = p.edit.clone().unwrap();
+        assert_eq!((edit.filter, edit.kernel, edit.draft.len()), (2, 3, 10));
+        assert_eq!((edit.draft[0].as_str(), edit.draft[9].as_str()), ("0.18", "0.5"));
+        let sobel = p.apply_preset(Preset::HorizontalEdge);
+        assert_eq!(sobel, Some(ToWorker::SetFilter { filter: 2, weights: vec![-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0], bias: 0.0 }));
+        assert_eq!(p.edit.as_ref().unwrap().draft[..3], ["-1", "-2", "-1"]);
+        assert_eq!([short(-0.0001), short(0.12345), short(10.0)], ["0", "0.123", "10"]);
+        // Two random presets differ.
+        let (Some(ToWorker::SetFilter { weights: a, .. }), Some(ToWorker::SetFilter { weights: b, .. })) = (p.apply_preset(Preset::Random), p.apply_preset(Preset::Random)) else { panic!() };
+        assert_ne!(a, b);
+        p.edit.as_mut().unwrap().draft[3] = "x".into();
+        assert_eq!(p.apply_edit(), None);
+        assert_eq!(p.error.as_deref(), Some("Filter 2 was not set: weight (2, 1): \"x\" is not a number."));
+        p.edit.as_mut().unwrap().draft[3] = " 0.25 ".into();
+        assert!(matches!(p.apply_edit(), Some(ToWorker::SetFilter { filter: 2, ref weights, .. }) if weights[3] == 0.25));
+        // The model changed: the drawing is read again.
+        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: [0.0, 1.0] };
+        p.apply(FromWorker::Prediction { digits: DigitPair::default(), probabilities: [0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
+        assert_eq!(p.apply(FromWorker::FilterSet { filter: 2 }, 0.0), vec![Effect::Reclassify]);
+        assert!(p.status.starts_with("Filter 2 set by hand"));
+        // Freezing goes into the run's settings (ticks beyond the network's filters do not).
+        p.form.set_frozen(2, true);
+        p.form.set_frozen(0, true);
+        p.form.set_frozen(2, false);
+        p.form.set_frozen(5, true);
+        assert_eq!(p.form.frozen, [0, 5]);
+        p.form.filters = "4".into();
+        assert_eq!(p.form.settings().unwrap().frozen, [0]);
+        p.edit_filter(8);
+        assert_eq!(p.edit, None, "the model has filters 0 to 7");
     }
 
     #[test]

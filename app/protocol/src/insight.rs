@@ -3,15 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::shape::NetShape;
+
 /// Everything the model computes for one 28×28 image, for the feature-map view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
-    /// The eight conv outputs, `[8, 28, 28]` row-major.
+    /// The network that computed it: the sizes below follow from it.
+    pub shape: NetShape,
+    /// The conv outputs, `[filters, 28, 28]` row-major (`[8, 28, 28]` for the notebook's).
     pub conv: Vec<f32>,
-    /// The eight pooled maps, `[8, 4, 4]`: the 128 inputs of the linear layer.
+    /// The pooled maps, `[filters, side, side]`: the `fc_in` inputs of the linear layer.
     pub pooled: Vec<f32>,
-    /// `[2, 128]`: each pooled value times its weight towards each class (what pushed the
-    /// decision); a class's logit is its row's sum plus its bias.
+    /// `[classes, fc_in]`: each pooled value times its weight towards each class (what pushed
+    /// the decision); a class's logit is its row's sum plus its bias.
     pub contributions: Vec<f32>,
     pub logits: [f32; 2],
 }

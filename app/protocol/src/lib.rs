@@ -12,7 +12,7 @@ pub mod settings;
 pub mod shape;
 pub mod weights;
 
-pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ParamRow, ToWorker, UnknownDevice};
+pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ToWorker, UnknownDevice};
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use settings::{DigitError, DigitPair, Ops, OptimizerKind, Settings, SettingsError};

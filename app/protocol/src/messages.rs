@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     insight::{Confusion, Example, Explanation},
     settings::{DigitPair, Ops, OptimizerKind, Settings},
+    shape::NetShape,
 };
 
 /// Which device the user asked for.
@@ -72,6 +73,8 @@ pub enum ToWorker {
     Classify { width: u32, height: u32, ink: Vec<u8> },
     /// The test images in one cell of the confusion matrix (classes 0 or 1).
     Examples { actual: usize, predicted: usize },
+    /// Set filter `filter` of the current model by hand: its k×k `weights` (row-major) and bias.
+    SetFilter { filter: usize, weights: Vec<f32>, bias: f32 },
 }
 
 /// Where an imported model comes from.
@@ -109,14 +112,6 @@ pub struct EpochRow {
     pub dispatches_per_step: Option<f64>,
 }
 
-/// One parameter tensor of the model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ParamRow {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub count: usize,
-}
-
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -130,16 +125,14 @@ pub enum FromWorker {
     Calibrating,
     DataProgress { loaded: u64, total: Option<u64> },
     DataReady { train: usize, test: usize, digits: DigitPair },
-    /// The model's parameter table (338 numbers in all).
-    Model { params: Vec<ParamRow> },
     /// Training started with these settings (the optimizer actually used is in them), after
     /// `resumed_from` epochs already done (0 for a fresh model).
     Training { settings: Settings, steps_per_epoch: usize, resumed_from: usize },
     /// A training step's loss, as read back from the device.
     Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32 },
     Epoch { row: EpochRow },
-    /// The current filters: `weights` is 8 × 3 × 3 row-major, `biases` 8.
-    Filters { weights: Vec<f32>, biases: Vec<f32> },
+    /// The current filters: `weights` is filters × k × k row-major, `biases` one per filter.
+    Filters { shape: NetShape, weights: Vec<f32>, biases: Vec<f32> },
     /// What the model made of a drawing: the 28×28 image it saw, each class's probability, and
     /// every intermediate on the way (feature maps, contributions).
     Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32>, explanation: Explanation },
@@ -157,8 +150,11 @@ pub enum FromWorker {
     /// progress report: the page keeps the latest, stores it after each epoch (`epoch_end`) and
     /// gives it back after a crash, a lost GPU or a reload.
     Checkpoint { file: Vec<u8>, epoch_end: bool },
-    /// An imported model is now the current one.
-    Restored { source: ModelSource, digits: DigitPair, settings: Option<Settings>, history: Vec<EpochRow> },
+    /// An imported model is now the current one; `shape` is its network's.
+    Restored { source: ModelSource, digits: DigitPair, shape: NetShape, settings: Option<Settings>, history: Vec<EpochRow> },
+    /// Filter `filter` of the current model was set by hand (its Filters, Checkpoint and
+    /// Confusion follow).
+    FilterSet { filter: usize },
     /// An imported model was refused; the current model is untouched.
     ImportRefused { source: ModelSource, reason: String },
     /// Memory in use: the worker's WebAssembly memory and, on WebGPU, the GPU allocator's figures.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::shape::NetShape;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OptimizerKind {
     Sgd,
@@ -74,12 +76,24 @@ pub enum SettingsError {
     ReportEvery,
     #[error(transparent)]
     Shape(#[from] crate::shape::ShapeError),
+    #[error("a digit pair is told apart by a network with 2 classes, not {0}")]
+    PairClasses(usize),
+    #[error("filter {filter} cannot be frozen: the network has {filters} filters (0 to {})", filters - 1)]
+    Frozen { filter: usize, filters: usize },
     #[error("unknown optimizer {0:?}: expected sgd or adam")]
     Optimizer(String),
     #[error("unknown ops {0:?}: expected fused or stock")]
     Ops(String),
     #[error(transparent)]
     Digits(#[from] DigitError),
+}
+
+/// Checks that every frozen filter is one of the network's `filters`.
+pub fn check_frozen(frozen: &[usize], filters: usize) -> Result<(), SettingsError> {
+    match frozen.iter().find(|&&f| f >= filters) {
+        Some(&f) => Err(SettingsError::Frozen { filter: f, filters }),
+        None => Ok(()),
+    }
 }
 
 /// Checks the numeric hyper-parameters against the limits above.
@@ -165,11 +179,27 @@ pub struct Settings {
     pub batch_size: usize,
     pub seed: u64,
     pub digits: DigitPair,
+    /// The network a fresh run builds (records written before the filter lab have none: the
+    /// notebook's).
+    #[serde(default)]
+    pub shape: NetShape,
+    /// Filters training leaves as they are (indices), for "train the head only".
+    #[serde(default)]
+    pub frozen: Vec<usize>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { optimizer: OptimizerKind::Sgd, lr: 1e-3, epochs: 10, batch_size: 64, seed: 42, digits: DigitPair::default() }
+        Self {
+            optimizer: OptimizerKind::Sgd,
+            lr: 1e-3,
+            epochs: 10,
+            batch_size: 64,
+            seed: 42,
+            digits: DigitPair::default(),
+            shape: NetShape::NOTEBOOK,
+            frozen: Vec::new(),
+        }
     }
 }
 
@@ -177,6 +207,10 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         check(self.lr, self.batch_size, self.epochs)?;
         DigitPair::new(self.digits.negative, self.digits.positive)?;
-        Ok(())
+        self.shape.validate()?;
+        if self.shape.classes != 2 {
+            return Err(SettingsError::PairClasses(self.shape.classes));
+        }
+        check_frozen(&self.frozen, self.shape.filters)
     }
 }

@@ -119,11 +119,18 @@ impl NetShape {
     }
 }
 
+impl NetShape {
+    /// The knobs without the classes, for labels: "8 filters 3×3, pool 7".
+    pub fn knobs(&self) -> String {
+        let plural = if self.filters == 1 { "" } else { "s" };
+        format!("{} filter{plural} {}×{}, pool {}", self.filters, self.kernel, self.kernel, self.pool)
+    }
+}
+
 /// For people: "8 filters 3×3, pool 7, 2 classes".
 impl fmt::Display for NetShape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = if self.filters == 1 { "" } else { "s" };
-        write!(f, "{} filter{plural} {}×{}, pool {}, {} classes", self.filters, self.kernel, self.kernel, self.pool, self.classes)
+        write!(f, "{}, {} classes", self.knobs(), self.classes)
     }
 }
 

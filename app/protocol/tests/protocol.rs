@@ -1,8 +1,8 @@
 //! Messages survive the trip through JSON, and settings are checked like the form checks them.
 
 use filterlab_protocol::{
-    DeviceKind, DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, Ops, OptimizerKind, Settings,
-    SettingsError, ToWorker, TrainingRecord,
+    DeviceKind, DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, NetShape, Ops, OptimizerKind, Settings,
+    SettingsError, ShapeError, ToWorker, TrainingRecord,
 };
 
 #[test]
@@ -36,7 +36,8 @@ fn messages_round_trip() {
         FromWorker::Epoch { row: row.clone() },
         FromWorker::Error { message: "x".into() },
         FromWorker::Checkpoint { file: vec![1, 2, 3], epoch_end: true },
-        FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), settings: None, history: vec![row] },
+        FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: NetShape::NOTEBOOK, settings: None, history: vec![row] },
+        FromWorker::Filters { shape: NetShape { filters: 1, kernel: 5, pool: 4, classes: 2 }, weights: vec![0.5; 25], biases: vec![0.0] },
         FromWorker::ImportRefused { source: ModelSource::Saved, reason: "x".into() },
         FromWorker::Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20, buffers: Some(4) }) },
         FromWorker::DeviceLost { message: "x".into() },
@@ -49,6 +50,9 @@ fn messages_round_trip() {
     // A Train message from an older page (no `resume`) trains a fresh model.
     let old = r#"{"type":"Train","settings":{"optimizer":"Sgd","lr":0.001,"epochs":10,"batch_size":64,"seed":42,"digits":{"negative":8,"positive":1}}}"#;
     assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Train { resume: false, .. })), "{:?}", ToWorker::from_json(old));
+    // …and its settings (no `shape`, from before the filter lab) name the notebook's network.
+    let Ok(ToWorker::Train { settings, .. }) = ToWorker::from_json(old) else { unreachable!() };
+    assert_eq!(settings.shape, NetShape::NOTEBOOK);
 }
 
 fn row(epoch: usize) -> EpochRow {
@@ -101,6 +105,10 @@ fn settings_limits() {
     assert_eq!(bad(Settings { epochs: 1001, ..Default::default() }), SettingsError::Epochs(1001));
     let same = Settings { digits: DigitPair { negative: 3, positive: 3 }, ..Default::default() };
     assert_eq!(bad(same), SettingsError::Digits(DigitError::SameDigit(3)));
+    let pool_5 = Settings { shape: NetShape { pool: 5, ..NetShape::NOTEBOOK }, ..Default::default() };
+    assert_eq!(bad(pool_5), SettingsError::Shape(ShapeError::Pool(5)));
+    let ten = Settings { shape: NetShape { classes: 10, ..NetShape::NOTEBOOK }, ..Default::default() };
+    assert_eq!(bad(ten), SettingsError::PairClasses(10));
 }
 
 #[test]

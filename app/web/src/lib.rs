@@ -28,7 +28,11 @@ pub fn App() -> impl IntoView {
             </div>
             <Problems />
             <div class="panels">
-                <TrainingPanel />
+                // The network, then how to train it: one column, so neither leaves a gap elsewhere.
+                <div class="side">
+                    <NetworkPanel />
+                    <TrainingPanel />
+                </div>
                 <Charts />
                 <DrawPanel />
                 <FiltersPanel />
@@ -41,8 +45,8 @@ pub fn App() -> impl IntoView {
             </div>
         </main>
         <footer class="small">
-            "The network: conv 3×3 ×8 (padding 1) → max-pool 7×7 → linear 128→2, 338 parameters, "
-            "as in the teaching notebook it grows from. The model stays in this browser unless you export it."
+            "The notebook's network: conv 3×3 ×8 (padding 1) → max-pool 7×7 → linear 128→2, 338 parameters, "
+            "as in the teaching notebook it grows from; the Network panel changes it. The model stays in this browser unless you export it."
         </footer>
     }
 }

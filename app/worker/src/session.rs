@@ -4,7 +4,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use filterlab_core::{
-    DigitPair, Mnist, Model, NetShape, Split, TrainConfig, Trainer, Weights,
+    DigitPair, Mnist, Model, Split, TrainConfig, Trainer, Weights,
     burn::prelude::*,
     dataset::{TRAIN_IMAGES, TRAIN_LABELS},
     drawing, explain,
@@ -13,7 +13,7 @@ use filterlab_core::{
     model_file::ModelFile,
 };
 use filterlab_protocol::{
-    DeviceKind, DevicePref, EpochRow, Example, FromWorker, ModelSource, Ops, ParamRow, Settings, ToWorker, TrainingRecord,
+    DeviceKind, DevicePref, EpochRow, Example, FromWorker, ModelSource, Ops, Settings, ToWorker, TrainingRecord,
     insight,
 };
 use wasm_bindgen_futures::spawn_local;
@@ -88,7 +88,40 @@ pub fn handle(message: ToWorker) {
             }
         }),
         ToWorker::Examples { actual, predicted } => examples(actual, predicted),
+        ToWorker::SetFilter { filter, weights, bias } => spawn_local(async move {
+            if let Err(message) = set_filter(filter, &weights, bias).await {
+                post(&FromWorker::Error { message });
+            }
+        }),
     }
+}
+
+/// Sets one filter of the current model by hand: a model change, like an import (a run in
+/// progress stops; the filters, the checkpoint and the confusion matrix follow).
+async fn set_filter(filter: usize, weights: &[f32], bias: f32) -> Result<(), String> {
+    let (model, digits) = with(|s| s.model.clone()).ok_or("there is no model to edit yet: train or import one")?;
+    let (device, _) = with(|s| s.device.clone()).ok_or("no device yet: wait for the device badge")?;
+    let mut w = model.weights().await.map_err(|e| e.to_string())?;
+    let shape = w.shape;
+    if filter >= shape.filters {
+        return Err(format!("filter {filter} cannot be set: the network has {} filters", shape.filters));
+    }
+    if weights.len() != shape.taps() {
+        return Err(format!("filter {filter} is {0}×{0}: it takes {1} numbers, not {2}", shape.kernel, shape.taps(), weights.len()));
+    }
+    if let Some(v) = weights.iter().chain([&bias]).find(|v| !v.is_finite()) {
+        return Err(format!("a filter's weights must be numbers, not {v}"));
+    }
+    w.conv_weight[filter * shape.taps()..(filter + 1) * shape.taps()].copy_from_slice(weights);
+    w.conv_bias[filter] = bias;
+    with(|s| {
+        s.run += 1;
+        s.model = Some((Model::from_weights(&w, &device), digits));
+    });
+    post_filters(&w);
+    post_checkpoint(&w, digits, true);
+    post(&FromWorker::FilterSet { filter });
+    post_confusion().await
 }
 
 async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
@@ -121,13 +154,6 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
         }
         Plan::Calibrate(webgpu) => Some(webgpu),
     };
-    // The page shows the notebook's network (other shapes are refused on import, for now).
-    let params = NetShape::NOTEBOOK
-        .param_table()
-        .into_iter()
-        .map(|p| ParamRow { name: p.name.into(), count: p.count(), shape: p.shape })
-        .collect();
-    post(&FromWorker::Model { params });
     if with(|s| s.mnist.is_none()) {
         match load_mnist(&base_url).await {
             Ok(mnist) => with(|s| s.mnist = Some(Rc::new(mnist))),
@@ -226,7 +252,7 @@ fn split(digits: DigitPair) -> Result<Rc<Split>, String> {
 }
 
 fn post_filters(w: &Weights) {
-    post(&FromWorker::Filters { weights: w.conv_weight.clone(), biases: w.conv_bias.clone() });
+    post(&FromWorker::Filters { shape: w.shape, weights: w.conv_weight.clone(), biases: w.conv_bias.clone() });
 }
 
 /// What to tell the page when the device fails mid-run: on WebGPU the device is gone for this
@@ -282,6 +308,10 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
                 "the model tells {} from {}: set Digits to {digits} to continue it",
                 digits.negative, digits.positive
             )));
+        }
+        let shape = model.shape();
+        if shape != settings.shape {
+            return Err(error(format!("the model is a network of {}: set the network to it to continue it", shape.knobs())));
         }
         Some(model)
     } else {
@@ -361,17 +391,18 @@ fn import(bytes: &[u8], source: ModelSource) {
         Ok(file) => file,
         Err(e) => return refuse(e.to_string()),
     };
-    if file.weights.shape != NetShape::NOTEBOOK {
-        return refuse(format!(
-            "the model file holds a network of {}; this page shows the notebook's network ({}) only so far: evaluate it with the command line (filterlab eval)",
-            file.weights.shape,
-            NetShape::NOTEBOOK
-        ));
+    let shape = file.weights.shape;
+    if shape.classes != 2 {
+        return refuse(format!("the model file holds a network of {shape}; this page trains digit pairs (2 classes)"));
     }
-    let record = match TrainingRecord::from_json(&file.record) {
+    let mut record = match TrainingRecord::from_json(&file.record) {
         Ok(record) => record,
         Err(e) => return refuse(format!("the model file is not usable: {e}")),
     };
+    // The weights' shape is the model's, whatever the record says (older records have none).
+    if let Some(settings) = record.settings.as_mut() {
+        settings.shape = shape;
+    }
     let Some((device, _)) = with(|s| s.device.clone()) else {
         return refuse("no device yet: wait for the device badge".into());
     };
@@ -383,7 +414,7 @@ fn import(bytes: &[u8], source: ModelSource) {
         s.settings = record.settings.clone();
         s.history = record.history.clone();
     });
-    post(&FromWorker::Restored { source, digits: file.digits, settings: record.settings, history: record.history });
+    post(&FromWorker::Restored { source, digits: file.digits, shape, settings: record.settings, history: record.history });
     post_filters(&file.weights);
     // The page keeps it (and stores it) like any checkpoint: Export then hands out this model.
     post_checkpoint(&file.weights, file.digits, true);

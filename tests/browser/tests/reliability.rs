@@ -290,8 +290,8 @@ async fn export_and_import_and_bad_files_are_refused() {
     shapes[12] = 0x51; // 337 parameters
     let mut flipped = exported.clone();
     flipped[100] ^= 1;
-    // A good file of another network, which this page cannot show yet.
-    let other = NetShape { filters: 2, pool: 4, ..NetShape::NOTEBOOK };
+    // A good file of a ten-class network, which a digit pair cannot use.
+    let other = NetShape { classes: 10, ..NetShape::NOTEBOOK };
     let other = ModelFile { weights: Weights::from_slice(other, &vec![0.0; other.params()]), digits: DigitPair::default(), record: String::new() };
     let bad: [(&str, Vec<u8>, &str); 6] = [
         ("notes.flab", b"these are not weights".to_vec(), "not a Filterlab model file"),
@@ -299,7 +299,7 @@ async fn export_and_import_and_bad_files_are_refused() {
         ("huge.flab", vec![0; 2 << 20], "more than"),
         ("shapes.flab", shapes, "which has 338 parameters, but holds 337"),
         ("flipped.flab", flipped, "checksum"),
-        ("two-filters.flab", other.to_bytes(), "a network of 2 filters 3×3, pool 4, 2 classes"),
+        ("ten.flab", other.to_bytes(), "a network of 8 filters 3×3, pool 7, 10 classes; this page trains digit pairs"),
     ];
     for (name, bytes, reason) in bad {
         b.choose_file("import", &harness::temp_file(name, &bytes)).await;

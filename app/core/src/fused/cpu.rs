@@ -2,7 +2,7 @@
 //! and the same arithmetic as the GPU kernel (`gpu.rs`). No intermediate tensors, no im2col: the
 //! conv keeps the 8 filters of a tap side by side (`[f32; 8]`), which rustc turns into SIMD.
 
-use super::layout::{CELLS, CONV_B, CONV_W, CORRECT, FC_B, FC_W, LAST_LOSS, LOSS_SUM, MOMENT_1, MOMENT_2, POOL, StepArgs, TAPS};
+use super::layout::{CELLS, CONV_B, CONV_W, CORRECT, FC_B, FC_W, LAST_LOSS, LOSS_SUM, MOMENT_1, MOMENT_2, POOL, StepArgs, TAPS, is_frozen};
 use crate::{
     idx::{PIXELS, SIDE},
     weights::{CLASSES, FC_IN, FILTERS, PARAMS},
@@ -156,6 +156,12 @@ pub fn train_step<I: AsIndex, C: AsIndex>(images: &[f32], classes: &[C], order: 
         // d(mean NLL)/d(logits) = (softmax − one-hot) / batch.
         let d = std::array::from_fn(|k| (pass.log_probs[k].exp() - f32::from(u8::from(k == class))) * scale);
         pass.backward(&params, d, &mut grad);
+    }
+    // A frozen filter's gradient is zero: SGD and Adam (whose moments then stay zero) leave it
+    // exactly as it was.
+    for f in (0..FILTERS).filter(|&f| is_frozen(args.frozen, f)) {
+        grad[CONV_W + f * TAPS..CONV_W + (f + 1) * TAPS].fill(0.0);
+        grad[CONV_B + f] = 0.0;
     }
     for (i, g) in grad.into_iter().enumerate() {
         let (mut m, mut v) = (state[MOMENT_1 + i], state[MOMENT_2 + i]);

@@ -142,6 +142,7 @@ fn train_step_kernel(
     start: u32,
     len: u32,
     first: u32,
+    frozen: u32,
     adam: u32,
     lr: f32,
     beta_1: f32,
@@ -282,6 +283,10 @@ fn train_step_kernel(
                     g += scratch[(s * FEATURES + filter * 16 + c) * 10 + k];
                 }
             }
+            // A frozen filter's gradient is zero (bit `filter` of `frozen`).
+            if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
+                g = 0.0f32;
+            }
         } else if i < FC_B {
             let class = (i - FC_W) / FEATURES;
             let q = (i - FC_W) % FEATURES;
@@ -420,6 +425,7 @@ impl FusedOps for Cube {
             args.start,
             args.len,
             u32::from(args.first),
+            args.frozen,
             adam,
             lr,
             beta_1,

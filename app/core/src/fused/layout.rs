@@ -36,6 +36,14 @@ pub struct StepArgs {
     /// Zero the epoch figures before adding this batch's (the epoch's first step).
     pub first: bool,
     pub update: Update,
+    /// Filters whose weights and bias stay as they are: bit `f` for filter `f`.
+    pub frozen: u32,
+}
+
+/// Whether filter `f` is in the `frozen` bit set.
+#[inline]
+pub fn is_frozen(frozen: u32, f: usize) -> bool {
+    f < 32 && frozen >> f & 1 == 1
 }
 
 /// The optimizer's update, with every per-step constant worked out on the host in f32 exactly as

@@ -1,65 +1,88 @@
 //! The pictures that explain the model: the feature maps of the drawn digit with what pushed the
 //! decision, and galleries of MNIST images (the data preview, a confusion-matrix cell).
 
-use filterlab_protocol::Explanation;
+use filterlab_protocol::{Explanation, NetShape};
 use web_sys::HtmlCanvasElement;
 
-use super::{compact, diverging, grey_image, legend_bar, map, range, sheet, viridis};
+use super::{compact, diverging, grey_image, legend_bar, map, mismatch, range, sheet, viridis};
 
 const LEFT: f64 = 92.0;
 const COLUMN: f64 = 76.0;
-const ROWS: [(&str, f64); 4] = [("filter", 22.0), ("conv 28×28", 64.0), ("pooled 4×4", 128.0), ("", 192.0)];
+/// Filters side by side in one band; more go in further bands below.
+const PER_BAND: usize = 8;
+/// A band: the filter, its conv map, its pooled map, its contributions to the two classes.
+const BAND: f64 = 256.0;
+const CONV_Y: f64 = 64.0;
+const POOLED_Y: f64 = 128.0;
+const PUSH_Y: f64 = 192.0;
+/// Maps are this wide whatever their side (28×28 at 2 px, 4×4 pooled at 14 px, …).
+const MAP: f64 = 56.0;
 
-/// Width and height of the feature-map canvas, in CSS pixels.
-pub fn features_size() -> (f64, f64) {
-    (LEFT + 8.0 * COLUMN, 290.0)
+fn bands(shape: &NetShape) -> usize {
+    shape.filters.div_ceil(PER_BAND).max(1)
+}
+
+/// Width and height of the feature-map canvas for `shape`, in CSS pixels.
+pub fn features_size(shape: &NetShape) -> (f64, f64) {
+    (LEFT + shape.filters.clamp(1, PER_BAND) as f64 * COLUMN, bands(shape) as f64 * BAND + 34.0)
 }
 
 /// For each filter: the filter (its own scale), its conv output and pooled map (one shared scale
-/// for all sixteen maps), and the pooled values' contributions towards each class (red pushes
-/// towards the class, blue away).
-pub fn draw_features(canvas: &HtmlCanvasElement, filters: &[f32], e: &Explanation, classes: [u8; 2]) {
-    let (width, height) = features_size();
+/// for all maps), and the pooled values' contributions towards each class (red pushes towards
+/// the class, blue away). `filters` are the model's, drawn when they are the explanation's network's.
+pub fn draw_features(canvas: &HtmlCanvasElement, filters: Option<(&NetShape, &[f32])>, e: &Explanation, classes: [u8; 2]) {
+    let shape = e.shape;
+    let (width, height) = features_size(&shape);
     let Some((ctx, theme)) = sheet(canvas, width, height) else { return };
-    if e.conv.len() != 8 * 784 || e.pooled.len() != 128 || e.contributions.len() != 256 {
-        return;
+    let (side, cells, fc_in) = (shape.pooled_side(), shape.cells(), shape.fc_in());
+    if shape.classes != 2 || e.conv.len() != shape.filters * 784 || e.pooled.len() != fc_in || e.contributions.len() != 2 * fc_in {
+        return mismatch(&ctx, &theme, width, &format!("the feature maps do not fit a network of {shape}"));
     }
-    let (fmin, fmax) = if filters.len() == 72 { range(filters) } else { (0.0, 1.0) };
+    let filters = filters.filter(|(s, w)| **s == shape && w.len() == shape.filters * shape.taps()).map(|(_, w)| w);
+    let (fmin, fmax) = filters.map(range).unwrap_or((0.0, 1.0));
     let (amin, amax) = range(&e.conv);
     let reach = e.contributions.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-9) as f64;
+    let pooled_label = format!("pooled {side}×{side}");
     ctx.set_font("12px sans-serif");
-    ctx.set_fill_style_str(&theme.text);
-    ctx.set_text_align("left");
-    for (label, y) in ROWS {
-        let _ = ctx.fill_text(label, 4.0, y + 16.0);
+    for band in 0..bands(&shape) {
+        let top = band as f64 * BAND;
+        ctx.set_fill_style_str(&theme.text);
+        ctx.set_text_align("left");
+        for (label, y) in [("filter", 22.0), ("conv 28×28", CONV_Y), (pooled_label.as_str(), POOLED_Y)] {
+            let _ = ctx.fill_text(label, 4.0, top + y + 16.0);
+        }
+        let _ = ctx.fill_text(&format!("towards {}", classes[0]), 4.0, top + PUSH_Y + 14.0);
+        let _ = ctx.fill_text(&format!("towards {}", classes[1]), 4.0, top + PUSH_Y + 46.0);
     }
-    let _ = ctx.fill_text(&format!("towards {}", classes[0]), 4.0, 206.0);
-    let _ = ctx.fill_text(&format!("towards {}", classes[1]), 4.0, 238.0);
-    for f in 0..8 {
-        let x = LEFT + f as f64 * COLUMN;
+    let filter_cell = if shape.kernel <= 3 { 12.0 } else { 8.0 };
+    for f in 0..shape.filters {
+        let (x, top) = (LEFT + (f % PER_BAND) as f64 * COLUMN, (f / PER_BAND) as f64 * BAND);
         ctx.set_fill_style_str(&theme.text);
         ctx.set_text_align("center");
-        let _ = ctx.fill_text(&format!("{f}"), x + 28.0, 14.0);
-        if filters.len() == 72 {
-            map(&ctx, &filters[f * 9..f * 9 + 9], 3, x + 10.0, 22.0, 12.0, |v| viridis((v - fmin) / (fmax - fmin)));
+        let _ = ctx.fill_text(&format!("{f}"), x + MAP / 2.0, top + 14.0);
+        if let Some(w) = filters {
+            let taps = shape.taps();
+            map(&ctx, &w[f * taps..(f + 1) * taps], shape.kernel, x + 10.0, top + 22.0, filter_cell, |v| viridis((v - fmin) / (fmax - fmin)));
         }
         let activation = |v: f64| viridis((v - amin) / (amax - amin));
-        map(&ctx, &e.conv[f * 784..(f + 1) * 784], 28, x, 64.0, 2.0, activation);
-        map(&ctx, &e.pooled[f * 16..(f + 1) * 16], 4, x, 128.0, 14.0, activation);
+        map(&ctx, &e.conv[f * 784..(f + 1) * 784], 28, x, top + CONV_Y, MAP / 28.0, activation);
+        map(&ctx, &e.pooled[f * cells..(f + 1) * cells], side, x, top + POOLED_Y, MAP / side as f64, activation);
         for class in 0..2 {
-            let start = class * 128 + f * 16;
-            let y = 192.0 + class as f64 * 32.0;
-            map(&ctx, &e.contributions[start..start + 16], 4, x + 14.0, y, 7.0, |v| diverging(v / reach));
+            let start = class * fc_in + f * cells;
+            let y = top + PUSH_Y + class as f64 * 32.0;
+            let cell = MAP / 2.0 / side as f64;
+            map(&ctx, &e.contributions[start..start + cells], side, x + 14.0, y, cell, |v| diverging(v / reach));
             // A frame, so a map of zeros (white) still shows where it is.
             ctx.set_stroke_style_str(&theme.border);
-            ctx.stroke_rect(x + 13.5, y - 0.5, 29.0, 29.0);
+            ctx.stroke_rect(x + 13.5, y - 0.5, MAP / 2.0 + 1.0, MAP / 2.0 + 1.0);
         }
     }
     // The two scales.
-    let (x0, bar) = (LEFT + 40.0, 8.0 * COLUMN - 80.0);
+    let (x0, bar) = (LEFT + 40.0, width - LEFT - 80.0);
+    let legends = bands(&shape) as f64 * BAND + 2.0;
     for (y, label, low, high, colour) in [
-        (258.0, "maps", amin, amax, &viridis as &dyn Fn(f64) -> String),
-        (274.0, "pushes", -reach, reach, &|t| diverging(2.0 * t - 1.0)),
+        (legends, "maps", amin, amax, &viridis as &dyn Fn(f64) -> String),
+        (legends + 16.0, "pushes", -reach, reach, &|t| diverging(2.0 * t - 1.0)),
     ] {
         ctx.set_fill_style_str(&theme.text);
         ctx.set_text_align("left");

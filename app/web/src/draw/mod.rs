@@ -133,6 +133,15 @@ pub fn compact(v: f64) -> String {
     if v != 0.0 && !(1e-2..1e3).contains(&v.abs()) { format!("{v:.1e}") } else { format!("{v:.2}") }
 }
 
+/// Says on the canvas why it shows nothing (numbers that do not fit the network's shape): a
+/// picture that cannot be drawn is an error message, never a blank.
+pub fn mismatch(ctx: &CanvasRenderingContext2d, theme: &Theme, width: f64, why: &str) {
+    ctx.set_font("13px sans-serif");
+    ctx.set_text_align("left");
+    ctx.set_fill_style_str(&theme.text);
+    let _ = ctx.fill_text_with_max_width(&format!("Cannot draw this: {why}."), 8.0, 20.0, width - 16.0);
+}
+
 /// Numbers for the tests (`data-*` attributes): comma-separated.
 pub fn joined(values: &[f32]) -> String {
     values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")

@@ -1,0 +1,191 @@
+//! The filter lab's network knobs: the parameter count follows them as they change, Train builds
+//! the network they describe (on the CPU path and on WebGPU), the filters and feature maps lay
+//! themselves out from it, the run list and the address keep it, and a model file brings its own
+//! network back. Run them one at a time (`--test-threads=1`): each starts its own browser.
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::{Browser, Fault, Gpu};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+async fn count(b: &Browser) -> String {
+    b.text("param-count").await
+}
+
+/// Numbers in a comma-separated `data-*` attribute.
+async fn how_many(b: &Browser, id: &str, name: &str) -> usize {
+    b.attr(id, name).await.split(',').filter(|s| !s.is_empty()).count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_filters_and_pool_4_on_the_cpu_path() {
+    let b = Browser::open_at(Gpu::None, Fault::None, "?device=cpu").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    assert_eq!(count(&b).await, "8·(3·3+1) + 2·(8·4·4+1) = 338 parameters");
+    assert_eq!(b.text("params-total").await, "338");
+    assert!(!b.enabled("notebook-network").await, "the notebook's network is already set");
+
+    // The count follows the knobs as they change, and so does the address.
+    b.set_input("filter-count", "2").await;
+    b.click("pool-4").await;
+    b.wait_text("param-count", "2·(3·3+1) + 2·(2·7·7+1) = 218 parameters", Duration::from_secs(5)).await;
+    assert_eq!(b.text("params-total").await, "218", "before a model, the table shows the network Train builds");
+    let search = b.js("return location.search;", vec![]).await;
+    assert!(search.as_str().unwrap().contains("filters=2&kernel=3&pool=4"), "{search}");
+    // A filter count the network cannot have: the reason, and no Train.
+    b.set_input("filter-count", "40").await;
+    b.wait_text("param-count", "40 filters: a network has 1 to 32", Duration::from_secs(5)).await;
+    assert!(!b.enabled("train").await);
+    b.set_input("filter-count", "2").await;
+
+    b.click("optimizer-adam").await;
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    assert_eq!(b.attr("filters", "data-filters").await, "2", "the filters canvas shows two filters");
+    assert_eq!(how_many(&b, "filters", "data-weights").await, 18);
+    assert_eq!(b.text("filters-title").await, "The 2 3×3 filters");
+    let params = b.text("params").await;
+    assert!(params.contains("[2, 1, 3, 3]") && params.contains("[2, 98]") && params.contains("218"), "{params}");
+    let rows = b.epoch_rows().await;
+    let test_acc: f64 = rows[0][4].parse().unwrap();
+    assert!(test_acc > 0.8, "two filters and pool 4 after an Adam epoch: test accuracy {test_acc}");
+    assert!(b.text("runs").await.contains("2 filters 3×3, pool 4"), "the run list: {}", b.text("runs").await);
+
+    // The drawn digit's maps are laid out for two filters, pooled to 7×7.
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("features", "data-pooled", Duration::from_secs(30)).await;
+    assert_eq!(how_many(&b, "features", "data-conv").await, 2 * 784);
+    assert_eq!(how_many(&b, "features", "data-pooled").await, 2 * 49);
+    assert_eq!(how_many(&b, "features", "data-contributions").await, 2 * 98);
+    b.screenshot("lab-two-filters").await;
+
+    // Continue needs the model's own network.
+    b.click("notebook-network").await;
+    b.wait_text("param-count", "= 338 parameters", Duration::from_secs(5)).await;
+    assert_eq!(b.text("params-total").await, "218", "the table shows the model's network");
+    b.click("continue").await;
+    let error = b.wait_shown(Duration::from_secs(30)).await;
+    assert!(error.contains("the model is a network of 2 filters 3×3, pool 4: set the network to it to continue it"), "{error}");
+    // Set back, it goes on: a second epoch of the same model, and the error is gone.
+    b.set_input("filter-count", "2").await;
+    b.click("pool-4").await;
+    b.click("continue").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    assert_eq!(b.epoch_rows().await.len(), 2);
+
+    // A model file brings its network back: the knobs follow it.
+    b.click("export").await;
+    let file = b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await;
+    b.click("reset").await;
+    b.wait_text("status", "Reset", Duration::from_secs(10)).await;
+    b.choose_file("import", &harness::temp_file("two.flab", &file)).await;
+    b.wait_text("status", "Imported two.flab", Duration::from_secs(30)).await;
+    assert_eq!(b.value("filter-count").await, "2");
+    assert_eq!(b.attr("pool-4", "aria-pressed").await, "true");
+    assert_eq!(b.attr("filters", "data-filters").await, "2");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Numbers in a comma-separated `data-*` attribute.
+async fn numbers(b: &Browser, id: &str, name: &str) -> Vec<f64> {
+    b.attr(id, name).await.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+}
+
+/// The horizontal-edge (Sobel) preset on filter 0 of a trained model: feature map 0 of the drawn
+/// digit becomes the Sobel response of the image the model saw (padding 1, bias 0), computed here
+/// by hand. Then every filter frozen and an epoch continued: the filters stay exactly as they were
+/// (Sobel included) while the linear layer learns, and the accuracy rises.
+#[tokio::test(flavor = "current_thread")]
+async fn a_sobel_filter_by_hand_and_a_frozen_network() {
+    let b = Browser::open_at(Gpu::None, Fault::None, "?device=cpu&optimizer=sgd&lr=0.001&epochs=1").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.wait_attr_nonempty("confusion", "data-matrix", MINUTE).await;
+    let trained_matrix = b.attr("confusion", "data-matrix").await;
+    b.draw(&harness::eight()).await;
+    b.wait_attr_nonempty("features", "data-conv", Duration::from_secs(30)).await;
+    let before = numbers(&b, "features", "data-conv").await;
+
+    b.click("edit-filter-0").await;
+    b.click("preset-horizontal-edge").await;
+    b.wait_text("status", "Filter 0 set by hand", Duration::from_secs(30)).await;
+    let start = std::time::Instant::now();
+    let conv = loop {
+        let conv = numbers(&b, "features", "data-conv").await;
+        if conv != before {
+            break conv;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the feature maps did not follow the edit");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let image = numbers(&b, "seen", "data-image").await;
+    let pixel = |y: i64, x: i64| if (0..28).contains(&y) && (0..28).contains(&x) { image[(y * 28 + x) as usize] } else { 0.0 };
+    let sobel = [[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]];
+    let mut largest = 0.0f64;
+    for y in 0..28i64 {
+        for x in 0..28i64 {
+            let by_hand: f64 = (0..3).flat_map(|r| (0..3).map(move |c| (r, c))).map(|(r, c)| sobel[r][c] * pixel(y + r as i64 - 1, x + c as i64 - 1)).sum();
+            let page = conv[(y * 28 + x) as usize];
+            assert!((page - by_hand).abs() < 1e-4, "map 0 at ({y}, {x}): {page} on the page, {by_hand} by hand");
+            largest = largest.max(by_hand.abs());
+        }
+    }
+    assert!(largest > 1.0, "the drawn 8 has horizontal edges: {largest}");
+    assert_eq!(&conv[784..], &before[784..], "the other maps stay");
+    let weights = numbers(&b, "filters", "data-weights").await;
+    assert_eq!(&weights[..9], &[-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0]);
+    b.screenshot("lab-sobel").await;
+    // The edited model's test accuracy, from its confusion matrix (recomputed after the edit:
+    // wait for it to change, which it almost surely does).
+    let start = std::time::Instant::now();
+    while b.attr("confusion", "data-matrix").await == trained_matrix && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let m = numbers(&b, "confusion", "data-matrix").await;
+    let edited = (m[0] + m[3]) / m.iter().sum::<f64>();
+
+    // Freeze every filter and continue with Adam: the filters do not move, the accuracy rises.
+    b.click("freeze-all").await;
+    b.wait_text("frozen", "filters 0, 1, 2, 3, 4, 5, 6, 7", Duration::from_secs(5)).await;
+    let canvas = b.canvas_png("filters").await;
+    b.click("optimizer-adam").await;
+    b.set_input("lr", "0.01").await;
+    b.set_input("epochs", "2").await;
+    b.click("continue").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    assert_eq!(numbers(&b, "filters", "data-weights").await, weights, "frozen filters moved");
+    assert_eq!(b.canvas_png("filters").await, canvas, "the filters canvas changed");
+    let rows = b.epoch_rows().await;
+    let last = rows.last().unwrap()[4].parse::<f64>().unwrap();
+    assert!(last > edited, "the linear layer alone should still learn: test accuracy {edited} → {last}");
+    b.screenshot("lab-frozen").await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// On WebGPU a network other than the notebook's trains on Burn's stock path (the fused kernel is
+/// the notebook's): a 5×5 kernel and pool 14, an epoch of batches of 512.
+#[tokio::test(flavor = "current_thread")]
+async fn another_network_trains_on_webgpu() {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&filters=3&kernel=5&pool=14&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    // 3·(5·5+1) + 2·(3·2·2+1)
+    assert!(count(&b).await.ends_with("= 104 parameters"), "{}", count(&b).await);
+    b.click("train").await;
+    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    assert_eq!(b.attr("filters", "data-filters").await, "3");
+    assert_eq!(how_many(&b, "filters", "data-weights").await, 75);
+    let rows = b.epoch_rows().await;
+    let test_acc: f64 = rows[0][4].parse().unwrap();
+    assert!(test_acc > 0.75, "test accuracy {test_acc}");
+    b.screenshot("lab-webgpu").await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
