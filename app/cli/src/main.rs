@@ -119,7 +119,7 @@ async fn run(command: Command) -> Result<(), String> {
             print_model(&model.shape());
             let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
             let ran = trainer.config().ops;
-            let why = if ran != ops { " (the fused op is written for the notebook's network)" } else { "" };
+            let why = if ran != ops { " (the fused GPU kernels are written for the notebook's network)" } else { "" };
             println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ran} ops{why}");
 
             let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits, shape: model.shape(), frozen: freeze };

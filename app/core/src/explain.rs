@@ -13,7 +13,9 @@ use crate::{
 
 impl Model {
     /// The conv outputs, pooled maps and per-class contributions for one 28×28 image.
+    /// A digit pair's network only (two classes), as the page shows it.
     pub async fn explain(&self, image: &[f32]) -> Result<Explanation, TrainError> {
+        pair_only(self)?;
         let device = self.conv1.weight.val().device();
         let input = Tensor::<4>::from_data(TensorData::new(image.to_vec(), [1, 1, SIDE, SIDE]), &device);
         let conv = self.conv1.forward(input); // [1, filters, 28, 28]
@@ -32,8 +34,17 @@ impl Model {
     }
 }
 
+/// The views are a digit pair's: two classes.
+fn pair_only(model: &Model) -> Result<(), TrainError> {
+    match model.shape().classes {
+        2 => Ok(()),
+        n => Err(TrainError::Config(filterlab_protocol::SettingsError::PairClasses(n))),
+    }
+}
+
 /// Each sample's class probabilities, in order (2,000 test images: one read).
 pub async fn probabilities(model: &Model, samples: &Samples, device: &Device) -> Result<Vec<[f32; 2]>, TrainError> {
+    pair_only(model)?;
     const CHUNK: usize = 500;
     let mut tx = Transaction::default();
     for start in (0..samples.len()).step_by(CHUNK) {

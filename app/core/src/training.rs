@@ -19,7 +19,7 @@ use crate::{
     dataset::{Samples, Split},
     fused::{self, StepArgs, Update},
     idx::PIXELS,
-    model::{Model, ModelConfig, NetShape},
+    model::{Model, ModelConfig},
     weights::Weights,
 };
 
@@ -42,8 +42,8 @@ pub struct TrainConfig {
     /// Read the latest batch loss back every this many steps (each read is a device sync).
     #[config(default = 10)]
     pub report_every: usize,
-    /// The fused op (default) or Burn's stock autodiff path. The fused op is written for the
-    /// notebook's shape: a trainer of any other shape takes the stock path.
+    /// The fused op (default) or Burn's stock autodiff path. On a GPU the fused op is written for
+    /// the notebook's shape: a trainer of any other shape takes the stock path there.
     #[config(default = "Ops::Fused")]
     pub ops: Ops,
     /// The network a fresh run builds (a run that continues a model keeps the model's).
@@ -234,11 +234,12 @@ impl Trainer {
 
     /// Continues training an existing model (for example one loaded from a file), with a fresh
     /// optimizer. `config.model` becomes the model's shape; `config.ops` becomes the stock path
-    /// for a shape the fused op is not written for (see [`Trainer::config`]).
+    /// where the fused op does not run that shape (a GPU, another shape than the notebook's: see
+    /// [`fused::runs_on`] and [`Trainer::config`]).
     pub fn with_model(split: &Split, mut config: TrainConfig, model: Model, device: &Device) -> Self {
         let shape = model.shape();
         config.model = ModelConfig::from(shape);
-        if shape != NetShape::NOTEBOOK {
+        if !fused::runs_on(&shape, device) {
             config.ops = Ops::Stock;
         }
         let engine = match config.ops {
@@ -352,6 +353,7 @@ impl Trainer {
                     OptimizerKind::Adam => Update::adam(self.config.lr, *steps, ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON),
                 };
                 let args = StepArgs {
+                    shape: self.config.model.shape(),
                     start: self.cursor as u32,
                     len: batch as u32,
                     first: self.step_in_epoch == 0,
@@ -385,7 +387,7 @@ impl Trainer {
             },
             Engine::Fused { state, .. } => {
                 let state = state.clone().expect("between steps").into_data_async().await?;
-                state.as_slice::<f32>().expect("an f32 state")[fused::layout::LAST_LOSS]
+                state.as_slice::<f32>().expect("an f32 state")[fused::layout::Layout::of(self.config.model.shape()).last_loss]
             }
         };
         if !value.is_finite() {
@@ -401,7 +403,7 @@ impl Trainer {
             Engine::Stock { model, .. } => model.weights().await?,
             Engine::Fused { state, .. } => {
                 let state = state.clone().expect("between steps").into_data_async().await?;
-                fused::weights_of(state.as_slice::<f32>().expect("an f32 state"))
+                fused::weights_of(state.as_slice::<f32>().expect("an f32 state"), self.config.model.shape())
             }
         };
         if !weights.is_finite() {
@@ -430,14 +432,15 @@ impl Trainer {
             }
             Engine::Fused { state, .. } => {
                 let state = state.clone().expect("between steps");
-                let test = fused::op::evaluate(self.test.images.clone(), self.test.classes.clone(), state.clone());
+                let shape = self.config.model.shape();
+                let test = fused::op::evaluate(self.test.images.clone(), self.test.classes.clone(), state.clone(), shape);
                 let mut data = Transaction::default().register(state).register(test).execute_async().await?.into_iter();
                 let state = data.next().unwrap().try_to_vec::<f32>().unwrap();
                 // The evaluation's partial sums, one (loss, correct) pair per part.
                 let parts = data.next().unwrap().try_to_vec::<f32>().unwrap();
                 let (test_loss, test_correct) = parts.chunks_exact(2).fold((0.0, 0.0), |(l, c), p| (l + p[0], c + p[1]));
-                use fused::layout::{CORRECT, LOSS_SUM};
-                (state[LOSS_SUM], state[CORRECT], test_loss, test_correct, fused::weights_of(&state))
+                let l = fused::layout::Layout::of(shape);
+                (state[l.loss_sum], state[l.correct], test_loss, test_correct, fused::weights_of(&state, shape))
             }
         };
         let seen = self.cursor as f32;

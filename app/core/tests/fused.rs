@@ -8,7 +8,8 @@ use std::sync::Mutex;
 
 use burn::prelude::*;
 use filterlab_core::{
-    DigitPair, Model, Ops, OptimizerKind, Split, TrainConfig, Trainer, Weights,
+    DigitPair, Model, ModelConfig, Ops, OptimizerKind, Split, TrainConfig, Trainer, Weights,
+    fused,
     dataset::Samples,
     device::{self, DeviceKind},
     idx::PIXELS,
@@ -206,6 +207,32 @@ fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
         Err(e) if std::env::var_os("FILTERLAB_REQUIRE_WGPU").is_none() => eprintln!("skipped: {e}"),
         Err(e) => panic!("FILTERLAB_REQUIRE_WGPU is set, but wgpu has no adapter: {e}"),
     }
+}
+
+/// Networks other than the notebook's, on the CPU backend (whose fused loops take any shape; a
+/// GPU trains them on the stock path): the fused step matches stock Burn for small and large
+/// filter counts, both kernels, every pooling, ten classes, both optimizers and frozen filters.
+#[test]
+fn fused_step_matches_stock_burn_for_other_shapes_on_the_cpu() {
+    let device = Device::flex();
+    let split = small_split(97, DigitPair::default());
+    let shapes = [
+        ModelConfig::new().with_filters(2).with_pool(4),
+        ModelConfig::new().with_filters(1).with_kernel(5).with_pool(14),
+        ModelConfig::new().with_filters(32).with_kernel(5).with_pool(4),
+        ModelConfig::new().with_filters(3).with_classes(10),
+    ];
+    for model in shapes {
+        assert!(fused::runs_on(&model.shape(), &device));
+        compare(&split, TrainConfig::new().with_model(model).with_epochs(1), 2, true, &device);
+        compare(&split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![0]), 6, false, &device);
+    }
+    // The gradient itself, through an SGD step of lr 1, for one of them.
+    let config = |ops| TrainConfig::new().with_model(shapes[0]).with_lr(1.0).with_batch_size(64).with_seed(3).with_ops(ops);
+    let start = pollster::block_on(Trainer::new(&split, config(Ops::Stock), &device).unwrap().weights()).unwrap();
+    let step = |ops| train_from(Some(&start), &split, config(ops), 1, false, &device).weights.to_vec();
+    let (fused, stock) = (step(Ops::Fused), step(Ops::Stock));
+    assert_close("one SGD step of lr 1, 2 filters pool 4", &fused, &stock, 1e-4, 1e-2);
 }
 
 /// The whole real epoch: 166 steps with a short last batch, the test set through the evaluation op.

@@ -1,5 +1,5 @@
 //! Every network the filter lab's knobs allow builds, trains a few steps on the CPU backend and
-//! goes through a model file unchanged; only the notebook's shape takes the fused op.
+//! goes through a model file unchanged (on the fused op's loops, which take any shape on the CPU).
 
 mod common;
 
@@ -68,10 +68,10 @@ fn every_shape_builds_trains_and_round_trips_through_a_file() {
     assert_eq!(shapes, 384);
 }
 
-/// The fused op is written for the notebook's network: other shapes run Burn's stock path, and
-/// the trainer says so in its configuration.
+/// On the CPU backend the fused op takes every shape (its loops are sized at run time); the
+/// trainer's configuration says which path runs, and keeps a handed-over model's shape.
 #[test]
-fn only_the_notebooks_shape_takes_the_fused_op() {
+fn the_cpu_takes_the_fused_op_for_every_shape() {
     let split = tiny_split();
     let device = Device::flex();
     let ops_for = |model: ModelConfig| {
@@ -80,7 +80,7 @@ fn only_the_notebooks_shape_takes_the_fused_op() {
     };
     assert_eq!(ops_for(ModelConfig::new()), (Ops::Fused, NetShape::NOTEBOOK));
     let two = ModelConfig::new().with_filters(2).with_pool(4);
-    assert_eq!(ops_for(two), (Ops::Stock, two.shape()));
+    assert_eq!(ops_for(two), (Ops::Fused, two.shape()));
     // A model handed over keeps its own shape, whatever the configuration said.
     let trainer = Trainer::with_model(&split, TrainConfig::new(), two.init(&device), &device);
     assert_eq!(trainer.config().model, two);

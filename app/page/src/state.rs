@@ -277,6 +277,8 @@ impl PageState {
             FromWorker::Examples { actual, predicted, total, examples } => self.examples = Some(ExampleSet { actual, predicted, total, examples }),
             FromWorker::Preview { digits, images } => self.preview = Some(Preview { digits, images }),
             FromWorker::Filters { shape, weights, biases } => {
+                // Freeze ticks are for this model's filters.
+                self.form.frozen.retain(|&f| f < shape.filters);
                 self.filters = Some(Filters { shape, weights, biases });
                 // The editor shows the model's numbers (a filter it no longer has closes it).
                 if let Some(f) = self.edit.as_ref().map(|e| e.filter) {
@@ -305,12 +307,19 @@ impl PageState {
             }
             FromWorker::Restored { source, digits, shape, settings, history } => {
                 let n = history.len();
-                if let Some(s) = settings.as_ref().filter(|_| matches!(source, ModelSource::File { .. }) || !self.link_settings) {
-                    self.form = Form::from_settings(s);
+                let linked = matches!(source, ModelSource::Saved) && self.link_settings;
+                match settings.as_ref() {
+                    Some(s) if !linked => self.form = Form::from_settings(s),
+                    // No settings in the file: no ticks from the model before it.
+                    None if !linked => self.form.frozen.clear(),
+                    _ => {}
                 }
-                // Continue needs the model's own digits and network.
+                // Continue needs the model's own digits, and network (unless a link named one:
+                // the link's settings win, and Continue says why it cannot go on).
                 self.form.digits = digits.to_string();
-                self.form.set_shape(shape);
+                if !linked {
+                    self.form.set_shape(shape);
+                }
                 self.total_epochs = n.max(1);
                 self.used_optimizer = settings.map(|s| s.optimizer);
                 self.history = history;
@@ -449,6 +458,7 @@ impl PageState {
     /// Forgets the model here (the worker and the browser's storage are told by the caller).
     pub fn reset(&mut self) {
         self.edit = None;
+        self.form.frozen.clear();
         self.history.clear();
         self.batches.clear();
         self.filters = None;
@@ -706,11 +716,18 @@ mod tests {
         linked.apply(restored(ModelSource::File { name: "m.flab".into() }), 0.0);
         assert_eq!(linked.form.lr, "0.01", "a picked file brings its own settings");
         assert!(linked.status.starts_with("Imported m.flab"));
-        // The knobs follow the model's network, whatever the settings or the link said.
-        let mut shaped = PageState::new(&Address::parse("?filters=4"));
+        // The knobs follow the model's network, whatever its settings said; a link's network
+        // wins over the saved model's, as the link's other settings do.
         let two = NetShape { filters: 2, pool: 14, ..NetShape::NOTEBOOK };
+        let mut shaped = page();
+        shaped.form.frozen = vec![1];
         shaped.apply(FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
-        assert_eq!(shaped.form.shape(), Some(two));
+        assert_eq!((shaped.form.shape(), shaped.form.frozen.clone()), (Some(two), vec![]));
+        let mut linked = PageState::new(&Address::parse("?filters=4"));
+        linked.apply(FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
+        assert_eq!(linked.form.filters, "4");
+        linked.apply(FromWorker::Restored { source: ModelSource::File { name: "two.flab".into() }, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
+        assert_eq!(linked.form.shape(), Some(two), "a picked file brings its network");
     }
 
     #[test]
@@ -779,6 +796,12 @@ mod tests {
         assert_eq!(p.form.settings().unwrap().frozen, [0]);
         p.edit_filter(8);
         assert_eq!(p.edit, None, "the model has filters 0 to 7");
+        // A model with fewer filters drops the ticks it lacks; Reset drops them all.
+        p.form.set_frozen(7, true);
+        p.apply(FromWorker::Filters { shape: NetShape { filters: 6, ..NetShape::NOTEBOOK }, weights: vec![0.0; 54], biases: vec![0.0; 6] }, 0.0);
+        assert_eq!(p.form.frozen, [0, 5]);
+        p.reset();
+        assert!(p.form.frozen.is_empty() && p.edit.is_none());
     }
 
     #[test]

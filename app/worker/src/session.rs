@@ -99,9 +99,17 @@ pub fn handle(message: ToWorker) {
 /// Sets one filter of the current model by hand: a model change, like an import (a run in
 /// progress stops; the filters, the checkpoint and the confusion matrix follow).
 async fn set_filter(filter: usize, weights: &[f32], bias: f32) -> Result<(), String> {
-    let (model, digits) = with(|s| s.model.clone()).ok_or("there is no model to edit yet: train or import one")?;
     let (device, _) = with(|s| s.device.clone()).ok_or("no device yet: wait for the device badge")?;
-    let mut w = model.weights().await.map_err(|e| e.to_string())?;
+    // Reading the weights is asynchronous: if the model changed meanwhile (another edit, a
+    // Reset, an import, a training report), read the new one, so no change is lost or undone.
+    let (mut w, digits) = loop {
+        let (run, current) = with(|s| (s.run, s.model.clone()));
+        let (model, digits) = current.ok_or("there is no model to edit yet: train or import one")?;
+        let w = model.weights().await.map_err(|e| e.to_string())?;
+        if with(|s| s.run) == run {
+            break (w, digits);
+        }
+    };
     let shape = w.shape;
     if filter >= shape.filters {
         return Err(format!("filter {filter} cannot be set: the network has {} filters", shape.filters));
@@ -345,6 +353,12 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
     let mut dispatches_before = dispatches();
     let mut dispatches_at_last_step = None;
     while let Some(progress) = trainer.next().await.map_err(&failed)? {
+        // A Stop, Reset, Import or filter edit came in while the steps ran: this run's model is
+        // no longer the current one, so nothing of it is published.
+        if !current() {
+            post(&FromWorker::Stopped);
+            return Ok(());
+        }
         match progress {
             Progress::Step { epoch, step, steps_per_epoch, loss } => {
                 post(&FromWorker::Step { epoch: resumed_from + epoch, step, steps_per_epoch, loss: loss.unwrap_or(f32::NAN) });
@@ -355,6 +369,10 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
                 // Publish only finite weights (the core refuses others): a diverging run keeps
                 // the last good model.
                 let weights = trainer.weights().await.map_err(&failed)?;
+                if !current() {
+                    post(&FromWorker::Stopped);
+                    return Ok(());
+                }
                 post_filters(&weights);
                 post_checkpoint(&weights, split.pair, false);
                 publish(&weights);

@@ -141,6 +141,19 @@ async fn a_sobel_filter_by_hand_and_a_frozen_network() {
     let weights = numbers(&b, "filters", "data-weights").await;
     assert_eq!(&weights[..9], &[-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0]);
     b.screenshot("lab-sobel").await;
+    // Numbers typed key by key into filter 1 (its centre and its bias), then set.
+    b.click("edit-filter-1").await;
+    b.type_into("tap-4", "-0.25").await;
+    b.type_into("tap-bias", "0.5").await;
+    assert_eq!((b.value("tap-4").await, b.value("tap-bias").await), ("-0.25".to_string(), "0.5".to_string()));
+    b.click("apply-filter").await;
+    b.wait_text("status", "Filter 1 set by hand", Duration::from_secs(30)).await;
+    let start = std::time::Instant::now();
+    while numbers(&b, "filters", "data-weights").await[13] != -0.25 {
+        assert!(start.elapsed() < Duration::from_secs(10), "filter 1's centre was not set");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let weights = numbers(&b, "filters", "data-weights").await;
     // The edited model's test accuracy, from its confusion matrix (recomputed after the edit:
     // wait for it to change, which it almost surely does).
     let start = std::time::Instant::now();
@@ -165,6 +178,34 @@ async fn a_sobel_filter_by_hand_and_a_frozen_network() {
     let last = rows.last().unwrap()[4].parse::<f64>().unwrap();
     assert!(last > edited, "the linear layer alone should still learn: test accuracy {edited} → {last}");
     b.screenshot("lab-frozen").await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Frozen filters on WebGPU, in the fused kernel (the notebook's network): after every filter is
+/// frozen, an epoch continued leaves them bit for bit while the linear layer moves.
+#[tokio::test(flavor = "current_thread")]
+async fn frozen_filters_stay_in_the_webgpu_kernel() {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    b.click("freeze-all").await;
+    b.wait_text("frozen", "filters 0, 1, 2, 3, 4, 5, 6, 7", Duration::from_secs(5)).await;
+    b.click("export").await;
+    let before = harness::weights_in(&b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await);
+    b.click("continue").await;
+    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    let rows = b.epoch_rows().await;
+    assert_eq!(rows.len(), 2);
+    let dispatches: f64 = rows[1][6].parse().unwrap();
+    assert!(dispatches <= 2.0, "the fused kernel ran: {dispatches} dispatches a step");
+    b.click("export").await;
+    let after = harness::weights_in(&b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await);
+    // conv1.weight (72) and conv1.bias (8) first, then the linear layer.
+    assert_eq!(after[..80].iter().map(|v| v.to_bits()).collect::<Vec<_>>(), before[..80].iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "frozen filters moved on WebGPU");
+    assert_ne!(&after[80..], &before[80..], "the linear layer should train");
     b.assert_no_console_errors().await;
     b.close().await;
 }

@@ -27,7 +27,7 @@ use super::{
     layout::{self, StepArgs},
     op::FusedOps,
 };
-use crate::weights::PARAMS;
+use crate::{model::NetShape, weights::PARAMS};
 
 const THREADS: usize = 256;
 /// Pooled features per image; images processed per round.
@@ -397,6 +397,12 @@ fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f
     }
 }
 
+/// The kernels are written for the notebook's network; the trainer takes the stock path on a GPU
+/// for any other (see `fused::runs_on`).
+fn notebook_only(shape: &NetShape) {
+    assert_eq!(*shape, NetShape::NOTEBOOK, "the fused GPU kernels are written for the notebook's network, not {shape}");
+}
+
 fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
     assert_eq!(t.dtype, dtype, "fused ops: {what} must be {dtype:?}");
     into_contiguous(t)
@@ -404,6 +410,7 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 
 impl FusedOps for Cube {
     fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
+        notebook_only(&args.shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
@@ -436,7 +443,8 @@ impl FusedOps for Cube {
         state
     }
 
-    fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>) -> FloatTensor<Cube> {
+    fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
+        notebook_only(&shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let params = checked(params, DType::F32, "the parameters");

@@ -3,7 +3,10 @@
 //! One buffer, because a WebGPU kernel may bind only 8 storage buffers: the 338 parameters in the
 //! model file's order (PyTorch's layouts), Adam's two moments, then the epoch's running figures.
 
-use crate::weights::{CLASSES, FC_IN, FILTER_SIZE, FILTERS, PARAMS};
+use crate::{
+    model::NetShape,
+    weights::{CLASSES, FC_IN, FILTER_SIZE, FILTERS, PARAMS},
+};
 
 /// Taps of one 3×3 filter.
 pub const TAPS: usize = FILTER_SIZE * FILTER_SIZE;
@@ -27,9 +30,56 @@ pub const STATE_LEN: usize = LOSS_SUM + 3;
 
 const _: () = assert!(FC_B + CLASSES == PARAMS);
 
+/// The same places for a network of any shape (the constants above are the notebook's, which
+/// the GPU kernel is written for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub shape: NetShape,
+    pub conv_w: usize,
+    pub conv_b: usize,
+    pub fc_w: usize,
+    pub fc_b: usize,
+    pub params: usize,
+    pub moment_1: usize,
+    pub moment_2: usize,
+    pub loss_sum: usize,
+    pub correct: usize,
+    pub last_loss: usize,
+    /// Numbers in the whole state.
+    pub len: usize,
+}
+
+impl Layout {
+    pub const fn of(shape: NetShape) -> Self {
+        let conv_b = shape.filters * shape.kernel * shape.kernel;
+        let fc_w = conv_b + shape.filters;
+        let fc_in = shape.filters * (28 / shape.pool) * (28 / shape.pool);
+        let fc_b = fc_w + shape.classes * fc_in;
+        let params = fc_b + shape.classes;
+        Self {
+            shape,
+            conv_w: 0,
+            conv_b,
+            fc_w,
+            fc_b,
+            params,
+            moment_1: params,
+            moment_2: 2 * params,
+            loss_sum: 3 * params,
+            correct: 3 * params + 1,
+            last_loss: 3 * params + 2,
+            len: 3 * params + 3,
+        }
+    }
+}
+
+const _: () = assert!(Layout::of(NetShape::NOTEBOOK).len == STATE_LEN && Layout::of(NetShape::NOTEBOOK).fc_w == FC_W);
+
 /// What one step does, besides gathering `len` images from `order[start..]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepArgs {
+    /// The network the state holds.
+    pub shape: NetShape,
     /// First position in the epoch's shuffled order, and the batch's size.
     pub start: u32,
     pub len: u32,

@@ -4,6 +4,7 @@
 //! the reference it is tested against, and for inference.
 
 pub mod cpu;
+pub mod cpu_any;
 #[cfg(feature = "wgpu")]
 mod gpu;
 pub mod layout;
@@ -13,15 +14,25 @@ use burn::prelude::*;
 
 pub use layout::{StepArgs, Update};
 
-use crate::{model::Model, weights::Weights};
+use crate::{
+    model::{Model, NetShape},
+    weights::Weights,
+};
+
+/// Whether the fused op runs a network of `shape` on `device`: on the CPU backend any shape (its
+/// loops are sized at run time), on a GPU the notebook's (the kernels are written for it).
+pub fn runs_on(shape: &NetShape, device: &Device) -> bool {
+    *shape == NetShape::NOTEBOOK || matches!(device.clone().inner().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+}
 
 /// A model's parameters packed into a fresh fused state (layout.rs), on the model's device
 /// (without autodiff). Runs on the device: no read-back.
 pub fn state_of(model: &Model) -> Tensor<1> {
+    let layout = layout::Layout::of(model.shape());
     let model = model.valid();
     let weight = model.conv1.weight.val();
     let device = weight.device();
-    let rest = layout::STATE_LEN - crate::weights::PARAMS;
+    let rest = layout.len - layout.params;
     Tensor::cat(
         vec![
             weight.reshape([-1]),
@@ -35,8 +46,7 @@ pub fn state_of(model: &Model) -> Tensor<1> {
     )
 }
 
-/// The weights in a state read back from the device (the notebook's shape: the only one the
-/// fused op is written for).
-pub fn weights_of(state: &[f32]) -> Weights {
-    Weights::from_slice(crate::model::NetShape::NOTEBOOK, &state[..crate::weights::PARAMS])
+/// The weights in a state of a `shape` network read back from the device.
+pub fn weights_of(state: &[f32], shape: NetShape) -> Weights {
+    Weights::from_slice(shape, &state[..shape.params()])
 }

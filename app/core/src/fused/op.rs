@@ -14,10 +14,10 @@ use burn::{
 };
 
 use super::{
-    cpu,
-    layout::{STATE_LEN, StepArgs},
+    cpu, cpu_any,
+    layout::{Layout, StepArgs},
 };
-use crate::{idx::PIXELS, weights::PARAMS};
+use crate::{idx::PIXELS, model::NetShape};
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait FusedOps: Backend {
@@ -31,8 +31,9 @@ pub trait FusedOps: Backend {
         args: StepArgs,
     ) -> FloatTensor<Self>;
 
-    /// Σ loss and number correct over a set, as `[parts, 2]` partial sums (add the rows up).
-    fn evaluate(images: FloatTensor<Self>, classes: IntTensor<Self>, params: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Σ loss and number correct over a set, as `[parts, 2]` partial sums (add the rows up),
+    /// for a network of `shape`.
+    fn evaluate(images: FloatTensor<Self>, classes: IntTensor<Self>, params: FloatTensor<Self>, shape: NetShape) -> FloatTensor<Self>;
 }
 
 /// One fused training step (see [`FusedOps::train_step`]); every tensor on the same device,
@@ -42,7 +43,8 @@ pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, I
     let [rows, pixels] = images.dims();
     assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused step: images [n, 784] and classes [n]");
     assert!(args.len > 0 && (args.start + args.len) as usize <= order.dims()[0].min(rows), "fused step: batch outside the order");
-    assert_eq!(state.dims()[0], STATE_LEN, "fused step: the state holds {STATE_LEN} numbers");
+    let len = Layout::of(args.shape).len;
+    assert_eq!(state.dims()[0], len, "fused step: the state of {} holds {len} numbers", args.shape);
     Tensor::from_dispatch(<Dispatch as FusedOps>::train_step(
         images.inner().into_dispatch(),
         classes.inner().into_dispatch(),
@@ -53,14 +55,16 @@ pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, I
 }
 
 /// `[parts, 2]` partial (Σ loss, correct) over a set (see [`FusedOps::evaluate`]).
-pub fn evaluate(images: Tensor<2>, classes: Tensor<1, Int>, params: Tensor<1>) -> Tensor<2> {
+pub fn evaluate(images: Tensor<2>, classes: Tensor<1, Int>, params: Tensor<1>, shape: NetShape) -> Tensor<2> {
     let [rows, pixels] = images.dims();
     assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused evaluation: images [n, 784] and classes [n]");
-    assert!(params.dims()[0] >= PARAMS, "fused evaluation: {PARAMS} parameters");
+    let n = shape.params();
+    assert!(params.dims()[0] >= n, "fused evaluation: {n} parameters for {shape}");
     Tensor::from_dispatch(<Dispatch as FusedOps>::evaluate(
         images.inner().into_dispatch(),
         classes.inner().into_dispatch(),
         params.inner().into_dispatch(),
+        shape,
     ))
 }
 
@@ -101,20 +105,28 @@ impl FusedOps for Flex {
         let mut state = owned(state);
         let images = floats(&images);
         let s = state.storage_mut::<f32>();
-        match (ints(&classes), ints(&order)) {
-            (Ints::I32(c), Ints::I32(o)) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I64(c), Ints::I64(o)) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I32(c), Ints::I64(o)) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I64(c), Ints::I32(o)) => cpu::train_step(&images, &c, &o, s, &args),
+        // The notebook's network has its own fixed-size loops; any other shape the sized ones.
+        match (ints(&classes), ints(&order), args.shape == NetShape::NOTEBOOK) {
+            (Ints::I32(c), Ints::I32(o), true) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I64(c), Ints::I64(o), true) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I32(c), Ints::I64(o), true) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I64(c), Ints::I32(o), true) => cpu::train_step(&images, &c, &o, s, &args),
+            (Ints::I32(c), Ints::I32(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
+            (Ints::I64(c), Ints::I64(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
+            (Ints::I32(c), Ints::I64(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
+            (Ints::I64(c), Ints::I32(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
         }
         state
     }
 
-    fn evaluate(images: FlexTensor, classes: FlexTensor, params: FlexTensor) -> FlexTensor {
+    fn evaluate(images: FlexTensor, classes: FlexTensor, params: FlexTensor, shape: NetShape) -> FlexTensor {
         let (images, params) = (floats(&images), floats(&params));
+        let notebook = shape == NetShape::NOTEBOOK;
         let totals = match ints(&classes) {
-            Ints::I32(c) => cpu::evaluate(&images, &c, &params),
-            Ints::I64(c) => cpu::evaluate(&images, &c, &params),
+            Ints::I32(c) if notebook => cpu::evaluate(&images, &c, &params),
+            Ints::I64(c) if notebook => cpu::evaluate(&images, &c, &params),
+            Ints::I32(c) => cpu_any::evaluate(&images, &c, &params, shape),
+            Ints::I64(c) => cpu_any::evaluate(&images, &c, &params, shape),
         };
         FlexTensor::from_data(TensorData::new(totals.to_vec(), [1, 2]))
     }

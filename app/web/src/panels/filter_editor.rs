@@ -12,7 +12,10 @@ pub fn FilterEditor() -> impl IntoView {
     let page = page();
     let training = page.select(|s| s.training);
     let count = page.select(|s| s.filters.as_ref().map(|f| f.shape.filters).unwrap_or(0));
-    let edit = page.select(|s| s.edit.clone());
+    // Which filter is open: the fields are made again only when it changes, not on every
+    // keystroke (which would take the focus from the field being typed in).
+    let opened = page.select(|s| s.edit.as_ref().map(|e| (e.filter, e.kernel)));
+    let draft = move |i: usize| move || page.state.with(|s| s.edit.as_ref().and_then(|e| e.draft.get(i).cloned()).unwrap_or_default());
     let frozen = page.select(|s| s.form.frozen.clone());
     let send = move |message: Option<filterlab_protocol::ToWorker>| {
         if let Some(m) = message {
@@ -23,7 +26,7 @@ pub fn FilterEditor() -> impl IntoView {
     let picker = move || {
         (0..count.get())
             .map(|f| {
-                let open = move || edit.with(|e| e.as_ref().map(|e| e.filter) == Some(f));
+                let open = move || opened.with(|o| o.map(|(g, _)| g) == Some(f));
                 view! {
                     <button data-testid=format!("edit-filter-{f}") class:active=open aria-pressed=move || open().to_string()
                         on:click=move |_| page.state.update(|s| s.edit_filter(f))>{f.to_string()}</button>
@@ -32,25 +35,23 @@ pub fn FilterEditor() -> impl IntoView {
             .collect_view()
     };
     let grid = move || {
-        edit.get().map(|e| {
-            let k = e.kernel;
+        opened.get().map(|(f, k)| {
             let cells = (0..k * k)
                 .map(|i| {
                     view! {
                         <input data-testid=format!("tap-{i}") inputmode="decimal" aria-label=format!("weight at row {}, column {}", i / k + 1, i % k + 1)
-                            prop:value=e.draft[i].clone()
+                            prop:value=draft(i)
                             on:input=move |ev| page.state.update(|s| if let Some(e) = s.edit.as_mut() { e.draft[i] = event_target_value(&ev) })
                             prop:disabled=move || training.get() />
                     }
                 })
                 .collect_view();
-            let f = e.filter;
             let is_frozen = move || frozen.with(|z| z.contains(&f));
             view! {
                 <div class="taps" style=format!("grid-template-columns: repeat({k}, minmax(0, 5.2em))")>{cells}</div>
                 <label class="field">
                     <span>"Bias"</span>
-                    <input data-testid="tap-bias" inputmode="decimal" prop:value=e.draft[k * k].clone()
+                    <input data-testid="tap-bias" inputmode="decimal" prop:value=draft(k * k)
                         on:input=move |ev| page.state.update(|s| if let Some(e) = s.edit.as_mut() { e.draft[k * k] = event_target_value(&ev) })
                         prop:disabled=move || training.get() />
                 </label>

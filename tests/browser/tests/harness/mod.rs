@@ -362,7 +362,10 @@ impl Browser {
             assert!(start.elapsed() < timeout, "{name} was never downloaded");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        std::fs::read(&path).unwrap()
+        let bytes = std::fs::read(&path).unwrap();
+        // Taken: a later download of the same name lands under it again (not "name (1)").
+        std::fs::remove_file(&path).unwrap();
+        bytes
     }
 
     /// A form field's current value.
@@ -437,6 +440,15 @@ impl Browser {
     pub async fn set_input(&self, id: &str, value: &str) {
         let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));";
         self.c().execute(script, vec![json!(Self::selector(id)), json!(value)]).await.unwrap();
+    }
+
+    /// Types `text` into a field key by key, as a person would, after emptying it (WebDriver
+    /// keystrokes: a field made again mid-typing loses them, and this fails).
+    pub async fn type_into(&self, id: &str, text: &str) {
+        let field = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+        field.click().await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
     }
 
     async fn wait(&self, what: &str, timeout: Duration, mut ok: impl AsyncFnMut() -> bool) {

@@ -1,0 +1,169 @@
+//! The fused step and evaluation for a network of any shape the filter lab allows: the same
+//! arithmetic as `cpu.rs` (whose fixed-size loops, faster, are the notebook's shape's), in loops
+//! sized at run time. Ties in a pooling window go to the first position in row-major order and
+//! ties between classes to the first class, as in Burn.
+
+use super::{
+    cpu::AsIndex,
+    layout::{Layout, StepArgs, is_frozen},
+};
+use crate::{
+    idx::{PIXELS, SIDE},
+    model::NetShape,
+};
+
+/// One image's way through the network, with buffers reused from image to image.
+struct Pass {
+    shape: NetShape,
+    /// Side of the zero-padded image.
+    wide: usize,
+    padded: Vec<f32>,
+    /// Pooled features in flatten order (filter, row, column) and where each max was: the
+    /// top-left of its k×k window in `padded`.
+    pooled: Vec<f32>,
+    at: Vec<usize>,
+    log_probs: Vec<f32>,
+}
+
+impl Pass {
+    fn new(shape: NetShape) -> Self {
+        let wide = SIDE + 2 * shape.padding();
+        Self {
+            shape,
+            wide,
+            padded: vec![0.0; wide * wide],
+            pooled: vec![0.0; shape.fc_in()],
+            at: vec![0; shape.fc_in()],
+            log_probs: vec![0.0; shape.classes],
+        }
+    }
+
+    /// Conv k×k → max-pool → linear → log-softmax, with the parameters `p` (model file order).
+    fn forward(&mut self, l: &Layout, p: &[f32], image: &[f32]) {
+        let (s, wide) = (self.shape, self.wide);
+        let (k, pad, side, pool, taps) = (s.kernel, s.padding(), s.pooled_side(), s.pool, s.taps());
+        for (y, row) in image.chunks_exact(SIDE).enumerate() {
+            let start = (y + pad) * wide + pad;
+            self.padded[start..start + SIDE].copy_from_slice(row);
+        }
+        for f in 0..s.filters {
+            let w = &p[l.conv_w + f * taps..l.conv_w + (f + 1) * taps];
+            let bias = p[l.conv_b + f];
+            for cell in 0..side * side {
+                let (cy, cx) = (cell / side * pool, cell % side * pool);
+                let (mut max, mut arg) = (f32::NEG_INFINITY, 0);
+                for y in cy..cy + pool {
+                    for x in cx..cx + pool {
+                        let at = y * wide + x;
+                        let mut acc = bias;
+                        for (t, w) in w.iter().enumerate() {
+                            acc += self.padded[at + t / k * wide + t % k] * w;
+                        }
+                        if acc > max {
+                            (max, arg) = (acc, at);
+                        }
+                    }
+                }
+                self.pooled[f * side * side + cell] = max;
+                self.at[f * side * side + cell] = arg;
+            }
+        }
+        let fc_in = s.fc_in();
+        for (c, lp) in self.log_probs.iter_mut().enumerate() {
+            let row = &p[l.fc_w + c * fc_in..l.fc_w + (c + 1) * fc_in];
+            *lp = p[l.fc_b + c] + row.iter().zip(&self.pooled).map(|(w, x)| w * x).sum::<f32>();
+        }
+        let max = self.log_probs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let lse = max + self.log_probs.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
+        self.log_probs.iter_mut().for_each(|v| *v -= lse);
+    }
+
+    /// Whether the first most likely class is `class`, and the loss for `class`.
+    fn outcome(&self, class: usize) -> (bool, f32) {
+        let mut best = 0;
+        for (c, &v) in self.log_probs.iter().enumerate() {
+            if v > self.log_probs[best] {
+                best = c;
+            }
+        }
+        (best == class, -self.log_probs[class])
+    }
+
+    /// Adds this image's gradient, given d(loss)/d(logits), to `grad` (laid out like the parameters).
+    fn backward(&self, l: &Layout, p: &[f32], d_logits: &[f32], grad: &mut [f32]) {
+        let s = self.shape;
+        let (k, taps, cells, fc_in, wide) = (s.kernel, s.taps(), s.cells(), s.fc_in(), self.wide);
+        for (c, &d) in d_logits.iter().enumerate() {
+            grad[l.fc_b + c] += d;
+            for (g, x) in grad[l.fc_w + c * fc_in..l.fc_w + (c + 1) * fc_in].iter_mut().zip(&self.pooled) {
+                *g += d * x;
+            }
+        }
+        for j in 0..fc_in {
+            let f = j / cells;
+            let d: f32 = d_logits.iter().enumerate().map(|(c, d)| d * p[l.fc_w + c * fc_in + j]).sum();
+            grad[l.conv_b + f] += d;
+            let at = self.at[j];
+            for t in 0..taps {
+                grad[l.conv_w + f * taps + t] += d * self.padded[at + t / k * wide + t % k];
+            }
+        }
+    }
+}
+
+/// One training step on `state` (laid out by [`Layout::of`] for `args.shape`), as
+/// [`super::cpu::train_step`] does for the notebook's shape.
+pub fn train_step<I: AsIndex, C: AsIndex>(images: &[f32], classes: &[C], order: &[I], state: &mut [f32], args: &StepArgs) {
+    let l = Layout::of(args.shape);
+    let s = args.shape;
+    let (start, len) = (args.start as usize, args.len as usize);
+    let mut grad = vec![0.0f32; l.params];
+    let mut pass = Pass::new(s);
+    let mut d = vec![0.0f32; s.classes];
+    let (mut loss_sum, mut correct) = (0.0f32, 0.0f32);
+    let scale = 1.0 / len as f32;
+    for &n in &order[start..start + len] {
+        let n = n.index();
+        pass.forward(&l, &state[..l.params], &images[n * PIXELS..(n + 1) * PIXELS]);
+        let class = classes[n].index();
+        let (right, loss) = pass.outcome(class);
+        loss_sum += loss;
+        correct += f32::from(u8::from(right));
+        // d(mean NLL)/d(logits) = (softmax − one-hot) / batch.
+        for (c, d) in d.iter_mut().enumerate() {
+            *d = (pass.log_probs[c].exp() - f32::from(u8::from(c == class))) * scale;
+        }
+        pass.backward(&l, &state[..l.params], &d, &mut grad);
+    }
+    for f in (0..s.filters).filter(|&f| is_frozen(args.frozen, f)) {
+        grad[l.conv_w + f * s.taps()..l.conv_w + (f + 1) * s.taps()].fill(0.0);
+        grad[l.conv_b + f] = 0.0;
+    }
+    for (i, g) in grad.into_iter().enumerate() {
+        let (mut m, mut v) = (state[l.moment_1 + i], state[l.moment_2 + i]);
+        state[i] = args.update.apply(state[i], g, &mut m, &mut v);
+        state[l.moment_1 + i] = m;
+        state[l.moment_2 + i] = v;
+    }
+    if args.first {
+        state[l.loss_sum] = 0.0;
+        state[l.correct] = 0.0;
+    }
+    state[l.loss_sum] += loss_sum;
+    state[l.correct] += correct;
+    state[l.last_loss] = loss_sum * scale;
+}
+
+/// Σ NLL loss and the number of correct predictions over every image of a set.
+pub fn evaluate<C: AsIndex>(images: &[f32], classes: &[C], params: &[f32], shape: NetShape) -> [f32; 2] {
+    let l = Layout::of(shape);
+    let mut pass = Pass::new(shape);
+    let mut totals = [0.0f32; 2];
+    for (image, &class) in images.chunks_exact(PIXELS).zip(classes) {
+        pass.forward(&l, &params[..l.params], image);
+        let (right, loss) = pass.outcome(class.index());
+        totals[0] += loss;
+        totals[1] += f32::from(u8::from(right));
+    }
+    totals
+}
