@@ -12,11 +12,41 @@ use crate::{
     model::NetShape,
 };
 
+/// Filters computed side by side: eight at a time in fixed-size arrays, which rustc turns into
+/// SIMD (a last, partial group is padded with zero filters whose outputs are dropped).
+const LANES: usize = 8;
+type Lanes = [f32; LANES];
+
+/// The conv's weights laid out for the loops: per group of eight filters, `[tap][lane]`.
+struct Conv {
+    groups: usize,
+    taps: Vec<Lanes>,
+    bias: Vec<Lanes>,
+}
+
+impl Conv {
+    fn new(l: &Layout, p: &[f32]) -> Self {
+        let (filters, taps) = (l.shape.filters, l.shape.taps());
+        let groups = filters.div_ceil(LANES);
+        let mut by_tap = vec![[0.0; LANES]; groups * taps];
+        let mut bias = vec![[0.0; LANES]; groups];
+        for f in 0..filters {
+            let (g, lane) = (f / LANES, f % LANES);
+            for t in 0..taps {
+                by_tap[g * taps + t][lane] = p[l.conv_w + f * taps + t];
+            }
+            bias[g][lane] = p[l.conv_b + f];
+        }
+        Self { groups, taps: by_tap, bias }
+    }
+}
+
 /// One image's way through the network, with buffers reused from image to image.
 struct Pass {
     shape: NetShape,
-    /// Side of the zero-padded image.
+    /// Side of the zero-padded image, and each tap's offset in it from a window's top-left.
     wide: usize,
+    offsets: Vec<usize>,
     padded: Vec<f32>,
     /// Pooled features in flatten order (filter, row, column) and where each max was: the
     /// top-left of its k×k window in `padded`.
@@ -28,9 +58,11 @@ struct Pass {
 impl Pass {
     fn new(shape: NetShape) -> Self {
         let wide = SIDE + 2 * shape.padding();
+        let k = shape.kernel;
         Self {
             shape,
             wide,
+            offsets: (0..shape.taps()).map(|t| t / k * wide + t % k).collect(),
             padded: vec![0.0; wide * wide],
             pooled: vec![0.0; shape.fc_in()],
             at: vec![0; shape.fc_in()],
@@ -39,33 +71,42 @@ impl Pass {
     }
 
     /// Conv k×k → max-pool → linear → log-softmax, with the parameters `p` (model file order).
-    fn forward(&mut self, l: &Layout, p: &[f32], image: &[f32]) {
+    fn forward(&mut self, l: &Layout, conv: &Conv, p: &[f32], image: &[f32]) {
         let (s, wide) = (self.shape, self.wide);
-        let (k, pad, side, pool, taps) = (s.kernel, s.padding(), s.pooled_side(), s.pool, s.taps());
+        let (pad, side, pool, taps) = (s.padding(), s.pooled_side(), s.pool, s.taps());
         for (y, row) in image.chunks_exact(SIDE).enumerate() {
             let start = (y + pad) * wide + pad;
             self.padded[start..start + SIDE].copy_from_slice(row);
         }
-        for f in 0..s.filters {
-            let w = &p[l.conv_w + f * taps..l.conv_w + (f + 1) * taps];
-            let bias = p[l.conv_b + f];
-            for cell in 0..side * side {
+        let cells = side * side;
+        for g in 0..conv.groups {
+            let weights = &conv.taps[g * taps..(g + 1) * taps];
+            for cell in 0..cells {
                 let (cy, cx) = (cell / side * pool, cell % side * pool);
-                let (mut max, mut arg) = (f32::NEG_INFINITY, 0);
+                let mut max = [f32::NEG_INFINITY; LANES];
+                let mut arg = [0usize; LANES];
                 for y in cy..cy + pool {
                     for x in cx..cx + pool {
                         let at = y * wide + x;
-                        let mut acc = bias;
-                        for (t, w) in w.iter().enumerate() {
-                            acc += self.padded[at + t / k * wide + t % k] * w;
+                        let mut acc = conv.bias[g];
+                        for (&offset, w) in self.offsets.iter().zip(weights) {
+                            let v = self.padded[at + offset];
+                            for f in 0..LANES {
+                                acc[f] += v * w[f];
+                            }
                         }
-                        if acc > max {
-                            (max, arg) = (acc, at);
+                        for f in 0..LANES {
+                            let more = acc[f] > max[f];
+                            max[f] = if more { acc[f] } else { max[f] };
+                            arg[f] = if more { at } else { arg[f] };
                         }
                     }
                 }
-                self.pooled[f * side * side + cell] = max;
-                self.at[f * side * side + cell] = arg;
+                for lane in 0..LANES.min(s.filters - g * LANES) {
+                    let j = (g * LANES + lane) * cells + cell;
+                    self.pooled[j] = max[lane];
+                    self.at[j] = arg[lane];
+                }
             }
         }
         let fc_in = s.fc_in();
@@ -92,7 +133,7 @@ impl Pass {
     /// Adds this image's gradient, given d(loss)/d(logits), to `grad` (laid out like the parameters).
     fn backward(&self, l: &Layout, p: &[f32], d_logits: &[f32], grad: &mut [f32]) {
         let s = self.shape;
-        let (k, taps, cells, fc_in, wide) = (s.kernel, s.taps(), s.cells(), s.fc_in(), self.wide);
+        let (taps, cells, fc_in) = (s.taps(), s.cells(), s.fc_in());
         for (c, &d) in d_logits.iter().enumerate() {
             grad[l.fc_b + c] += d;
             for (g, x) in grad[l.fc_w + c * fc_in..l.fc_w + (c + 1) * fc_in].iter_mut().zip(&self.pooled) {
@@ -104,8 +145,9 @@ impl Pass {
             let d: f32 = d_logits.iter().enumerate().map(|(c, d)| d * p[l.fc_w + c * fc_in + j]).sum();
             grad[l.conv_b + f] += d;
             let at = self.at[j];
-            for t in 0..taps {
-                grad[l.conv_w + f * taps + t] += d * self.padded[at + t / k * wide + t % k];
+            let filter = &mut grad[l.conv_w + f * taps..l.conv_w + (f + 1) * taps];
+            for (g, &offset) in filter.iter_mut().zip(&self.offsets) {
+                *g += d * self.padded[at + offset];
             }
         }
     }
@@ -119,12 +161,13 @@ pub fn train_step<I: AsIndex, C: AsIndex>(images: &[f32], classes: &[C], order: 
     let (start, len) = (args.start as usize, args.len as usize);
     let mut grad = vec![0.0f32; l.params];
     let mut pass = Pass::new(s);
+    let conv = Conv::new(&l, &state[..l.params]);
     let mut d = vec![0.0f32; s.classes];
     let (mut loss_sum, mut correct) = (0.0f32, 0.0f32);
     let scale = 1.0 / len as f32;
     for &n in &order[start..start + len] {
         let n = n.index();
-        pass.forward(&l, &state[..l.params], &images[n * PIXELS..(n + 1) * PIXELS]);
+        pass.forward(&l, &conv, &state[..l.params], &images[n * PIXELS..(n + 1) * PIXELS]);
         let class = classes[n].index();
         let (right, loss) = pass.outcome(class);
         loss_sum += loss;
@@ -158,9 +201,10 @@ pub fn train_step<I: AsIndex, C: AsIndex>(images: &[f32], classes: &[C], order: 
 pub fn evaluate<C: AsIndex>(images: &[f32], classes: &[C], params: &[f32], shape: NetShape) -> [f32; 2] {
     let l = Layout::of(shape);
     let mut pass = Pass::new(shape);
+    let conv = Conv::new(&l, &params[..l.params]);
     let mut totals = [0.0f32; 2];
     for (image, &class) in images.chunks_exact(PIXELS).zip(classes) {
-        pass.forward(&l, &params[..l.params], image);
+        pass.forward(&l, &conv, &params[..l.params], image);
         let (right, loss) = pass.outcome(class.index());
         totals[0] += loss;
         totals[1] += f32::from(u8::from(right));
