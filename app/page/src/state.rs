@@ -416,7 +416,12 @@ impl PageState {
     /// The message that starts a run with the form's settings (`resume`: go on with the current
     /// model), if the form is valid. A new run dismisses the last run's error.
     pub fn train(&mut self, resume: bool) -> Option<ToWorker> {
-        let settings = self.form.settings().ok()?;
+        let mut settings = self.form.settings().ok()?;
+        // Continue trains the model as it is: its network, and the ticks on its filters.
+        if let (true, Some(model)) = (resume, self.filters.as_ref()) {
+            settings.shape = model.shape;
+            settings.frozen = self.form.frozen.iter().copied().filter(|&f| f < model.shape.filters).collect();
+        }
         self.error = None;
         Some(ToWorker::Train { settings, resume })
     }
@@ -611,6 +616,15 @@ mod tests {
         assert_eq!(p.form.settings().unwrap_err(), "0 filters: a network has 1 to 32");
         p.form.set_shape(NetShape::NOTEBOOK);
         assert!(p.can_train());
+        // Continue trains the model as it is (its network and the ticks on its filters), Train
+        // builds what the knobs say.
+        p.apply(FromWorker::Filters { shape: NetShape { filters: 2, pool: 4, ..NetShape::NOTEBOOK }, weights: vec![0.0; 18], biases: vec![0.0; 2] }, 0.0);
+        p.form.frozen = vec![1, 5];
+        let Some(ToWorker::Train { settings, .. }) = p.train(true) else { panic!() };
+        assert_eq!((settings.shape.filters, settings.shape.pool, settings.frozen), (2, 4, vec![1]));
+        p.form.frozen = vec![1, 5];
+        let Some(ToWorker::Train { settings, .. }) = p.train(false) else { panic!() };
+        assert_eq!((settings.shape, settings.frozen), (NetShape::NOTEBOOK, vec![1, 5]));
     }
 
     #[test]

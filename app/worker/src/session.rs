@@ -301,7 +301,7 @@ fn post_memory() {
     post(&FromWorker::Memory { wasm_bytes: crate::wasm_memory_bytes(), gpu });
 }
 
-async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
+async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
     // The page's form checks these too; a message from elsewhere gets the same answer.
     settings.validate().map_err(|e| error(format!("training refused: {e}")))?;
     let (device, kind) = with(|s| s.device.clone()).ok_or_else(|| error("no device yet: wait for the device badge"))?;
@@ -317,10 +317,10 @@ async fn train(settings: Settings, resume: bool) -> Result<(), FromWorker> {
                 digits.negative, digits.positive
             )));
         }
-        let shape = model.shape();
-        if shape != settings.shape {
-            return Err(error(format!("the model is a network of {}: set the network to it to continue it", shape.knobs())));
-        }
+        // Continue trains the model as it is: its network, whatever the knobs now say (they
+        // describe what Train would build). The run's settings say which network ran.
+        settings.shape = model.shape();
+        settings.frozen.retain(|&f| f < settings.shape.filters);
         Some(model)
     } else {
         None

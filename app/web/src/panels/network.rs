@@ -21,6 +21,8 @@ pub fn NetworkPanel() -> impl IntoView {
     let pool = page.select(|s| s.form.pool);
     let shape = page.select(|s| s.form.shape().map(|s| s.validate().map(|()| s).map_err(|e| e.to_string())));
     let is_notebook = page.select(|s| s.form.shape() == Some(NetShape::NOTEBOOK));
+    // The current model's network, when the knobs say another: Continue needs the model's.
+    let other_model = page.select(|s| s.filters.as_ref().map(|f| f.shape).filter(|m| s.form.shape() != Some(*m)));
 
     let choice = move |value: usize, label: String, id: String, current: Memo<usize>, put: fn(&mut filterlab_page::Form, usize)| {
         view! {
@@ -59,6 +61,9 @@ pub fn NetworkPanel() -> impl IntoView {
                     None => "Filters: a whole number from 1 to 32.".into(),
                 }}
             </p>
+            <p data-testid="model-network" class="small" aria-live="polite">{move || other_model.get().map(|m| format!(
+                "The current model is {}: Train builds the network set here, Continue trains the model as it is.", m.knobs()
+            ))}</p>
             <button data-testid="notebook-network" on:click=move |_| page.state.update(|s| s.form.set_shape(NetShape::NOTEBOOK))
                 prop:disabled=move || training.get() || is_notebook.get()>"Notebook: 8 filters, 3×3, pool 7"</button>
         </section>
