@@ -68,27 +68,27 @@ impl NetShape {
     }
 
     /// Weights of one filter (kernel × kernel).
-    pub fn taps(&self) -> usize {
+    pub const fn taps(&self) -> usize {
         self.kernel * self.kernel
     }
 
     /// Zeros around the image so the conv keeps 28×28.
-    pub fn padding(&self) -> usize {
+    pub const fn padding(&self) -> usize {
         self.kernel / 2
     }
 
     /// Side of a pooled map: 28 / pool.
-    pub fn pooled_side(&self) -> usize {
+    pub const fn pooled_side(&self) -> usize {
         SIDE / self.pool
     }
 
     /// Pooled cells per filter.
-    pub fn cells(&self) -> usize {
+    pub const fn cells(&self) -> usize {
         self.pooled_side() * self.pooled_side()
     }
 
     /// Inputs of the linear layer: every pooled cell of every filter.
-    pub fn fc_in(&self) -> usize {
+    pub const fn fc_in(&self) -> usize {
         self.filters * self.cells()
     }
 
@@ -103,7 +103,7 @@ impl NetShape {
     }
 
     /// Numbers in the whole model: filters·(k²+1) + classes·(fc_in+1).
-    pub fn params(&self) -> usize {
+    pub const fn params(&self) -> usize {
         self.filters * (self.taps() + 1) + self.classes * (self.fc_in() + 1)
     }
 

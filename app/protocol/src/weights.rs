@@ -7,12 +7,11 @@ use crate::shape::NetShape;
 /// The notebook's network ([`NetShape::NOTEBOOK`]): 8 filters 3×3 (padding 1).
 pub const FILTERS: usize = NetShape::NOTEBOOK.filters;
 pub const FILTER_SIZE: usize = NetShape::NOTEBOOK.kernel;
-/// Max-pooling 7×7 with stride 7 leaves 4×4 of each filter's 28×28 map.
-pub const FC_IN: usize = FILTERS * 4 * 4;
+/// Max-pooling 7×7 with stride 7 leaves 4×4 of each filter's 28×28 map: 128 features.
+pub const FC_IN: usize = NetShape::NOTEBOOK.fc_in();
 pub const CLASSES: usize = NetShape::NOTEBOOK.classes;
 /// Numbers in the notebook's model (338).
-pub const PARAMS: usize = FILTERS * FILTER_SIZE * FILTER_SIZE + FILTERS + CLASSES * FC_IN + CLASSES;
-const _: () = assert!(FC_IN == NetShape::NOTEBOOK.filters * (28 / NetShape::NOTEBOOK.pool) * (28 / NetShape::NOTEBOOK.pool));
+pub const PARAMS: usize = NetShape::NOTEBOOK.params();
 
 /// Every parameter of the model, in PyTorch's layouts.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,8 +2,9 @@
 //! and the same arithmetic as the GPU kernel (`gpu.rs`). No intermediate tensors, no im2col: the
 //! conv keeps the 8 filters of a tap side by side (`[f32; 8]`), which rustc turns into SIMD.
 
-use super::layout::{CELLS, CONV_B, CONV_W, CORRECT, FC_B, FC_W, LAST_LOSS, LOSS_SUM, MOMENT_1, MOMENT_2, POOL, StepArgs, TAPS, is_frozen};
+use super::layout::{CELLS, CONV_B, CONV_W, FC_B, FC_W, Layout, POOL, StepArgs, TAPS};
 use crate::{
+    model::NetShape,
     idx::{PIXELS, SIDE},
     weights::{CLASSES, FC_IN, FILTERS, PARAMS},
 };
@@ -157,25 +158,7 @@ pub fn train_step<I: AsIndex, C: AsIndex>(images: &[f32], classes: &[C], order: 
         let d = std::array::from_fn(|k| (pass.log_probs[k].exp() - f32::from(u8::from(k == class))) * scale);
         pass.backward(&params, d, &mut grad);
     }
-    // A frozen filter's gradient is zero: SGD and Adam (whose moments then stay zero) leave it
-    // exactly as it was.
-    for f in (0..FILTERS).filter(|&f| is_frozen(args.frozen, f)) {
-        grad[CONV_W + f * TAPS..CONV_W + (f + 1) * TAPS].fill(0.0);
-        grad[CONV_B + f] = 0.0;
-    }
-    for (i, g) in grad.into_iter().enumerate() {
-        let (mut m, mut v) = (state[MOMENT_1 + i], state[MOMENT_2 + i]);
-        state[i] = args.update.apply(state[i], g, &mut m, &mut v);
-        state[MOMENT_1 + i] = m;
-        state[MOMENT_2 + i] = v;
-    }
-    if args.first {
-        state[LOSS_SUM] = 0.0;
-        state[CORRECT] = 0.0;
-    }
-    state[LOSS_SUM] += loss_sum;
-    state[CORRECT] += correct;
-    state[LAST_LOSS] = loss_sum * scale;
+    Layout::of(NetShape::NOTEBOOK).finish_step(state, &mut grad, args, loss_sum, correct);
 }
 
 /// Σ NLL loss and the number of correct predictions over every image of a set.

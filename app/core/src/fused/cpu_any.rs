@@ -5,7 +5,7 @@
 
 use super::{
     cpu::AsIndex,
-    layout::{Layout, StepArgs, is_frozen},
+    layout::{Layout, StepArgs},
 };
 use crate::{
     idx::{PIXELS, SIDE},
@@ -178,23 +178,7 @@ pub fn train_step<I: AsIndex, C: AsIndex>(images: &[f32], classes: &[C], order: 
         }
         pass.backward(&l, &state[..l.params], &d, &mut grad);
     }
-    for f in (0..s.filters).filter(|&f| is_frozen(args.frozen, f)) {
-        grad[l.conv_w + f * s.taps()..l.conv_w + (f + 1) * s.taps()].fill(0.0);
-        grad[l.conv_b + f] = 0.0;
-    }
-    for (i, g) in grad.into_iter().enumerate() {
-        let (mut m, mut v) = (state[l.moment_1 + i], state[l.moment_2 + i]);
-        state[i] = args.update.apply(state[i], g, &mut m, &mut v);
-        state[l.moment_1 + i] = m;
-        state[l.moment_2 + i] = v;
-    }
-    if args.first {
-        state[l.loss_sum] = 0.0;
-        state[l.correct] = 0.0;
-    }
-    state[l.loss_sum] += loss_sum;
-    state[l.correct] += correct;
-    state[l.last_loss] = loss_sum * scale;
+    l.finish_step(state, &mut grad, args, loss_sum, correct);
 }
 
 /// Σ NLL loss and the number of correct predictions over every image of a set.

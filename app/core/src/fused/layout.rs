@@ -51,11 +51,10 @@ pub struct Layout {
 
 impl Layout {
     pub const fn of(shape: NetShape) -> Self {
-        let conv_b = shape.filters * shape.kernel * shape.kernel;
+        let conv_b = shape.filters * shape.taps();
         let fc_w = conv_b + shape.filters;
-        let fc_in = shape.filters * (28 / shape.pool) * (28 / shape.pool);
-        let fc_b = fc_w + shape.classes * fc_in;
-        let params = fc_b + shape.classes;
+        let fc_b = fc_w + shape.classes * shape.fc_in();
+        let params = shape.params();
         Self {
             shape,
             conv_w: 0,
@@ -88,6 +87,33 @@ pub struct StepArgs {
     pub update: Update,
     /// Filters whose weights and bias stay as they are: bit `f` for filter `f`.
     pub frozen: u32,
+}
+
+impl Layout {
+    /// The end of a step, the same for every CPU loop: frozen filters' gradients zeroed (so SGD
+    /// and Adam, whose moments then stay zero, leave them exactly as they were), the optimizer's
+    /// update with its moments, and the batch's `loss_sum` and `correct` added to the epoch's
+    /// figures (zeroed first on the epoch's first step).
+    pub fn finish_step(&self, state: &mut [f32], grad: &mut [f32], args: &StepArgs, loss_sum: f32, correct: f32) {
+        let taps = self.shape.taps();
+        for f in (0..self.shape.filters).filter(|&f| is_frozen(args.frozen, f)) {
+            grad[self.conv_w + f * taps..self.conv_w + (f + 1) * taps].fill(0.0);
+            grad[self.conv_b + f] = 0.0;
+        }
+        for (i, &g) in grad.iter().enumerate() {
+            let (mut m, mut v) = (state[self.moment_1 + i], state[self.moment_2 + i]);
+            state[i] = args.update.apply(state[i], g, &mut m, &mut v);
+            state[self.moment_1 + i] = m;
+            state[self.moment_2 + i] = v;
+        }
+        if args.first {
+            state[self.loss_sum] = 0.0;
+            state[self.correct] = 0.0;
+        }
+        state[self.loss_sum] += loss_sum;
+        state[self.correct] += correct;
+        state[self.last_loss] = loss_sum * (1.0 / args.len as f32);
+    }
 }
 
 /// Whether filter `f` is in the `frozen` bit set.
