@@ -4,8 +4,8 @@ use std::{ops::ControlFlow, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use filterlab_core::{
-    DigitPair, Mnist, Model, ModelConfig, NetShape, Ops, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
-    dataset::{TRAIN_IMAGES, TRAIN_LABELS},
+    Digits, Mnist, Model, ModelConfig, NetShape, Ops, OptimizerKind, Progress, Split, TrainConfig, Trainer, Weights,
+    dataset::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS},
     device::{self, DeviceKind},
     training,
     model_file::ModelFile,
@@ -13,7 +13,7 @@ use filterlab_core::{
 use filterlab_protocol::{Settings, TrainingRecord};
 
 #[derive(Parser)]
-#[command(version, about = "Train the MNIST 1-vs-8 CNN of the notebook")]
+#[command(version, about = "Train the MNIST 1-vs-8 CNN of the notebook (or any digit pair, or all ten digits)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,9 +33,10 @@ enum Command {
         batch_size: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Class-0 digit, class-1 digit (the notebook: 8 → 0, 1 → 1).
+        /// Class-0 digit, class-1 digit (the notebook: 8 → 0, 1 → 1); or `all` for all ten
+        /// digits (a 10-way linear layer, tested on the t10k files).
         #[arg(long, default_value = "8,1")]
-        digits: DigitPair,
+        digits: Digits,
         #[arg(long, default_value = "cpu")]
         device: DeviceKind,
         /// How a step runs: the fused op (one kernel per step on a GPU) or Burn's stock autodiff
@@ -54,14 +55,14 @@ enum Command {
         /// Filters to leave as initialised (for example 0,1,2): training moves only the rest.
         #[arg(long, value_delimiter = ',')]
         freeze: Vec<usize>,
-        /// Folder holding the MNIST train idx files (gzip or raw).
+        /// Folder holding the MNIST idx files (gzip or raw): train, and t10k for `--digits all`.
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
         /// Write the trained model here (a Filterlab model file: filterlab_protocol::model_file).
         #[arg(long)]
         save: Option<PathBuf>,
     },
-    /// Evaluate a saved model on the test split of its digit pair.
+    /// Evaluate a saved model on the test set of its digits.
     Eval {
         model: PathBuf,
         #[arg(long, default_value = "cpu")]
@@ -81,18 +82,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_mnist(folder: &PathBuf) -> Result<Mnist, String> {
+/// The task's split from the MNIST files in `folder` (the t10k files only for all ten digits).
+fn load_split(folder: &PathBuf, digits: Digits) -> Result<Split, String> {
     let read = |name: &str| {
         let path = folder.join(name);
         std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    Mnist::from_idx(&read(TRAIN_IMAGES)?, &read(TRAIN_LABELS)?).map_err(|e| e.to_string())
+    let train = Mnist::from_idx(&read(TRAIN_IMAGES)?, &read(TRAIN_LABELS)?).map_err(|e| e.to_string())?;
+    println!("Images shape: [{}, 28, 28]", train.len());
+    let split = match digits {
+        Digits::Pair(pair) => Split::pair(&train, pair),
+        Digits::All => Split::all(&train, &Mnist::test_from_idx(&read(TEST_IMAGES)?, &read(TEST_LABELS)?).map_err(|e| e.to_string())?),
+    };
+    split.map_err(|e| e.to_string())
 }
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, freeze, data, save } => {
-            let model = ModelConfig::new().with_filters(filters).with_kernel(kernel).with_pool(pool);
+            let model = ModelConfig::new().with_filters(filters).with_kernel(kernel).with_pool(pool).with_classes(digits.classes());
             let config = TrainConfig::new()
                 .with_model(model)
                 .with_frozen(freeze.clone())
@@ -106,16 +114,12 @@ async fn run(command: Command) -> Result<(), String> {
             let started = device::start(device).await.map_err(|e| e.to_string())?;
             println!("Using device: {}", started.description);
 
-            let mnist = load_mnist(&data)?;
-            println!("Images shape: [{}, 28, 28]", mnist.len());
-            let split = Split::new(&mnist, digits).map_err(|e| e.to_string())?;
-            println!(
-                "Train: {} images, Test: {} images ({} → class 0, {} → class 1)\n",
-                split.train.len(),
-                split.test.len(),
-                digits.negative,
-                digits.positive
-            );
+            let split = load_split(&data, digits)?;
+            let classes = match digits {
+                Digits::Pair(p) => format!("{} → class 0, {} → class 1", p.negative, p.positive),
+                Digits::All => "all ten digits, class k is digit k; tested on the t10k files".into(),
+            };
+            println!("Train: {} images, Test: {} images ({classes})\n", split.train.len(), split.test.len());
             print_model(&model.shape());
             let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
             let ran = trainer.config().ops;
@@ -143,7 +147,7 @@ async fn run(command: Command) -> Result<(), String> {
             print_filters(&weights);
             if let Some(path) = save {
                 let record = TrainingRecord { settings: Some(settings), history }.to_json();
-                let file = ModelFile { weights: weights.clone(), digits: split.pair, record };
+                let file = ModelFile { weights: weights.clone(), digits: split.digits, record };
                 std::fs::write(&path, file.to_bytes())
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 println!("Saved model to {}", path.display());
@@ -152,12 +156,12 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Eval { model: path, device, data } => {
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let ModelFile { weights, digits: pair, .. } =
+            let ModelFile { weights, digits, .. } =
                 ModelFile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             let started = device::start(device).await.map_err(|e| e.to_string())?;
             println!("Using device: {}", started.description);
             println!("Network: {}", weights.shape);
-            let split = Split::new(&load_mnist(&data)?, pair).map_err(|e| e.to_string())?;
+            let split = load_split(&data, digits)?;
             let model = Model::from_weights(&weights, &started.device);
             let (loss, acc) = training::test_metrics(&model, &split.test, &started.device)
                 .await

@@ -72,6 +72,24 @@ fn the_network_takes_its_shape_from_the_flags() {
     assert!(out.contains("kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)") && out.contains("Total parameters: 466"), "{out}");
 }
 
+/// `--digits all`: the ten-digit task on the standard split, saved and evaluated on the t10k file.
+#[test]
+fn all_ten_digits_train_and_evaluate() {
+    let file = std::env::temp_dir().join(format!("filterlab-cli-ten-{}.flab", std::process::id()));
+    let (ok, out, err) = filterlab(&["train", "--digits", "all", "--epochs", "1", "--optimizer", "adam", "--save", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Train: 60000 images, Test: 10000 images (all ten digits"), "{out}");
+    assert!(out.contains("Total parameters: 1370") && out.contains("fc.weight: 1280 parameters, shape [10, 128]"), "{out}");
+    let test = out.lines().find(|l| l.starts_with("Test - ")).expect("a test line");
+    let (_, acc) = numbers(test, "Test - ");
+    assert!(acc > 0.8, "{test}");
+    let (ok, out, err) = filterlab(&["eval", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Network: 8 filters 3×3, pool 7, 10 classes"), "{out}");
+    assert!(out.contains(test), "eval reads the same test accuracy: {out}");
+    let _ = std::fs::remove_file(file);
+}
+
 #[test]
 fn bad_input_is_a_clear_error() {
     let (ok, _, err) = filterlab(&["train", "--pool", "5"]);

@@ -1,9 +1,10 @@
-//! The notebook's two-digit data set: MNIST train file → (train, test) split for one digit pair.
+//! The data sets: the notebook's digit pair (MNIST train file → train and test split) and all ten
+//! digits (the standard split: train file, t10k file).
 
 use crate::idx::{self, IdxError, PIXELS};
 
 /// Names of the MNIST files the app serves from `public/mnist/`.
-pub use filterlab_protocol::mnist::{TRAIN_IMAGES, TRAIN_LABELS};
+pub use filterlab_protocol::mnist::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 
 /// Images of each class held out for the test set, as in the notebook.
 pub const TEST_PER_CLASS: usize = 1000;
@@ -16,10 +17,19 @@ pub struct Mnist {
 }
 
 impl Mnist {
-    /// Parses an images file and a labels file (gzip or raw) and checks they agree.
+    /// Parses the train images file and labels file (gzip or raw) and checks they agree.
     pub fn from_idx(images: &[u8], labels: &[u8]) -> Result<Self, IdxError> {
-        let images = idx::parse_images(TRAIN_IMAGES, images)?;
-        let labels = idx::parse_labels(TRAIN_LABELS, labels)?;
+        Self::parse([TRAIN_IMAGES, TRAIN_LABELS], images, labels)
+    }
+
+    /// The same for the t10k (test) files.
+    pub fn test_from_idx(images: &[u8], labels: &[u8]) -> Result<Self, IdxError> {
+        Self::parse([TEST_IMAGES, TEST_LABELS], images, labels)
+    }
+
+    fn parse([images_name, labels_name]: [&str; 2], images: &[u8], labels: &[u8]) -> Result<Self, IdxError> {
+        let images = idx::parse_images(images_name, images)?;
+        let labels = idx::parse_labels(labels_name, labels)?;
         if images.len() / PIXELS != labels.len() {
             return Err(IdxError::CountMismatch { images: images.len() / PIXELS, labels: labels.len() });
         }
@@ -39,7 +49,7 @@ impl Mnist {
     }
 }
 
-pub use filterlab_protocol::DigitPair;
+pub use filterlab_protocol::{DigitPair, Digits};
 use filterlab_protocol::DigitError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +60,7 @@ pub enum SplitError {
     TooFew { digit: u8, found: usize, needed: usize },
 }
 
-/// Images as floats in [0, 1] (pixel / 255), row-major `len × 784`, with class labels 0/1.
+/// Images as floats in [0, 1] (pixel / 255), row-major `len × 784`, with class indices.
 #[derive(Debug, Clone, Default)]
 pub struct Samples {
     pub pixels: Vec<f32>,
@@ -72,17 +82,18 @@ impl Samples {
     }
 }
 
-/// The notebook's split: per class in file order, the first 1000 images test, the rest train;
-/// each set holds all of class 0 then all of class 1.
+/// A task's training and test images.
 #[derive(Debug, Clone)]
 pub struct Split {
-    pub pair: DigitPair,
+    pub digits: Digits,
     pub train: Samples,
     pub test: Samples,
 }
 
 impl Split {
-    pub fn new(mnist: &Mnist, pair: DigitPair) -> Result<Self, SplitError> {
+    /// The notebook's split of a digit pair: per class in file order, the first 1000 images
+    /// test, the rest train; each set holds all of class 0 then all of class 1.
+    pub fn pair(mnist: &Mnist, pair: DigitPair) -> Result<Self, SplitError> {
         let pair = DigitPair::new(pair.negative, pair.positive)?;
         let (mut train, mut test) = (Samples::default(), Samples::default());
         for class in 0..2u8 {
@@ -96,6 +107,22 @@ impl Split {
                 set.push(mnist.image(i), class);
             }
         }
-        Ok(Self { pair, train, test })
+        Ok(Self { digits: Digits::Pair(pair), train, test })
+    }
+
+    /// All ten digits, the standard split: every image of the train file trains, every image
+    /// of the t10k file tests, in file order; class k is digit k.
+    pub fn all(train_file: &Mnist, test_file: &Mnist) -> Result<Self, SplitError> {
+        let samples = |mnist: &Mnist| {
+            let mut set = Samples::default();
+            for i in 0..mnist.len() {
+                set.push(mnist.image(i), mnist.labels[i]);
+            }
+            set
+        };
+        if let Some(&bad) = train_file.labels.iter().chain(&test_file.labels).find(|&&l| l > 9) {
+            return Err(SplitError::Digits(DigitError::NotADigit(bad)));
+        }
+        Ok(Self { digits: Digits::All, train: samples(train_file), test: samples(test_file) })
     }
 }

@@ -13,9 +13,7 @@ use crate::{
 
 impl Model {
     /// The conv outputs, pooled maps and per-class contributions for one 28×28 image.
-    /// A digit pair's network only (two classes), as the page shows it.
     pub async fn explain(&self, image: &[f32]) -> Result<Explanation, TrainError> {
-        pair_only(self)?;
         let device = self.conv1.weight.val().device();
         let input = Tensor::<4>::from_data(TensorData::new(image.to_vec(), [1, 1, SIDE, SIDE]), &device);
         let conv = self.conv1.forward(input); // [1, filters, 28, 28]
@@ -29,22 +27,14 @@ impl Model {
         // fc_weight is PyTorch's [classes, fc_in]: row c weighs the pooled values towards class c.
         let contributions: Vec<f32> = (0..classes).flat_map(|c| (0..fc_in).map(move |i| (c, i))).map(|(c, i)| pooled[i] * weights.fc_weight[c * fc_in + i]).collect();
         let logit = |c: usize| contributions[c * fc_in..(c + 1) * fc_in].iter().sum::<f32>() + weights.fc_bias[c];
-        let logits = [logit(0), logit(1)];
+        let logits = (0..classes).map(logit).collect();
         Ok(Explanation { shape: weights.shape, conv, pooled, contributions, logits })
     }
 }
 
-/// The views are a digit pair's: two classes.
-fn pair_only(model: &Model) -> Result<(), TrainError> {
-    match model.shape().classes {
-        2 => Ok(()),
-        n => Err(TrainError::Config(filterlab_protocol::SettingsError::PairClasses(n))),
-    }
-}
-
-/// Each sample's class probabilities, in order (2,000 test images: one read).
-pub async fn probabilities(model: &Model, samples: &Samples, device: &Device) -> Result<Vec<[f32; 2]>, TrainError> {
-    pair_only(model)?;
+/// Each sample's class probabilities, in order (one read for the whole test set).
+pub async fn probabilities(model: &Model, samples: &Samples, device: &Device) -> Result<Vec<Vec<f32>>, TrainError> {
+    let classes = model.shape().classes;
     const CHUNK: usize = 500;
     let mut tx = Transaction::default();
     for start in (0..samples.len()).step_by(CHUNK) {
@@ -58,7 +48,7 @@ pub async fn probabilities(model: &Model, samples: &Samples, device: &Device) ->
         .into_iter()
         .flat_map(|d| d.convert::<f32>().try_into_vec::<f32>().unwrap())
         .collect::<Vec<f32>>()
-        .chunks_exact(2)
-        .map(|p| [p[0], p[1]])
+        .chunks_exact(classes)
+        .map(<[f32]>::to_vec)
         .collect())
 }

@@ -13,7 +13,7 @@ pub mod training;
 /// browser tests read and write too, without Burn.
 pub use filterlab_protocol::{model_file, weights};
 
-pub use dataset::{DigitPair, Mnist, Split};
+pub use dataset::{DigitPair, Digits, Mnist, Split};
 pub use model::{Model, ModelConfig, NetShape};
 pub use training::{EpochMetrics, Ops, OptimizerKind, Outcome, Progress, TrainConfig, Trainer};
 pub use weights::Weights;

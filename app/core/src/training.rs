@@ -227,6 +227,7 @@ impl Trainer {
     /// Seeds the device, initialises a fresh model of `config.model` and moves the data onto `device`.
     pub fn new(split: &Split, config: TrainConfig, device: &Device) -> Result<Self, TrainError> {
         config.validate()?;
+        settings::check_classes(split.digits, config.model.classes)?;
         device.seed(config.seed);
         let model = config.model.init(&device.clone().autodiff());
         Ok(Self::with_model(split, config, model, device))
@@ -236,8 +237,11 @@ impl Trainer {
     /// optimizer. `config.model` becomes the model's shape; `config.ops` becomes the stock path
     /// where the fused op does not run that shape (a GPU, another shape than the notebook's: see
     /// [`fused::runs_on`] and [`Trainer::config`]).
+    ///
+    /// The model must have the split's classes (the page and the CLI check its digits first).
     pub fn with_model(split: &Split, mut config: TrainConfig, model: Model, device: &Device) -> Self {
         let shape = model.shape();
+        assert_eq!(shape.classes, split.digits.classes(), "a model of {} classes cannot learn {}", shape.classes, split.digits.describe());
         config.model = ModelConfig::from(shape);
         if !fused::runs_on(&shape, device) {
             config.ops = Ops::Stock;

@@ -52,6 +52,28 @@ fn adam_reaches_ninety_seven_percent() {
     assert!(last.test_acc >= 0.97, "Adam test accuracy {}", last.test_acc);
 }
 
+/// All ten digits: the notebook's network with a 10-way linear layer learns the standard split
+/// (train file → t10k file) well past chance in two Adam epochs. A pair's split is refused for it.
+#[test]
+fn ten_digits_learn_with_adam() {
+    let split = filterlab_core::Split::all(common::mnist(), common::t10k()).unwrap();
+    let config = TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_lr(1e-2).with_epochs(2).with_model(filterlab_core::ModelConfig::new().with_classes(10));
+    let mut trainer = Trainer::new(&split, config.clone(), &Device::flex()).unwrap();
+    assert_eq!(trainer.config().ops, filterlab_core::Ops::Fused);
+    let mut last = None;
+    pollster::block_on(trainer.run(|p| {
+        if let Progress::Epoch(m) = p {
+            last = Some(m.test_acc);
+        }
+        ControlFlow::Continue(())
+    }))
+    .unwrap();
+    let acc = last.unwrap();
+    assert!(acc >= 0.85, "ten-digit test accuracy {acc}");
+    let err = Trainer::new(common::split(), config, &Device::flex()).err().unwrap();
+    assert_eq!(err.to_string(), "8 vs 1 needs a network with 2 classes, not 10");
+}
+
 #[test]
 fn same_seed_same_run() {
     let config = || TrainConfig::new().with_epochs(1).with_seed(7);
@@ -136,9 +158,9 @@ fn saved_model_predicts_the_same_after_loading() {
     let device = Device::flex();
     let epochs = train(TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_epochs(1));
     let trained = &epochs[0].weights;
-    let file = ModelFile { weights: trained.clone(), digits: common::split().pair, record: String::new() }.to_bytes();
+    let file = ModelFile { weights: trained.clone(), digits: common::split().digits, record: String::new() }.to_bytes();
     let ModelFile { weights: loaded, digits: pair, .. } = ModelFile::from_bytes(&file).unwrap();
-    assert_eq!((&loaded, pair), (trained, common::split().pair));
+    assert_eq!((&loaded, pair), (trained, common::split().digits));
     let images = Tensor::<2>::from_data(TensorData::new(common::split().test.pixels[..64 * 784].to_vec(), [64, 784]), &device);
     let before = Model::from_weights(trained, &device).forward_flat(images.clone()).into_data();
     let after = Model::from_weights(&loaded, &device).forward_flat(images).into_data();

@@ -55,6 +55,11 @@ impl Address {
                 *field = v.to_string();
             }
         }
+        // `digits=all` is the ten-digit task; anything else is a pair as typed.
+        if form.digits.trim().eq_ignore_ascii_case(filterlab_protocol::Digits::ALL_WORD) {
+            form.digits = Form::default().digits;
+            form.all_digits = true;
+        }
         // Kernel and pool are choices: a value that is none of them keeps the notebook's.
         let choice = |key: &str, allowed: &[usize]| get(key).and_then(|v| v.parse().ok()).filter(|v| allowed.contains(v));
         form.kernel = choice("kernel", &shape::KERNELS).unwrap_or(form.kernel);
@@ -79,7 +84,7 @@ impl Address {
             ("epochs", form.epochs.trim()),
             ("batch", form.batch_size.trim()),
             ("seed", form.seed.trim()),
-            ("digits", form.digits.trim()),
+            ("digits", if form.all_digits { filterlab_protocol::Digits::ALL_WORD } else { form.digits.trim() }),
             ("filters", form.filters.trim()),
             ("kernel", kernel.as_str()),
             ("pool", pool.as_str()),
@@ -129,7 +134,7 @@ mod tests {
         assert!(a.names_settings);
         let s = a.form.settings().unwrap();
         assert_eq!((s.optimizer, s.lr, s.epochs, s.batch_size, s.seed), (OptimizerKind::Adam, 0.01, 5, 32, 7));
-        assert_eq!(s.digits, DigitPair::new(3, 5).unwrap());
+        assert_eq!(s.digits, DigitPair::new(3, 5).unwrap().into());
         // A bad value stays as text, for the form to explain.
         let bad = Address::parse("?lr=fast");
         assert_eq!(bad.form.lr, "fast");
@@ -165,5 +170,21 @@ mod tests {
         assert_eq!((odd.form.kernel, odd.form.pool), (3, 7));
         assert!(odd.form.settings().unwrap_err().contains("40 filters: a network has 1 to 32"));
         assert!(Address::parse("?filters=two").form.settings().unwrap_err().contains("filters: \"two\" is not a whole number"));
+    }
+
+    /// `digits=all` is the ten-digit task: a 10-way linear layer; unticking it brings the pair back.
+    #[test]
+    fn ten_digits_travel_in_the_address() {
+        let a = Address::parse("?digits=ALL&filters=2");
+        assert!(a.form.all_digits);
+        let s = a.form.settings().unwrap();
+        assert_eq!((s.digits, s.shape.classes, s.shape.params()), (filterlab_protocol::Digits::All, 10, 2 * 10 + 10 * 32 + 10));
+        let q = a.with_form(&a.form);
+        assert!(q.contains("&digits=all&"), "{q}");
+        assert_eq!(Address::parse(&q).form, a.form);
+        let mut pair = a.form.clone();
+        pair.all_digits = false;
+        assert_eq!(pair.settings().unwrap().digits, DigitPair::default().into());
+        assert_eq!(pair.shape().unwrap().classes, 2);
     }
 }

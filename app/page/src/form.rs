@@ -1,7 +1,7 @@
 //! The training form and the network's knobs: their raw text, parsed into settings only when
 //! every field is valid (the address module reads it from and writes it to the page's address).
 
-use filterlab_protocol::{NetShape, OptimizerKind, Settings};
+use filterlab_protocol::{Digits, NetShape, OptimizerKind, Settings};
 
 /// The form's raw text, parsed into settings only when every field is valid.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,7 +11,10 @@ pub struct Form {
     pub epochs: String,
     pub batch_size: String,
     pub seed: String,
+    /// The digit pair as typed ("8,1"); kept while all ten digits are chosen.
     pub digits: String,
+    /// "All ten digits" instead of the pair.
+    pub all_digits: bool,
     /// The network's knobs: filters is typed, kernel and pool are picked from their choices.
     pub filters: String,
     pub kernel: usize,
@@ -35,12 +38,29 @@ impl Form {
             epochs: s.epochs.to_string(),
             batch_size: s.batch_size.to_string(),
             seed: s.seed.to_string(),
-            digits: s.digits.to_string(),
+            digits: s.digits.pair().unwrap_or_default().to_string(),
+            all_digits: s.digits == Digits::All,
             filters: s.shape.filters.to_string(),
             kernel: s.shape.kernel,
             pool: s.shape.pool,
             frozen: s.frozen.clone(),
         }
+    }
+
+    /// Shows these digits (a restored model's): the pair in its field, or all ten ticked.
+    pub fn set_digits(&mut self, digits: Digits) {
+        match digits {
+            Digits::Pair(p) => {
+                self.digits = p.to_string();
+                self.all_digits = false;
+            }
+            Digits::All => self.all_digits = true,
+        }
+    }
+
+    /// The output classes the digits choice asks for.
+    pub fn classes(&self) -> usize {
+        if self.all_digits { Digits::All.classes() } else { 2 }
     }
 
     /// Freezes or frees filter `f`.
@@ -63,7 +83,7 @@ impl Form {
     /// against the limits: [`Form::settings`] does that).
     pub fn shape(&self) -> Option<NetShape> {
         let filters = self.filters.trim().parse().ok()?;
-        Some(NetShape { filters, kernel: self.kernel, pool: self.pool, classes: 2 })
+        Some(NetShape { filters, kernel: self.kernel, pool: self.pool, classes: self.classes() })
     }
 
     /// The settings, when every field is valid; else what is wrong, in words.
@@ -76,8 +96,11 @@ impl Form {
             epochs: whole("epochs", &self.epochs)? as usize,
             batch_size: whole("batch size", &self.batch_size)? as usize,
             seed: whole("seed", &self.seed)?,
-            digits: self.digits.parse().map_err(|e| format!("digits: {e}"))?,
-            shape: NetShape { filters: whole("filters", &self.filters)? as usize, kernel: self.kernel, pool: self.pool, classes: 2 },
+            digits: match self.all_digits {
+                true => Digits::All,
+                false => Digits::Pair(self.digits.parse().map_err(|e| format!("digits: {e}"))?),
+            },
+            shape: NetShape { filters: whole("filters", &self.filters)? as usize, kernel: self.kernel, pool: self.pool, classes: self.classes() },
             frozen: Vec::new(),
         };
         // Ticks beyond a smaller network's filters do not apply to it.

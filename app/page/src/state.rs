@@ -3,7 +3,7 @@
 //! saving the model in the browser, classifying the drawing again) comes back as [`Effect`]s.
 
 use filterlab_protocol::{
-    Confusion, DeviceKind, DevicePref, DigitPair, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
+    Confusion, DeviceKind, DevicePref, Digits, EpochRow, Example, Explanation, FromWorker, GpuMemory, ModelSource,
     NetShape, OptimizerKind, Settings, ToWorker, insight,
 };
 
@@ -68,24 +68,30 @@ impl FilterEdit {
 /// What the model made of the drawing on the pad.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {
-    pub digits: DigitPair,
-    pub probabilities: [f32; 2],
+    pub digits: Digits,
+    /// One per class.
+    pub probabilities: Vec<f32>,
     /// The 28×28 image the network saw.
     pub image: Vec<f32>,
     pub explanation: Explanation,
 }
 
 impl Prediction {
+    /// The class it picks.
+    pub fn class(&self) -> usize {
+        insight::predicted(&self.probabilities)
+    }
+
     /// The digit it reads.
     pub fn digit(&self) -> u8 {
-        self.digits.digit(insight::predicted(&self.probabilities))
+        self.digits.digit(self.class())
     }
 }
 
 /// The test set's confusion matrix after `epochs` epochs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfusionView {
-    pub digits: DigitPair,
+    pub digits: Digits,
     pub epochs: usize,
     pub matrix: Confusion,
 }
@@ -102,8 +108,8 @@ pub struct ExampleSet {
 /// A few training images of each class (`images[class]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Preview {
-    pub digits: DigitPair,
-    pub images: [Vec<Vec<f32>>; 2],
+    pub digits: Digits,
+    pub images: Vec<Vec<Vec<f32>>>,
 }
 
 /// The worker's memory figures.
@@ -242,7 +248,7 @@ impl PageState {
             }
             FromWorker::DataReady { train, test, digits } => {
                 self.data_ready = true;
-                self.status = format!("Ready: {train} training and {test} test images ({} vs {}). Press Train.", digits.negative, digits.positive);
+                self.status = format!("Ready: {train} training and {test} test images ({}). Press Train.", digits.describe());
                 effects.extend(self.take_restore());
             }
             FromWorker::Training { settings, resumed_from, .. } => {
@@ -316,7 +322,7 @@ impl PageState {
                 }
                 // Continue needs the model's own digits, and network (unless a link named one:
                 // the link's settings win, and Continue says why it cannot go on).
-                self.form.digits = digits.to_string();
+                self.form.set_digits(digits);
                 if !linked {
                     self.form.set_shape(shape);
                 }
@@ -329,12 +335,7 @@ impl PageState {
                     ModelSource::Saved => "Restored the saved model".to_string(),
                     ModelSource::File { name } => format!("Imported {name}"),
                 };
-                self.status = format!(
-                    "{from} ({} vs {}, {} trained). Draw a digit, or press Continue to train it further.",
-                    digits.negative,
-                    digits.positive,
-                    epochs(n)
-                );
+                self.status = format!("{from} ({}, {} trained). Draw a digit, or press Continue to train it further.", digits.describe(), epochs(n));
             }
             FromWorker::ImportRefused { source, reason } => {
                 let what = match source {
@@ -515,7 +516,7 @@ impl PageState {
             s.optimizer,
             s.lr,
             s.seed,
-            s.digits,
+            if s.digits == Digits::All { "0–9".to_string() } else { s.digits.to_string() },
             s.shape.knobs(),
             epochs(last.epoch),
             last.test_acc
@@ -562,7 +563,7 @@ mod tests {
         p.apply(FromWorker::Ready, 0.0);
         p.apply(FromWorker::Device { kind: DeviceKind::Cpu, name: "CPU".into(), note: None }, 0.0);
         p.apply(FromWorker::DataProgress { loaded: 10, total: Some(20) }, 0.0);
-        p.apply(FromWorker::DataReady { train: 10593, test: 2000, digits: DigitPair::default() }, 0.0);
+        p.apply(FromWorker::DataReady { train: 10593, test: 2000, digits: Digits::default() }, 0.0);
     }
 
     fn training(p: &mut PageState, resumed_from: usize) {
@@ -666,7 +667,7 @@ mod tests {
         assert_eq!(p.error.as_deref(), Some("the training worker crashed: index out of bounds"));
         p.restart(DevicePref::Auto);
         assert_eq!((p.failure, p.error.clone(), p.data_ready), (None, None, false));
-        let effects = p.apply(FromWorker::DataReady { train: 1, test: 1, digits: DigitPair::default() }, 0.0);
+        let effects = p.apply(FromWorker::DataReady { train: 1, test: 1, digits: Digits::default() }, 0.0);
         assert_eq!(effects, vec![Effect::Send(ToWorker::Import { bytes: vec![9], source: ModelSource::Saved })]);
         assert!(p.restore.is_none(), "given once");
     }
@@ -714,14 +715,14 @@ mod tests {
         let adam = Settings { optimizer: OptimizerKind::Adam, lr: 0.01, epochs: 3, ..Settings::default() };
         let restored = |source| FromWorker::Restored {
             source,
-            digits: DigitPair::new(3, 5).unwrap(),
+            digits: Digits::Pair(filterlab_protocol::DigitPair::new(3, 5).unwrap()),
             shape: NetShape::NOTEBOOK,
             settings: Some(adam.clone()),
             history: vec![row(1, 3, 0.9), row(2, 3, 0.95)],
         };
         let mut p = page();
         p.apply(restored(ModelSource::Saved), 0.0);
-        assert_eq!(p.form.settings().unwrap(), Settings { digits: DigitPair::new(3, 5).unwrap(), ..adam.clone() });
+        assert_eq!(p.form.settings().unwrap(), Settings { digits: Digits::Pair(filterlab_protocol::DigitPair::new(3, 5).unwrap()), ..adam.clone() });
         assert_eq!((p.history.len(), p.total_epochs, p.used_optimizer), (2, 2, Some(OptimizerKind::Adam)));
         assert!(p.status.starts_with("Restored the saved model (3 vs 5, 2 epochs trained)"), "{}", p.status);
         let mut linked = PageState::new(&Address::parse("?lr=0.5"));
@@ -735,12 +736,12 @@ mod tests {
         let two = NetShape { filters: 2, pool: 14, ..NetShape::NOTEBOOK };
         let mut shaped = page();
         shaped.form.frozen = vec![1];
-        shaped.apply(FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
+        shaped.apply(FromWorker::Restored { source: ModelSource::Saved, digits: Digits::default(), shape: two, settings: None, history: vec![] }, 0.0);
         assert_eq!((shaped.form.shape(), shaped.form.frozen.clone()), (Some(two), vec![]));
         let mut linked = PageState::new(&Address::parse("?filters=4"));
-        linked.apply(FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
+        linked.apply(FromWorker::Restored { source: ModelSource::Saved, digits: Digits::default(), shape: two, settings: None, history: vec![] }, 0.0);
         assert_eq!(linked.form.filters, "4");
-        linked.apply(FromWorker::Restored { source: ModelSource::File { name: "two.flab".into() }, digits: DigitPair::default(), shape: two, settings: None, history: vec![] }, 0.0);
+        linked.apply(FromWorker::Restored { source: ModelSource::File { name: "two.flab".into() }, digits: Digits::default(), shape: two, settings: None, history: vec![] }, 0.0);
         assert_eq!(linked.form.shape(), Some(two), "a picked file brings its network");
     }
 
@@ -760,13 +761,35 @@ mod tests {
         let mut p = page();
         started(&mut p);
         assert_eq!(p.apply(FromWorker::Epoch { row: row(1, 1, 0.9) }, 0.0), vec![], "nothing drawn");
-        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: [0.0, 1.0] };
-        p.apply(FromWorker::Prediction { digits: DigitPair::default(), probabilities: [0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
+        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: vec![0.0, 1.0] };
+        p.apply(FromWorker::Prediction { digits: Digits::default(), probabilities: vec![0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
         assert_eq!(p.prediction.as_ref().map(Prediction::digit), Some(1));
         assert_eq!(p.apply(FromWorker::Epoch { row: row(2, 2, 0.9) }, 0.0), vec![Effect::Reclassify]);
         p.apply(FromWorker::Checkpoint { file: vec![1], epoch_end: false }, 0.0);
         p.reset();
         assert!(p.history.is_empty() && p.prediction.is_none() && p.checkpoint.is_none() && !p.can_continue());
+    }
+
+    /// A ten-digit model: restoring it ticks "all ten digits" and sets the knobs' classes; its
+    /// prediction reads the likeliest of ten; the matrix is kept as 10×10.
+    #[test]
+    fn ten_digit_models_fill_the_page() {
+        let mut p = page();
+        started(&mut p);
+        let ten = NetShape { classes: 10, ..NetShape::NOTEBOOK };
+        p.apply(FromWorker::Restored { source: ModelSource::File { name: "ten.flab".into() }, digits: Digits::All, shape: ten, settings: None, history: vec![] }, 0.0);
+        assert!(p.form.all_digits);
+        assert_eq!(p.form.shape(), Some(ten));
+        assert_eq!(p.form.settings().unwrap().digits, Digits::All);
+        assert!(p.status.contains("Imported ten.flab (all ten digits"), "{}", p.status);
+        let mut probabilities = vec![0.01; 10];
+        probabilities[7] = 0.91;
+        let explanation = Explanation { shape: ten, conv: vec![], pooled: vec![], contributions: vec![], logits: vec![0.0; 10] };
+        p.apply(FromWorker::Prediction { digits: Digits::All, probabilities, image: vec![0.0; 784], explanation }, 0.0);
+        assert_eq!(p.prediction.as_ref().map(|p| (p.class(), p.digit())), Some((7, 7)));
+        let matrix: Confusion = (0..10).map(|a| (0..10).map(|b| if a == b { 900 } else { 10 }).collect()).collect();
+        p.apply(FromWorker::Confusion { digits: Digits::All, epochs: 2, matrix: matrix.clone() }, 0.0);
+        assert_eq!(p.confusion.as_ref().map(|c| (c.digits, c.matrix.clone())), Some((Digits::All, matrix)));
     }
 
     /// The filter editor: a preset sets a filter exactly, typed numbers are checked, the model
@@ -796,8 +819,8 @@ mod tests {
         p.edit.as_mut().unwrap().draft[3] = " 0.25 ".into();
         assert!(matches!(p.apply_edit(), Some(ToWorker::SetFilter { filter: 2, ref weights, .. }) if weights[3] == 0.25));
         // The model changed: the drawing is read again.
-        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: [0.0, 1.0] };
-        p.apply(FromWorker::Prediction { digits: DigitPair::default(), probabilities: [0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
+        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: vec![0.0, 1.0] };
+        p.apply(FromWorker::Prediction { digits: Digits::default(), probabilities: vec![0.2, 0.8], image: vec![0.0; 784], explanation }, 0.0);
         assert_eq!(p.apply(FromWorker::FilterSet { filter: 2 }, 0.0), vec![Effect::Reclassify]);
         assert!(p.status.starts_with("Filter 2 set by hand"));
         // Freezing goes into the run's settings (ticks beyond the network's filters do not).

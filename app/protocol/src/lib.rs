@@ -15,7 +15,7 @@ pub mod weights;
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ToWorker, UnknownDevice};
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
-pub use settings::{DigitError, DigitPair, Ops, OptimizerKind, Settings, SettingsError};
+pub use settings::{DigitError, DigitPair, Digits, Ops, OptimizerKind, Settings, SettingsError};
 pub use model_file::{ModelFile, ModelFileError};
 pub use shape::{NetShape, ParamInfo, ShapeError};
 pub use weights::Weights;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     insight::{Confusion, Example, Explanation},
-    settings::{DigitPair, Ops, OptimizerKind, Settings},
+    settings::{Digits, Ops, OptimizerKind, Settings},
     shape::NetShape,
 };
 
@@ -71,7 +71,7 @@ pub enum ToWorker {
     Reset,
     /// Classify a drawing: `ink` is `width × height` intensities, 0 = paper, 255 = ink.
     Classify { width: u32, height: u32, ink: Vec<u8> },
-    /// The test images in one cell of the confusion matrix (classes 0 or 1).
+    /// The test images in one cell of the confusion matrix (class indices).
     Examples { actual: usize, predicted: usize },
     /// Set filter `filter` of the current model by hand: its k×k `weights` (row-major) and bias.
     SetFilter { filter: usize, weights: Vec<f32>, bias: f32 },
@@ -124,7 +124,7 @@ pub enum FromWorker {
     /// Auto is timing a few training steps on each device.
     Calibrating,
     DataProgress { loaded: u64, total: Option<u64> },
-    DataReady { train: usize, test: usize, digits: DigitPair },
+    DataReady { train: usize, test: usize, digits: Digits },
     /// Training started with these settings (the optimizer actually used is in them), after
     /// `resumed_from` epochs already done (0 for a fresh model).
     Training { settings: Settings, steps_per_epoch: usize, resumed_from: usize },
@@ -135,15 +135,15 @@ pub enum FromWorker {
     Filters { shape: NetShape, weights: Vec<f32>, biases: Vec<f32> },
     /// What the model made of a drawing: the 28×28 image it saw, each class's probability, and
     /// every intermediate on the way (feature maps, contributions).
-    Prediction { digits: DigitPair, probabilities: [f32; 2], image: Vec<f32>, explanation: Explanation },
+    Prediction { digits: Digits, probabilities: Vec<f32>, image: Vec<f32>, explanation: Explanation },
     /// The current model's confusion matrix on the test set (rows: actual class, columns:
     /// predicted), after `epochs` epochs.
-    Confusion { digits: DigitPair, epochs: usize, matrix: Confusion },
+    Confusion { digits: Digits, epochs: usize, matrix: Confusion },
     /// Test images of one confusion-matrix cell, least sure of their actual class first: the
     /// first `examples.len()` of `total`.
     Examples { actual: usize, predicted: usize, total: usize, examples: Vec<Example> },
     /// A few random training images of each class (`images[class]`), as the notebook plots them.
-    Preview { digits: DigitPair, images: [Vec<Vec<f32>>; 2] },
+    Preview { digits: Digits, images: Vec<Vec<Vec<f32>>> },
     /// The drawing could not be read as a digit (empty, a dot); nothing was classified.
     DrawingRefused { reason: String },
     /// The current model as a model file (`.flab`, with its settings and history), sent at every
@@ -151,7 +151,7 @@ pub enum FromWorker {
     /// gives it back after a crash, a lost GPU or a reload.
     Checkpoint { file: Vec<u8>, epoch_end: bool },
     /// An imported model is now the current one; `shape` is its network's.
-    Restored { source: ModelSource, digits: DigitPair, shape: NetShape, settings: Option<Settings>, history: Vec<EpochRow> },
+    Restored { source: ModelSource, digits: Digits, shape: NetShape, settings: Option<Settings>, history: Vec<EpochRow> },
     /// Filter `filter` of the current model was set by hand (its Filters, Checkpoint and
     /// Confusion follow).
     FilterSet { filter: usize },

@@ -6,8 +6,8 @@
 //! |-------|----------------------------------------------------------------|
 //! | 4     | magic `FLAB`                                                   |
 //! | 2     | format version, `3`                                            |
-//! | 1     | digit of class 0 (negative), 0-9                               |
-//! | 1     | digit of class 1 (positive), 0-9, different from class 0       |
+//! | 1     | digit of class 0 (negative), 0-9; 255 for all ten digits        |
+//! | 1     | digit of class 1 (positive), 0-9, different from class 0; 255 for all ten digits |
 //! | 4     | the network's shape, one byte each: filters, kernel size, pool size, classes (8, 3, 7, 2: the notebook's) |
 //! | 4     | number of f32 that follow: the shape's parameter count (338 for the notebook's) |
 //! | 4×n   | conv1.weight [filters,1,k,k], conv1.bias [filters], fc.weight [classes, fc_in] (PyTorch's out×in), fc.bias [classes] |
@@ -16,17 +16,20 @@
 //! | 4     | CRC-32 (IEEE) of every byte before it                          |
 //!
 //! Versions 1 and 2 have no shape bytes (they hold the notebook's network); version 1 also has
-//! no training record. Both are still read. A file is at most [`MAX_FILE_LEN`] bytes: anything
+//! no training record. Both are still read. A digit pair's network has 2 classes, the ten digits'
+//! 10 (class k is digit k). A file is at most [`MAX_FILE_LEN`] bytes: anything
 //! larger is refused before it is parsed.
 
 use crate::{
-    settings::DigitPair,
+    settings::{DigitPair, Digits, check_classes},
     shape::{NetShape, ShapeError},
     weights::Weights,
 };
 
 const MAGIC: &[u8; 4] = b"FLAB";
 const VERSION: u16 = 3;
+/// The digit bytes of the ten-digit task.
+const ALL_DIGITS: [u8; 2] = [255, 255];
 /// Magic, version, digits and (from version 3) the shape: what comes before the count.
 const fn header(version: u16) -> usize {
     4 + 2 + 1 + 1 + if version >= 3 { 4 } else { 0 }
@@ -40,12 +43,12 @@ pub fn min_file_len(version: u16, shape: &NetShape) -> usize {
     header(version) + 4 + 4 * shape.params() + record_len + 4
 }
 
-/// A model as stored in a file: its weights (which know their shape), its digit pair and what it
-/// went through.
+/// A model as stored in a file: its weights (which know their shape), the digits it tells apart
+/// and what it went through.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelFile {
     pub weights: Weights,
-    pub digits: DigitPair,
+    pub digits: Digits,
     /// The training record, opaque here (the app stores settings and metric history as JSON).
     pub record: String,
 }
@@ -57,7 +60,10 @@ impl ModelFile {
         let mut out = Vec::with_capacity(min_file_len(VERSION, &shape) + self.record.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&[self.digits.negative, self.digits.positive]);
+        out.extend_from_slice(&match self.digits {
+            Digits::Pair(p) => [p.negative, p.positive],
+            Digits::All => ALL_DIGITS,
+        });
         out.extend([shape.filters, shape.kernel, shape.pool, shape.classes].map(|n| n as u8));
         out.extend_from_slice(&(shape.params() as u32).to_le_bytes());
         for v in self.weights.values() {
@@ -86,7 +92,10 @@ impl ModelFile {
         if bytes.len() < header + 4 {
             return Err(ModelFileError::Length { expected: min_file_len(version, &NetShape::NOTEBOOK), found: bytes.len() });
         }
-        let digits = DigitPair::new(bytes[6], bytes[7]).map_err(|e| ModelFileError::Digits(e.to_string()))?;
+        let digits = match [bytes[6], bytes[7]] {
+            ALL_DIGITS if version >= 3 => Digits::All,
+            [a, b] => Digits::Pair(DigitPair::new(a, b).map_err(|e| ModelFileError::Digits(e.to_string()))?),
+        };
         let shape = match version {
             1 | 2 => NetShape::NOTEBOOK,
             _ => {
@@ -96,6 +105,7 @@ impl ModelFile {
                 shape
             }
         };
+        check_classes(digits, shape.classes).map_err(|e| ModelFileError::Digits(e.to_string()))?;
         let count = u32::from_le_bytes(bytes[header..header + 4].try_into().unwrap()) as usize;
         if count != shape.params() {
             return Err(ModelFileError::ParamCount { found: count, shape, expected: shape.params() });
@@ -133,7 +143,7 @@ pub enum ModelFileError {
     NotAModel,
     #[error("model file version {0} is not supported (this build reads versions 1 to {VERSION})")]
     Version(u16),
-    #[error("model file names a bad digit pair: {0}")]
+    #[error("model file names bad digits: {0}")]
     Digits(String),
     #[error("model file records the network {shape}, which has {expected} parameters, but holds {found}")]
     ParamCount { found: usize, shape: NetShape, expected: usize },

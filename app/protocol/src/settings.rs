@@ -76,8 +76,8 @@ pub enum SettingsError {
     ReportEvery,
     #[error(transparent)]
     Shape(#[from] crate::shape::ShapeError),
-    #[error("a digit pair is told apart by a network with 2 classes, not {0}")]
-    PairClasses(usize),
+    #[error("{} needs a network with {} classes, not {classes}", digits.describe(), digits.classes())]
+    Classes { digits: Digits, classes: usize },
     #[error("filter {filter} cannot be frozen: the network has {filters} filters (0 to {})", filters - 1)]
     Frozen { filter: usize, filters: usize },
     #[error("unknown optimizer {0:?}: expected sgd or adam")]
@@ -93,6 +93,14 @@ pub fn check_frozen(frozen: &[usize], filters: usize) -> Result<(), SettingsErro
     match frozen.iter().find(|&&f| f >= filters) {
         Some(&f) => Err(SettingsError::Frozen { filter: f, filters }),
         None => Ok(()),
+    }
+}
+
+/// Checks that a network with `classes` outputs fits the task.
+pub fn check_classes(digits: Digits, classes: usize) -> Result<(), SettingsError> {
+    match digits.classes() == classes {
+        true => Ok(()),
+        false => Err(SettingsError::Classes { digits, classes }),
     }
 }
 
@@ -129,7 +137,7 @@ pub enum DigitError {
     NotADigit(u8),
     #[error("the two digits must differ, got {0} twice")]
     SameDigit(u8),
-    #[error("cannot read digit pair {0:?}: expected two digits such as \"8,1\"")]
+    #[error("cannot read digits {0:?}: expected two digits such as \"8,1\", or \"all\"")]
     Syntax(String),
 }
 
@@ -170,6 +178,117 @@ impl std::str::FromStr for DigitPair {
     }
 }
 
+/// What the network tells apart: a digit pair (the notebook's task, two classes, its test set
+/// held out of the train file) or all ten digits (class k is digit k; the standard split: the
+/// train file trains, the t10k file tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "DigitsJson", into = "DigitsJson")]
+pub enum Digits {
+    Pair(DigitPair),
+    All,
+}
+
+/// The JSON of [`Digits`]: a pair as before the ten-digit task (`{"negative":8,"positive":1}`),
+/// or the word `"all"`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum DigitsJson {
+    Pair(DigitPair),
+    Word(String),
+}
+
+impl From<Digits> for DigitsJson {
+    fn from(d: Digits) -> Self {
+        match d {
+            Digits::Pair(p) => Self::Pair(p),
+            Digits::All => Self::Word(Digits::ALL_WORD.into()),
+        }
+    }
+}
+
+impl TryFrom<DigitsJson> for Digits {
+    type Error = DigitError;
+    fn try_from(j: DigitsJson) -> Result<Self, DigitError> {
+        match j {
+            DigitsJson::Pair(p) => Ok(Self::Pair(DigitPair::new(p.negative, p.positive)?)),
+            DigitsJson::Word(w) => w.parse(),
+        }
+    }
+}
+
+impl Default for Digits {
+    fn default() -> Self {
+        Self::Pair(DigitPair::default())
+    }
+}
+
+impl From<DigitPair> for Digits {
+    fn from(p: DigitPair) -> Self {
+        Self::Pair(p)
+    }
+}
+
+impl Digits {
+    /// How the ten-digit task is written (in the form, the address, the CLI and JSON).
+    pub const ALL_WORD: &'static str = "all";
+
+    /// The network's output classes for this task.
+    pub const fn classes(&self) -> usize {
+        match self {
+            Self::Pair(_) => 2,
+            Self::All => 10,
+        }
+    }
+
+    /// The digit a class index stands for.
+    pub fn digit(&self, class: usize) -> u8 {
+        match self {
+            Self::Pair(p) => p.digit(class),
+            Self::All => class as u8,
+        }
+    }
+
+    /// The digits in class order.
+    pub fn list(&self) -> Vec<u8> {
+        (0..self.classes()).map(|c| self.digit(c)).collect()
+    }
+
+    /// In words: "8 vs 1", "all ten digits".
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Pair(p) => format!("{} vs {}", p.negative, p.positive),
+            Self::All => "all ten digits".into(),
+        }
+    }
+
+    pub fn pair(&self) -> Option<DigitPair> {
+        match self {
+            Self::Pair(p) => Some(*p),
+            Self::All => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Digits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pair(p) => p.fmt(f),
+            Self::All => f.write_str(Self::ALL_WORD),
+        }
+    }
+}
+
+impl std::str::FromStr for Digits {
+    type Err = DigitError;
+    /// Reads a pair ("8,1") or "all" (also "0-9").
+    fn from_str(s: &str) -> Result<Self, DigitError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" | "0-9" => Ok(Self::All),
+            _ => s.parse().map(Self::Pair),
+        }
+    }
+}
+
 /// Everything the user sets before pressing Train; the defaults are the notebook's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -178,7 +297,7 @@ pub struct Settings {
     pub epochs: usize,
     pub batch_size: usize,
     pub seed: u64,
-    pub digits: DigitPair,
+    pub digits: Digits,
     /// The network a fresh run builds (records written before the filter lab have none: the
     /// notebook's).
     #[serde(default)]
@@ -196,7 +315,7 @@ impl Default for Settings {
             epochs: 10,
             batch_size: 64,
             seed: 42,
-            digits: DigitPair::default(),
+            digits: Digits::default(),
             shape: NetShape::NOTEBOOK,
             frozen: Vec::new(),
         }
@@ -206,11 +325,11 @@ impl Default for Settings {
 impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         check(self.lr, self.batch_size, self.epochs)?;
-        DigitPair::new(self.digits.negative, self.digits.positive)?;
-        self.shape.validate()?;
-        if self.shape.classes != 2 {
-            return Err(SettingsError::PairClasses(self.shape.classes));
+        if let Digits::Pair(p) = self.digits {
+            DigitPair::new(p.negative, p.positive)?;
         }
+        self.shape.validate()?;
+        check_classes(self.digits, self.shape.classes)?;
         check_frozen(&self.frozen, self.shape.filters)
     }
 }

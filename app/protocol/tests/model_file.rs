@@ -1,7 +1,7 @@
 //! The model file format refuses anything malformed.
 
 use filterlab_protocol::{
-    DigitPair, NetShape, ShapeError, Weights,
+    DigitPair, Digits, NetShape, ShapeError, Weights,
     model_file::{MAX_FILE_LEN, ModelFile, ModelFileError, min_file_len},
 };
 
@@ -17,7 +17,7 @@ fn model(record: &str) -> ModelFile {
         fc_weight: vec![-1.0; 256],
         fc_bias: vec![1.0, 2.0],
     };
-    ModelFile { weights, digits: DigitPair::default(), record: record.into() }
+    ModelFile { weights, digits: Digits::default(), record: record.into() }
 }
 
 fn sample() -> Vec<u8> {
@@ -75,11 +75,35 @@ fn other_shapes_round_trip() {
         NetShape { filters: 1, kernel: 5, pool: 14, classes: 2 },
     ] {
         let values: Vec<f32> = (0..shape.params()).map(|i| i as f32 * 0.001).collect();
-        let file = ModelFile { weights: Weights::from_slice(shape, &values), digits: DigitPair::new(3, 5).unwrap(), record: "r".into() };
+        let digits = if shape.classes == 10 { Digits::All } else { DigitPair::new(3, 5).unwrap().into() };
+        let file = ModelFile { weights: Weights::from_slice(shape, &values), digits, record: "r".into() };
         let bytes = file.to_bytes();
         assert_eq!(bytes.len(), min_file_len(3, &shape) + 1);
         assert_eq!(read(&bytes), Ok(file));
     }
+}
+
+/// All ten digits are written as two 255 bytes, with a ten-class network; digits and classes
+/// must agree both ways.
+#[test]
+fn ten_digit_files_round_trip_and_digits_fit_the_classes() {
+    let ten = NetShape { classes: 10, ..NOTEBOOK };
+    assert_eq!(ten.params(), 1370);
+    let values: Vec<f32> = (0..ten.params()).map(|i| i as f32 * 1e-4).collect();
+    let file = ModelFile { weights: Weights::from_slice(ten, &values), digits: Digits::All, record: String::new() };
+    let bytes = file.to_bytes();
+    assert_eq!(&bytes[6..12], &[255, 255, 8, 3, 7, 10]);
+    assert_eq!(read(&bytes), Ok(file.clone()));
+
+    let mut pair_of_ten = bytes.clone();
+    pair_of_ten[6..8].copy_from_slice(&[8, 1]);
+    let err = read(&reseal(pair_of_ten)).unwrap_err();
+    assert_eq!(err.to_string(), "model file names bad digits: 8 vs 1 needs a network with 2 classes, not 10");
+
+    let mut all_of_two = sample();
+    all_of_two[6..8].copy_from_slice(&[255, 255]);
+    let err = read(&reseal(all_of_two)).unwrap_err();
+    assert_eq!(err.to_string(), "model file names bad digits: all ten digits needs a network with 10 classes, not 2");
 }
 
 /// Numbers that do not fit the recorded shape are refused with both in the message; so is a

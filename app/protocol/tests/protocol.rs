@@ -1,7 +1,7 @@
 //! Messages survive the trip through JSON, and settings are checked like the form checks them.
 
 use filterlab_protocol::{
-    DeviceKind, DevicePref, DigitError, DigitPair, EpochRow, FromWorker, GpuMemory, ModelSource, NetShape, Ops, OptimizerKind, Settings,
+    DeviceKind, DevicePref, DigitError, DigitPair, Digits, EpochRow, FromWorker, GpuMemory, ModelSource, NetShape, Ops, OptimizerKind, Settings,
     SettingsError, ShapeError, ToWorker, TrainingRecord,
 };
 
@@ -36,7 +36,7 @@ fn messages_round_trip() {
         FromWorker::Epoch { row: row.clone() },
         FromWorker::Error { message: "x".into() },
         FromWorker::Checkpoint { file: vec![1, 2, 3], epoch_end: true },
-        FromWorker::Restored { source: ModelSource::Saved, digits: DigitPair::default(), shape: NetShape::NOTEBOOK, settings: None, history: vec![row] },
+        FromWorker::Restored { source: ModelSource::Saved, digits: Digits::default(), shape: NetShape::NOTEBOOK, settings: None, history: vec![row] },
         FromWorker::Filters { shape: NetShape { filters: 1, kernel: 5, pool: 4, classes: 2 }, weights: vec![0.5; 25], biases: vec![0.0] },
         FromWorker::ImportRefused { source: ModelSource::Saved, reason: "x".into() },
         FromWorker::Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20, buffers: Some(4) }) },
@@ -103,12 +103,35 @@ fn settings_limits() {
     assert!(matches!(bad(Settings { lr: f64::NAN, ..Default::default() }), SettingsError::LearningRate(_)));
     assert_eq!(bad(Settings { batch_size: 0, ..Default::default() }), SettingsError::BatchSize(0));
     assert_eq!(bad(Settings { epochs: 1001, ..Default::default() }), SettingsError::Epochs(1001));
-    let same = Settings { digits: DigitPair { negative: 3, positive: 3 }, ..Default::default() };
+    let same = Settings { digits: Digits::Pair(DigitPair { negative: 3, positive: 3 }), ..Default::default() };
     assert_eq!(bad(same), SettingsError::Digits(DigitError::SameDigit(3)));
     let pool_5 = Settings { shape: NetShape { pool: 5, ..NetShape::NOTEBOOK }, ..Default::default() };
     assert_eq!(bad(pool_5), SettingsError::Shape(ShapeError::Pool(5)));
     let ten = Settings { shape: NetShape { classes: 10, ..NetShape::NOTEBOOK }, ..Default::default() };
-    assert_eq!(bad(ten), SettingsError::PairClasses(10));
+    assert_eq!(bad(ten), SettingsError::Classes { digits: Digits::default(), classes: 10 });
+    let all = Settings { digits: Digits::All, ..Default::default() };
+    assert_eq!(bad(all.clone()).to_string(), "all ten digits needs a network with 10 classes, not 2");
+    let all = Settings { shape: NetShape { classes: 10, ..NetShape::NOTEBOOK }, ..all };
+    assert_eq!(all.validate(), Ok(()));
+}
+
+/// The task reads "8,1" or "all"; in JSON a pair keeps the form records had before the
+/// ten-digit task, so old saved settings still read.
+#[test]
+fn digits_parse_and_keep_their_json() {
+    assert_eq!("all".parse::<Digits>(), Ok(Digits::All));
+    assert_eq!(" 0-9 ".parse::<Digits>(), Ok(Digits::All));
+    assert_eq!("3,5".parse::<Digits>(), Ok(Digits::Pair(DigitPair::new(3, 5).unwrap())));
+    assert!(matches!("some".parse::<Digits>(), Err(DigitError::Syntax(_))));
+    assert_eq!((Digits::All.classes(), Digits::All.digit(7), Digits::default().digit(0)), (10, 7, 8));
+    assert_eq!(Digits::All.list(), (0..10).collect::<Vec<u8>>());
+    assert_eq!(serde_json::to_string(&Digits::default()).unwrap(), r#"{"negative":8,"positive":1}"#);
+    assert_eq!(serde_json::to_string(&Digits::All).unwrap(), r#""all""#);
+    for d in [Digits::All, Digits::default()] {
+        assert_eq!(serde_json::from_str::<Digits>(&serde_json::to_string(&d).unwrap()).unwrap(), d);
+    }
+    assert!(serde_json::from_str::<Digits>(r#"{"negative":3,"positive":3}"#).is_err());
+    assert!(serde_json::from_str::<Digits>(r#""most""#).is_err());
 }
 
 #[test]

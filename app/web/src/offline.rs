@@ -9,15 +9,19 @@ use web_sys::ServiceWorkerRegistration;
 
 use crate::{page::base_url, worker::Build};
 
-pub fn keep(build: Build) {
+/// `ten_digits`: the t10k files were used too (the ten-digit task's test set).
+pub fn keep(build: Build, ten_digits: bool) {
     let base = base_url();
-    let files = [
+    let mut files = vec![
         "worker_loader.js".to_string(),
         format!("{}.js", build.name()),
         format!("{}_bg.wasm", build.name()),
         format!("{}{}", mnist::FOLDER, mnist::TRAIN_LABELS),
         format!("{}{}", mnist::FOLDER, mnist::TRAIN_IMAGES),
     ];
+    if ten_digits {
+        files.extend([mnist::TEST_LABELS, mnist::TEST_IMAGES].map(|f| format!("{}{f}", mnist::FOLDER)));
+    }
     let urls: js_sys::Array = files.iter().map(|f| wasm_bindgen::JsValue::from(format!("{base}{f}"))).collect();
     leptos::task::spawn_local(async move {
         // No service worker (not supported, or refused): the page works online only.

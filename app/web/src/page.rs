@@ -3,7 +3,7 @@
 //! browser's storage, the address.
 
 use filterlab_page::{Address, Effect as Do, PageState};
-use filterlab_protocol::{DevicePref, FromWorker, ToWorker};
+use filterlab_protocol::{DevicePref, Digits, FromWorker, ToWorker};
 use leptos::prelude::*;
 
 use crate::{offline, pad, store, worker};
@@ -71,8 +71,15 @@ impl Page {
     }
 
     fn apply(self, message: FromWorker) {
-        if let (FromWorker::DataReady { .. }, Some(build)) = (&message, worker::current()) {
-            offline::keep(build);
+        // Once data is in, the service worker keeps what this visit used (the t10k files too once
+        // the ten-digit task has used them).
+        let used = match &message {
+            FromWorker::DataReady { .. } => Some(false),
+            FromWorker::Preview { digits: Digits::All, .. } | FromWorker::Confusion { digits: Digits::All, .. } => Some(true),
+            _ => None,
+        };
+        if let (Some(ten_digits), Some(build)) = (used, worker::current()) {
+            offline::keep(build, ten_digits);
         }
         let now = since_open_ms();
         self.act(|s| s.apply(message, now));

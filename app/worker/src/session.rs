@@ -4,9 +4,9 @@
 use std::{cell::RefCell, rc::Rc};
 
 use filterlab_core::{
-    DigitPair, Mnist, Model, Split, TrainConfig, Trainer, Weights,
+    Digits, Mnist, Model, Split, TrainConfig, Trainer, Weights,
     burn::prelude::*,
-    dataset::{TRAIN_IMAGES, TRAIN_LABELS},
+    dataset::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS},
     drawing, explain,
     idx::PIXELS,
     training::{Progress, TrainError},
@@ -33,17 +33,22 @@ struct State {
     device: Option<(Device, DeviceKind)>,
     /// Fused training steps, or Burn's stock path (`?ops=stock`).
     ops: Ops,
+    /// Where the page is: the MNIST files are under it.
+    base_url: String,
+    /// The MNIST train file, loaded at start.
     mnist: Option<Rc<Mnist>>,
+    /// The t10k file, loaded the first time all ten digits are asked for.
+    t10k: Option<Rc<Mnist>>,
     split: Option<Rc<Split>>,
     /// The latest model (without autodiff), for classifying drawings during and after training.
-    model: Option<(Model, DigitPair)>,
+    model: Option<(Model, Digits)>,
     /// What the current model went through, for its checkpoints: the latest run's settings and
     /// every finished epoch.
     settings: Option<Settings>,
     history: Vec<EpochRow>,
-    /// The current model's probabilities for each test image of its digit pair, for the
+    /// The current model's class probabilities for each test image of its digits, for the
     /// confusion matrix's cells.
-    test_probabilities: Option<(DigitPair, Vec<[f32; 2]>)>,
+    test_probabilities: Option<(Digits, Vec<Vec<f32>>)>,
     /// Bumped by Train, Stop, Reset and device switches: a training task whose run id is no
     /// longer current stops at its next yield.
     run: u64,
@@ -60,7 +65,10 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
 pub fn handle(message: ToWorker) {
     match message {
         ToWorker::Start { device, base_url, calibrate, ops } => {
-            with(|s| s.ops = ops);
+            with(|s| {
+                s.ops = ops;
+                s.base_url = base_url.clone();
+            });
             spawn_local(start(device, base_url, calibrate))
         }
         ToWorker::Train { settings, resume } => spawn_local(async move {
@@ -163,12 +171,14 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
         Plan::Calibrate(webgpu) => Some(webgpu),
     };
     if with(|s| s.mnist.is_none()) {
-        match load_mnist(&base_url).await {
+        match load_mnist(&base_url, [TRAIN_LABELS, TRAIN_IMAGES]).await.and_then(|[labels, images]| {
+            Mnist::from_idx(&images, &labels).map_err(|e| format!("the MNIST data is damaged: {e}"))
+        }) {
             Ok(mnist) => with(|s| s.mnist = Some(Rc::new(mnist))),
             Err(message) => return post(&FromWorker::Error { message }),
         }
     }
-    let split = match split(DigitPair::default()) {
+    let split = match split(Digits::default()).await {
         Ok(split) => split,
         Err(message) => return post(&FromWorker::Error { message }),
     };
@@ -180,31 +190,32 @@ async fn start(pref: DevicePref, base_url: String, calibrate: bool) {
         }
         use_device(started);
     }
-    post(&FromWorker::DataReady { train: split.train.len(), test: split.test.len(), digits: split.pair });
+    post(&FromWorker::DataReady { train: split.train.len(), test: split.test.len(), digits: split.digits });
     post_preview(&split);
 }
 
-/// Eight random training images of each class.
+/// A few random training images of each class: a row of eight for a pair, four each for ten.
 fn post_preview(split: &Split) {
-    const EACH: usize = 8;
-    let mut images: [Vec<Vec<f32>>; 2] = Default::default();
+    let classes = split.digits.classes();
+    let each = if classes == 2 { 8 } else { 4 };
+    let mut images = vec![Vec::new(); classes];
     for (class, strip) in images.iter_mut().enumerate() {
         let of_class: Vec<usize> = (0..split.train.len()).filter(|&i| split.train.classes[i] as usize == class).collect();
-        for _ in 0..EACH.min(of_class.len()) {
+        for _ in 0..each.min(of_class.len()) {
             let i = of_class[(js_sys::Math::random() * of_class.len() as f64) as usize % of_class.len()];
             strip.push(split.train.pixels[i * PIXELS..(i + 1) * PIXELS].to_vec());
         }
     }
-    post(&FromWorker::Preview { digits: split.pair, images });
+    post(&FromWorker::Preview { digits: split.digits, images });
 }
 
-/// The current model's confusion matrix on its digit pair's test set, kept for `examples`.
+/// The current model's confusion matrix on its digits' test set, kept for `examples`.
 async fn post_confusion() -> Result<(), String> {
     let Some((model, digits)) = with(|s| s.model.clone()) else { return Ok(()) };
     let Some((device, _)) = with(|s| s.device.clone()) else { return Ok(()) };
-    let split = split(digits)?;
+    let split = split(digits).await?;
     let probabilities = explain::probabilities(&model, &split.test, &device).await.map_err(|e| e.to_string())?;
-    let matrix = insight::confusion(&split.test.classes, &probabilities);
+    let matrix = insight::confusion(digits.classes(), &split.test.classes, &probabilities);
     let epochs = with(|s| {
         s.test_probabilities = Some((digits, probabilities));
         s.history.len()
@@ -219,24 +230,25 @@ fn examples(actual: usize, predicted: usize) {
     let Some((digits, probabilities)) = with(|s| s.test_probabilities.clone()) else {
         return post(&FromWorker::Error { message: "no confusion matrix yet: train or import a model".into() });
     };
-    let split = match split(digits) {
-        Ok(split) => split,
-        Err(message) => return post(&FromWorker::Error { message }),
+    // The split was made for the matrix, so it is the one kept.
+    let Some(split) = with(|s| s.split.clone()).filter(|s| s.digits == digits) else {
+        return post(&FromWorker::Error { message: "the test set changed: the matrix is being redone".into() });
     };
-    let indices = insight::cell(&split.test.classes, &probabilities, actual.min(1), predicted.min(1));
+    let last = digits.classes() - 1;
+    let indices = insight::cell(&split.test.classes, &probabilities, actual.min(last), predicted.min(last));
     let examples = indices
         .iter()
         .take(MOST)
-        .map(|&index| Example { index, image: split.test.pixels[index * PIXELS..(index + 1) * PIXELS].to_vec(), probabilities: probabilities[index] })
+        .map(|&index| Example { index, image: split.test.pixels[index * PIXELS..(index + 1) * PIXELS].to_vec(), probabilities: probabilities[index].clone() })
         .collect();
     post(&FromWorker::Examples { actual, predicted, total: indices.len(), examples });
 }
 
-async fn load_mnist(base_url: &str) -> Result<Mnist, String> {
+/// Downloads two MNIST files (labels first: small, so the bar's total is known for the big file).
+async fn load_mnist(base_url: &str, names: [&str; 2]) -> Result<[Vec<u8>; 2], String> {
     let mut done = 0u64;
     let mut files = Vec::new();
-    // Labels first: small, so the bar's total is known for the big file.
-    for name in [TRAIN_LABELS, TRAIN_IMAGES] {
+    for name in names {
         let url = format!("{base_url}{}{name}", filterlab_protocol::mnist::FOLDER);
         let bytes = download::fetch(&url, |loaded, total| {
             post(&FromWorker::DataProgress { loaded: done + loaded, total: total.map(|t| done + t) });
@@ -245,16 +257,33 @@ async fn load_mnist(base_url: &str) -> Result<Mnist, String> {
         done += bytes.len() as u64;
         files.push(bytes);
     }
-    Mnist::from_idx(&files[1], &files[0]).map_err(|e| format!("the MNIST data is damaged: {e}"))
+    Ok(files.try_into().unwrap())
 }
 
-/// The split for a digit pair, made once and kept.
-fn split(digits: DigitPair) -> Result<Rc<Split>, String> {
-    if let Some(split) = with(|s| s.split.clone()).filter(|s| s.pair == digits) {
+/// The split for these digits, made once and kept; all ten digits download the t10k files
+/// the first time.
+async fn split(digits: Digits) -> Result<Rc<Split>, String> {
+    if let Some(split) = with(|s| s.split.clone()).filter(|s| s.digits == digits) {
         return Ok(split);
     }
     let mnist = with(|s| s.mnist.clone()).ok_or("the MNIST data is not loaded yet")?;
-    let split = Rc::new(Split::new(&mnist, digits).map_err(|e| e.to_string())?);
+    let split = match digits {
+        Digits::Pair(pair) => Split::pair(&mnist, pair),
+        Digits::All => {
+            let t10k = match with(|s| s.t10k.clone()) {
+                Some(t10k) => t10k,
+                None => {
+                    let base_url = with(|s| s.base_url.clone());
+                    let [labels, images] = load_mnist(&base_url, [TEST_LABELS, TEST_IMAGES]).await?;
+                    let t10k = Rc::new(Mnist::test_from_idx(&images, &labels).map_err(|e| format!("the MNIST test data is damaged: {e}"))?);
+                    with(|s| s.t10k = Some(t10k.clone()));
+                    t10k
+                }
+            };
+            Split::all(&mnist, &t10k)
+        }
+    };
+    let split = Rc::new(split.map_err(|e| e.to_string())?);
     with(|s| s.split = Some(split.clone()));
     Ok(split)
 }
@@ -289,7 +318,7 @@ fn error(message: impl Into<String>) -> FromWorker {
 }
 
 /// The current model as a model file with its settings and history, for the page to keep.
-fn post_checkpoint(weights: &Weights, digits: DigitPair, epoch_end: bool) {
+fn post_checkpoint(weights: &Weights, digits: Digits, epoch_end: bool) {
     let record = with(|s| TrainingRecord { settings: s.settings.clone(), history: s.history.clone() });
     let file = ModelFile { weights: weights.clone(), digits, record: record.to_json() };
     post(&FromWorker::Checkpoint { file: file.to_bytes(), epoch_end });
@@ -307,15 +336,12 @@ async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
     let (device, kind) = with(|s| s.device.clone()).ok_or_else(|| error("no device yet: wait for the device badge"))?;
     let failed = device_failure(kind);
     let dispatches = move || if kind == DeviceKind::WebGpu { device::dispatches() } else { None };
-    let split = split(settings.digits).map_err(error)?;
+    let split = split(settings.digits).await.map_err(error)?;
     let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY).with_ops(with(|s| s.ops));
     let resumed = if resume {
         let (model, digits) = with(|s| s.model.clone()).ok_or_else(|| error("there is no model to continue: press Train"))?;
         if digits != settings.digits {
-            return Err(error(format!(
-                "the model tells {} from {}: set Digits to {digits} to continue it",
-                digits.negative, digits.positive
-            )));
+            return Err(error(format!("the model tells {}: set Digits to {digits} to continue it", digits.describe())));
         }
         // Continue trains the model as it is: its network, whatever the knobs now say (they
         // describe what Train would build). The run's settings say which network ran.
@@ -343,7 +369,7 @@ async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
     post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch, resumed_from });
     post_preview(&split);
     // The page's drawings are read by a plain model built from the latest weights read back.
-    let publish = |weights: &Weights| with(|s| s.model = Some((Model::from_weights(weights, &device), split.pair)));
+    let publish = |weights: &Weights| with(|s| s.model = Some((Model::from_weights(weights, &device), split.digits)));
     let weights = trainer.weights().await.map_err(&failed)?;
     publish(&weights);
     post_filters(&weights);
@@ -374,7 +400,7 @@ async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
                     return Ok(());
                 }
                 post_filters(&weights);
-                post_checkpoint(&weights, split.pair, false);
+                post_checkpoint(&weights, split.digits, false);
                 publish(&weights);
                 // Let Stop, Reset and Classify messages in.
                 crate::yield_now::yield_now().await;
@@ -389,7 +415,7 @@ async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
                 with(|s| s.history.push(row.clone()));
                 post(&FromWorker::Epoch { row });
                 post_filters(&m.weights);
-                post_checkpoint(&m.weights, split.pair, true);
+                post_checkpoint(&m.weights, split.digits, true);
                 post_memory();
                 publish(&m.weights);
                 post_confusion().await.map_err(error)?;
@@ -410,9 +436,6 @@ fn import(bytes: &[u8], source: ModelSource) {
         Err(e) => return refuse(e.to_string()),
     };
     let shape = file.weights.shape;
-    if shape.classes != 2 {
-        return refuse(format!("the model file holds a network of {shape}; this page trains digit pairs (2 classes)"));
-    }
     let mut record = match TrainingRecord::from_json(&file.record) {
         Ok(record) => record,
         Err(e) => return refuse(format!("the model file is not usable: {e}")),
@@ -450,9 +473,10 @@ async fn classify(ink: &[u8], width: usize, height: usize) -> Result<(), String>
     };
     let (model, digits) = with(|s| s.model.clone()).ok_or("train the model first, then draw")?;
     let explanation = model.explain(&image).await.map_err(|e| e.to_string())?;
-    // Softmax of the two logits: the model's log-softmax, exponentiated.
-    let [a, b] = explanation.logits;
-    let p1 = 1.0 / (1.0 + (a - b).exp());
-    post(&FromWorker::Prediction { digits, probabilities: [1.0 - p1, p1], image, explanation });
+    // Softmax of the logits: the model's log-softmax, exponentiated.
+    let top = explanation.logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = explanation.logits.iter().map(|l| (l - top).exp()).collect();
+    let probabilities = e.iter().map(|v| v / e.iter().sum::<f32>()).collect();
+    post(&FromWorker::Prediction { digits, probabilities, image, explanation });
     Ok(())
 }

@@ -228,3 +228,70 @@ async fn another_network_trains_on_webgpu() {
     b.assert_no_console_errors().await;
     b.close().await;
 }
+
+/// All ten digits on the CPU path: the choice gives the notebook's network a 10-way linear layer
+/// (1,370 parameters), trains on the whole train file and tests on the t10k file; the matrix is
+/// 10×10 and holds all 10,000 test images, each digit has its accuracy, and after two Adam
+/// epochs a drawn 7 is read as a 7, with ten probabilities.
+#[tokio::test(flavor = "current_thread")]
+async fn all_ten_digits_on_the_cpu_path() {
+    let b = Browser::open_at(Gpu::None, Fault::None, "?device=cpu&optimizer=adam&epochs=2").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.click("all-digits").await;
+    b.wait_text("param-count", "8·(3·3+1) + 10·(8·4·4+1) = 1370 parameters", Duration::from_secs(5)).await;
+    assert!(!b.enabled("digits").await, "the pair is not used");
+    let search = b.js("return location.search;", vec![]).await;
+    assert!(search.as_str().unwrap().contains("digits=all"), "{search}");
+
+    b.click("train").await;
+    b.wait_text("status", "Finished", 4 * MINUTE).await;
+    assert_eq!(b.attr("preview", "data-images").await, "40", "four training images of each digit");
+    b.wait_attr_eq("confusion", "data-epochs", "2", MINUTE).await;
+    assert_eq!(b.attr("confusion", "data-classes").await, "10");
+    let m = numbers(&b, "confusion", "data-matrix").await;
+    assert_eq!(m.len(), 100);
+    assert_eq!(m.iter().sum::<f64>(), 10_000.0, "the t10k file's 10,000 images");
+    let rows = b.epoch_rows().await;
+    let test_acc: f64 = rows[1][4].parse().unwrap();
+    let diagonal: f64 = (0..10).map(|d| m[d * 10 + d]).sum();
+    assert!((diagonal / 10_000.0 - test_acc).abs() < 1e-3, "the matrix agrees with the epoch row: {diagonal} vs {test_acc}");
+    assert!(test_acc > 0.85, "ten digits after two Adam epochs: test accuracy {test_acc}");
+    // Each digit's accuracy is its row's diagonal share.
+    let accuracy = numbers(&b, "confusion", "data-accuracy").await;
+    let sevens: f64 = m[70..80].iter().sum();
+    assert!((accuracy[7] - m[77] / sevens).abs() < 1e-4, "{accuracy:?}");
+    assert_eq!(sevens, 1028.0, "the t10k file holds 1,028 sevens");
+    b.click("cell-7-7").await;
+    b.wait_text("examples-caption", "test images of a 7 read as 7", Duration::from_secs(20)).await;
+    b.screenshot_of("confusion", "lab-ten-digits-confusion").await;
+
+    b.draw(&harness::seven()).await;
+    b.wait_attr_nonempty("features", "data-probabilities", Duration::from_secs(30)).await;
+    let p = numbers(&b, "features", "data-probabilities").await;
+    assert_eq!(p.len(), 10);
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{p:?}");
+    assert_eq!(b.attr("prediction", "data-digit").await, "7", "a drawn 7: {p:?}");
+    assert_eq!(how_many(&b, "features", "data-contributions").await, 10 * 128);
+    assert!(b.text("shares").await.contains('9'), "ten shares on the pad");
+    b.screenshot("lab-ten-digits").await;
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// All ten digits on WebGPU (Burn's stock path: the fused kernel is the pair's): an epoch of
+/// big batches, and the 10×10 matrix of the t10k file.
+#[tokio::test(flavor = "current_thread")]
+async fn all_ten_digits_on_webgpu() {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&digits=all&optimizer=adam&lr=0.01&epochs=1&batch=2048").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    b.wait_attr_eq("confusion", "data-epochs", "1", MINUTE).await;
+    let m = numbers(&b, "confusion", "data-matrix").await;
+    assert_eq!((m.len(), m.iter().sum::<f64>()), (100, 10_000.0));
+    let test_acc: f64 = b.epoch_rows().await[0][4].parse().unwrap();
+    assert!(test_acc > 0.5, "ten digits on WebGPU after an epoch: test accuracy {test_acc}");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}

@@ -10,7 +10,7 @@ const LEFT: f64 = 92.0;
 const COLUMN: f64 = 76.0;
 /// Filters side by side in one band; more go in further bands below.
 const PER_BAND: usize = 8;
-/// A band: the filter, its conv map, its pooled map, its contributions to the two classes.
+/// A band: the filter, its conv map, its pooled map, its contributions to two classes.
 const BAND: f64 = 256.0;
 const CONV_Y: f64 = 64.0;
 const POOLED_Y: f64 = 128.0;
@@ -29,19 +29,22 @@ pub fn features_size(shape: &NetShape) -> (f64, f64) {
 
 /// For each filter: the filter (its own scale), its conv output and pooled map (one shared scale
 /// for all maps), and the pooled values' contributions towards each class (red pushes towards
-/// the class, blue away). `filters` are the model's, drawn when they are the explanation's network's.
-pub fn draw_features(canvas: &HtmlCanvasElement, filters: Option<(&NetShape, &[f32])>, e: &Explanation, classes: [u8; 2]) {
+/// the class, blue away) of two `classes` (index, digit): a pair's, or the two likeliest of ten.
+/// `filters` are the model's, drawn when they are the explanation's network's.
+pub fn draw_features(canvas: &HtmlCanvasElement, filters: Option<(&NetShape, &[f32])>, e: &Explanation, classes: [(usize, u8); 2]) {
     let shape = e.shape;
     let (width, height) = features_size(&shape);
     let Some((ctx, theme)) = sheet(canvas, width, height) else { return };
     let (side, cells, fc_in) = (shape.pooled_side(), shape.cells(), shape.fc_in());
-    if shape.classes != 2 || e.conv.len() != shape.filters * 784 || e.pooled.len() != fc_in || e.contributions.len() != 2 * fc_in {
+    let fits = e.conv.len() == shape.filters * 784 && e.pooled.len() == fc_in && e.contributions.len() == shape.classes * fc_in;
+    if !fits || classes.iter().any(|&(c, _)| c >= shape.classes) {
         return mismatch(&ctx, &theme, width, &format!("the feature maps do not fit a network of {shape}"));
     }
     let filters = filters.filter(|(s, w)| **s == shape && w.len() == shape.filters * shape.taps()).map(|(_, w)| w);
     let (fmin, fmax) = filters.map(range).unwrap_or((0.0, 1.0));
     let (amin, amax) = range(&e.conv);
-    let reach = e.contributions.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-9) as f64;
+    let shown = |c: usize| &e.contributions[c * fc_in..(c + 1) * fc_in];
+    let reach = classes.iter().flat_map(|&(c, _)| shown(c)).fold(0.0f32, |m, v| m.max(v.abs())).max(1e-9) as f64;
     let pooled_label = format!("pooled {side}×{side}");
     ctx.set_font("12px sans-serif");
     for band in 0..bands(&shape) {
@@ -51,8 +54,8 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: Option<(&NetShape, &[f
         for (label, y) in [("filter", 22.0), ("conv 28×28", CONV_Y), (pooled_label.as_str(), POOLED_Y)] {
             let _ = ctx.fill_text(label, 4.0, top + y + 16.0);
         }
-        let _ = ctx.fill_text(&format!("towards {}", classes[0]), 4.0, top + PUSH_Y + 14.0);
-        let _ = ctx.fill_text(&format!("towards {}", classes[1]), 4.0, top + PUSH_Y + 46.0);
+        let _ = ctx.fill_text(&format!("towards {}", classes[0].1), 4.0, top + PUSH_Y + 14.0);
+        let _ = ctx.fill_text(&format!("towards {}", classes[1].1), 4.0, top + PUSH_Y + 46.0);
     }
     let filter_cell = if shape.kernel <= 3 { 12.0 } else { 8.0 };
     for f in 0..shape.filters {
@@ -67,9 +70,9 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: Option<(&NetShape, &[f
         let activation = |v: f64| viridis((v - amin) / (amax - amin));
         map(&ctx, &e.conv[f * 784..(f + 1) * 784], 28, x, top + CONV_Y, MAP / 28.0, activation);
         map(&ctx, &e.pooled[f * cells..(f + 1) * cells], side, x, top + POOLED_Y, MAP / side as f64, activation);
-        for class in 0..2 {
+        for (row, &(class, _)) in classes.iter().enumerate() {
             let start = class * fc_in + f * cells;
-            let y = top + PUSH_Y + class as f64 * 32.0;
+            let y = top + PUSH_Y + row as f64 * 32.0;
             let cell = MAP / 2.0 / side as f64;
             map(&ctx, &e.contributions[start..start + cells], side, x + 14.0, y, cell, |v| diverging(v / reach));
             // A frame, so a map of zeros (white) still shows where it is.

@@ -1,6 +1,7 @@
-//! The test set's confusion matrix; a cell shows its test images, least sure first.
+//! The test set's confusion matrix (2×2 for a pair, 10×10 for all digits) with each class's
+//! accuracy; a cell shows its test images, least sure first.
 
-use filterlab_protocol::ToWorker;
+use filterlab_protocol::{ToWorker, insight::per_class_accuracy};
 use leptos::{html, prelude::*};
 
 use super::redraw_on;
@@ -29,22 +30,43 @@ pub fn ConfusionPanel() -> impl IntoView {
         None => view! { <p class="small" data-testid="confusion">"After the first epoch, or once a model is loaded."</p> }.into_any(),
         Some(c) => {
             let (digits, epochs, m) = (c.digits, c.epochs, c.matrix);
-            let cell = move |a: usize, p: usize| {
+            let n = m.len();
+            let accuracy = per_class_accuracy(&m);
+            // A pair's table says it in words; ten digits' has room for the digits only.
+            let pair = n == 2;
+            let cell = |a: usize, p: usize, count: u32| {
                 view! {
                     <td><button data-testid=format!("cell-{a}-{p}") class:wrong=a != p
                         title="Show these test images"
-                        aria-label=format!("{} test images of a {} read as {}: show them", m[a][p], digits.digit(a), digits.digit(p))
-                        on:click=move |_| worker::send(ToWorker::Examples { actual: a, predicted: p })>{m[a][p]}</button></td>
+                        aria-label=format!("{count} test images of a {} read as {}: show them", digits.digit(a), digits.digit(p))
+                        on:click=move |_| worker::send(ToWorker::Examples { actual: a, predicted: p })>{count}</button></td>
                 }
             };
+            let head = (0..n).map(|p| view! { <th scope="col">{if pair { format!("read as {}", digits.digit(p)) } else { digits.digit(p).to_string() }}</th> }).collect_view();
+            let rows = m
+                .iter()
+                .enumerate()
+                .map(|(a, row)| {
+                    let cells = row.iter().enumerate().map(|(p, &count)| cell(a, p, count)).collect_view();
+                    view! {
+                        <tr>
+                            <th scope="row">{if pair { format!("a {}", digits.digit(a)) } else { digits.digit(a).to_string() }}</th>
+                            {cells}
+                            <td class="accuracy" data-testid=format!("accuracy-{a}")>{format!("{:.1} %", 100.0 * accuracy[a])}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            let flat: Vec<String> = m.iter().flatten().map(u32::to_string).collect();
             view! {
-                <table data-testid="confusion" data-matrix=format!("{},{},{},{}", m[0][0], m[0][1], m[1][0], m[1][1]) data-epochs=epochs>
-                    <thead><tr><th scope="col">{format!("after {}", filterlab_page::state::epochs(epochs))}</th><th scope="col">{format!("read as {}", digits.negative)}</th><th scope="col">{format!("read as {}", digits.positive)}</th></tr></thead>
-                    <tbody>
-                        <tr><th scope="row">{format!("a {}", digits.negative)}</th>{cell(0, 0)}{cell(0, 1)}</tr>
-                        <tr><th scope="row">{format!("a {}", digits.positive)}</th>{cell(1, 0)}{cell(1, 1)}</tr>
-                    </tbody>
-                </table>
+                <div class="table-scroll">
+                    <table data-testid="confusion" class:ten=!pair data-classes=n data-matrix=flat.join(",") data-epochs=epochs
+                        data-accuracy=joined(&accuracy)>
+                        <caption class="small">{format!("After {}: rows are the actual digit, columns what the model read; the last column is each digit's accuracy.", filterlab_page::state::epochs(epochs))}</caption>
+                        <thead><tr><th scope="col">"actual"</th>{head}<th scope="col">"right"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
             }
             .into_any()
         }

@@ -30,12 +30,27 @@ pub fn DrawPanel() -> impl IntoView {
                 data-digit=move || prediction.with(|p| p.as_ref().map(|p| p.digit().to_string()).unwrap_or_default())>
                 {move || match prediction.get() {
                     None => refused.get().unwrap_or_else(|| "Draw with the mouse, a pen or a finger.".to_string()),
-                    Some(p) => format!("It is a {} — P({}) = {:.1} %, P({}) = {:.1} %",
-                        p.digit(),
-                        p.digits.negative, 100.0 * p.probabilities[0],
-                        p.digits.positive, 100.0 * p.probabilities[1]),
+                    Some(p) => {
+                        let shares = p.probabilities.iter().enumerate().map(|(c, v)| format!("P({}) = {:.1} %", p.digits.digit(c), 100.0 * v));
+                        match p.probabilities.len() {
+                            2 => format!("It is a {} — {}", p.digit(), shares.collect::<Vec<_>>().join(", ")),
+                            _ => format!("It is a {} — P({0}) = {:.1} %", p.digit(), 100.0 * p.probabilities[p.class()]),
+                        }
+                    }
                 }}
             </p>
+            // Ten digits: every digit's probability, as a bar (the text says the same).
+            {move || prediction.get().filter(|p| p.probabilities.len() > 2).map(|p| view! {
+                <ol class="shares" data-testid="shares" aria-label="Each digit's probability">
+                    {p.probabilities.iter().enumerate().map(|(c, &v)| view! {
+                        <li class:top=c == p.class()>
+                            <span class="digit">{p.digits.digit(c).to_string()}</span>
+                            <span class="bar" aria-hidden="true"><span style=format!("width: {:.1}%", 100.0 * v)></span></span>
+                            <span class="share">{format!("{:.1} %", 100.0 * v)}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            })}
             <p class="small">"What the network saw (28×28):"</p>
             <canvas node_ref=seen data-testid="seen" width="112" height="112" role="img" aria-label="The drawing as the network saw it, 28×28 pixels"
                 data-image=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.image)).unwrap_or_default())></canvas>

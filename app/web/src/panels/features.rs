@@ -1,6 +1,7 @@
 //! What the network does with the drawn digit: each filter's feature map, pooled, and how much
 //! each pooled value pushed towards each class.
 
+use filterlab_page::state::Prediction;
 use filterlab_protocol::NetShape;
 use leptos::{html, prelude::*};
 
@@ -9,6 +10,16 @@ use crate::{
     draw::{insight, joined},
     page::page,
 };
+
+/// The two classes whose contributions are drawn, with their digits: a pair's two, or the two
+/// likeliest of ten (most likely first).
+fn shown(p: &Prediction) -> [(usize, u8); 2] {
+    let mut order: Vec<usize> = (0..p.probabilities.len()).collect();
+    if order.len() > 2 {
+        order.sort_by(|&a, &b| p.probabilities[b].total_cmp(&p.probabilities[a]));
+    }
+    [order[0], order[1]].map(|c| (c, p.digits.digit(c)))
+}
 
 #[component]
 pub fn Features() -> impl IntoView {
@@ -21,20 +32,22 @@ pub fn Features() -> impl IntoView {
             if let Some(p) = p {
                 filters.with_untracked(|f| {
                     let model = f.as_ref().map(|f| (&f.shape, f.weights.as_slice()));
-                    insight::draw_features(c, model, &p.explanation, [p.digits.negative, p.digits.positive])
+                    insight::draw_features(c, model, &p.explanation, shown(p))
                 })
             }
         })
     });
     let (w, h) = insight::features_size(&NetShape::NOTEBOOK);
-    let attr = move |pick: fn(&filterlab_page::state::Prediction) -> String| move || prediction.with(|p| p.as_ref().map(pick).unwrap_or_default());
+    let attr = move |pick: fn(&Prediction) -> String| move || prediction.with(|p| p.as_ref().map(pick).unwrap_or_default());
     let caption = move || match prediction.get() {
         None => "Draw a digit to see the feature maps it makes.".to_string(),
         Some(p) => {
             let side = p.explanation.shape.pooled_side();
+            let [(a, da), (b, db)] = shown(&p);
+            let which = if p.probabilities.len() > 2 { " (the two likeliest digits)" } else { "" };
             format!(
-                "Each filter's output on the 28×28 image (one colour scale for all maps), pooled to {side}×{side}, and how much each pooled value pushed towards {} and towards {} (weight × value: red for, blue against). Logits {:.3} and {:.3}.",
-                p.digits.negative, p.digits.positive, p.explanation.logits[0], p.explanation.logits[1]
+                "Each filter's output on the 28×28 image (one colour scale for all maps), pooled to {side}×{side}, and how much each pooled value pushed towards {da} and towards {db}{which} (weight × value: red for, blue against). Logits {:.3} and {:.3}.",
+                p.explanation.logits[a], p.explanation.logits[b]
             )
         }
     };

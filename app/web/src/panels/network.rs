@@ -20,7 +20,8 @@ pub fn NetworkPanel() -> impl IntoView {
     let kernel = page.select(|s| s.form.kernel);
     let pool = page.select(|s| s.form.pool);
     let shape = page.select(|s| s.form.shape().map(|s| s.validate().map(|()| s).map_err(|e| e.to_string())));
-    let is_notebook = page.select(|s| s.form.shape() == Some(NetShape::NOTEBOOK));
+    // The notebook's knobs (its classes follow the Digits choice).
+    let is_notebook = page.select(|s| s.form.shape().map(|x| NetShape { classes: 2, ..x }) == Some(NetShape::NOTEBOOK));
     // The current model's network, when the knobs say another: Continue needs the model's.
     let other_model = page.select(|s| s.filters.as_ref().map(|f| f.shape).filter(|m| s.form.shape() != Some(*m)));
 
@@ -34,7 +35,7 @@ pub fn NetworkPanel() -> impl IntoView {
     view! {
         <section class="panel network" aria-labelledby="network-title">
             <h2 id="network-title">"Network"</h2>
-            <p class="small">"Conv k×k → max-pool → linear → log-softmax. Train builds the network set here."</p>
+            <p class="small">"Conv k×k → max-pool → linear → log-softmax. Train builds the network set here; its classes are the Digits' (2 for a pair, 10 for all ten)."</p>
             <label class="field">
                 <span>"Filters (1–32)"</span>
                 <input data-testid="filter-count" inputmode="numeric"

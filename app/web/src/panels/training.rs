@@ -33,8 +33,11 @@ pub fn TrainingPanel() -> impl IntoView {
     let form_error = page.select(|s| s.form.settings().err());
     let optimizer = page.select(|s| s.form.optimizer);
 
+    let all_digits = page.select(|s| s.form.all_digits);
     let field = move |label: &'static str, id: &'static str, hint: &'static str, get: fn(&Form) -> String, put: fn(&mut Form, String)| {
         let value = page.select(move |s| get(&s.form));
+        // The pair is kept, unused, while all ten digits are chosen.
+        let off = move || training.get() || (id == "digits" && all_digits.get());
         view! {
             <label class="field">
                 <span>{label}</span>
@@ -43,7 +46,7 @@ pub fn TrainingPanel() -> impl IntoView {
                     inputmode=hint
                     prop:value=move || value.get()
                     on:input=move |ev| page.state.update(|s| put(&mut s.form, event_target_value(&ev)))
-                    prop:disabled=move || training.get()
+                    prop:disabled=off
                 />
             </label>
         }
@@ -91,6 +94,12 @@ pub fn TrainingPanel() -> impl IntoView {
             {field("Batch size", "batch-size", "numeric", |f| f.batch_size.clone(), |f, v| f.batch_size = v)}
             {field("Seed", "seed", "numeric", |f| f.seed.clone(), |f, v| f.seed = v)}
             {field("Digits (class 0, class 1)", "digits", "text", |f| f.digits.clone(), |f, v| f.digits = v)}
+            <label class="check">
+                <input type="checkbox" data-testid="all-digits" prop:checked=move || all_digits.get()
+                    on:change=move |ev| page.state.update(|s| s.form.all_digits = event_target_checked(&ev))
+                    prop:disabled=move || training.get() />
+                "All ten digits (a 10-way linear layer; tested on MNIST's t10k file, the standard split)"
+            </label>
             <p data-testid="form-error" class="form-error" aria-live="polite">{move || form_error.get().unwrap_or_default()}</p>
             <div class="buttons">
                 <button data-testid="train" class="primary" title="Train a fresh model" on:click=move |_| page.train(false) prop:disabled=move || !can_train.get()>"Train"</button>

@@ -707,6 +707,12 @@ pub fn one() -> Vec<Vec<(f64, f64)>> {
     vec![(0..=20).map(|i| (135.0 + i as f64 * 0.8, 50.0 + i as f64 * 9.0)).collect()]
 }
 
+/// A "7": a bar across the top, then one stroke down to the lower left, without lifting the pen.
+pub fn seven() -> Vec<Vec<(f64, f64)>> {
+    let line = |(x0, y0): (f64, f64), (x1, y1): (f64, f64)| (0..=12).map(move |i| (x0 + (x1 - x0) * i as f64 / 12.0, y0 + (y1 - y0) * i as f64 / 12.0));
+    vec![line((85.0, 55.0), (195.0, 55.0)).chain(line((195.0, 55.0), (125.0, 235.0)).skip(1)).collect()]
+}
+
 /// An "8": two loops, a small one above a larger one, each a closed circle.
 pub fn eight() -> Vec<Vec<(f64, f64)>> {
     let circle = |cx: f64, cy: f64, rx: f64, ry: f64| -> Vec<(f64, f64)> {
