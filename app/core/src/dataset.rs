@@ -114,7 +114,7 @@ impl Split {
     /// of the t10k file tests, in file order; class k is digit k.
     pub fn all(train_file: &Mnist, test_file: &Mnist) -> Result<Self, SplitError> {
         let samples = |mnist: &Mnist| {
-            let mut set = Samples::default();
+            let mut set = Samples { pixels: Vec::with_capacity(mnist.images.len()), classes: Vec::with_capacity(mnist.len()) };
             for i in 0..mnist.len() {
                 set.push(mnist.image(i), mnist.labels[i]);
             }

@@ -56,7 +56,7 @@ impl Address {
             }
         }
         // `digits=all` is the ten-digit task; anything else is a pair as typed.
-        if form.digits.trim().eq_ignore_ascii_case(filterlab_protocol::Digits::ALL_WORD) {
+        if form.digits.parse::<filterlab_protocol::Digits>() == Ok(filterlab_protocol::Digits::All) {
             form.digits = Form::default().digits;
             form.all_digits = true;
         }

@@ -60,7 +60,8 @@ impl Form {
 
     /// The output classes the digits choice asks for.
     pub fn classes(&self) -> usize {
-        if self.all_digits { Digits::All.classes() } else { 2 }
+        let all = self.all_digits || self.digits.parse::<Digits>() == Ok(Digits::All);
+        if all { Digits::All.classes() } else { 2 }
     }
 
     /// Freezes or frees filter `f`.
@@ -96,9 +97,10 @@ impl Form {
             epochs: whole("epochs", &self.epochs)? as usize,
             batch_size: whole("batch size", &self.batch_size)? as usize,
             seed: whole("seed", &self.seed)?,
+            // "all" typed in the pair's field means the same as the tick.
             digits: match self.all_digits {
                 true => Digits::All,
-                false => Digits::Pair(self.digits.parse().map_err(|e| format!("digits: {e}"))?),
+                false => self.digits.parse().map_err(|e| format!("digits: {e}"))?,
             },
             shape: NetShape { filters: whole("filters", &self.filters)? as usize, kernel: self.kernel, pool: self.pool, classes: self.classes() },
             frozen: Vec::new(),

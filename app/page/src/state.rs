@@ -244,7 +244,10 @@ impl PageState {
             FromWorker::Calibrating => self.status = "Auto: timing a few training steps on WebGPU and on the CPU…".into(),
             FromWorker::DataProgress { loaded, total } => {
                 self.progress = Some(Progress { loaded, total });
-                self.status = "Loading MNIST…".into();
+                // Later downloads (the t10k files, for all ten digits) leave the status as it is.
+                if !self.data_ready {
+                    self.status = "Loading MNIST…".into();
+                }
             }
             FromWorker::DataReady { train, test, digits } => {
                 self.data_ready = true;
@@ -280,7 +283,13 @@ impl PageState {
                 self.confusion = Some(ConfusionView { digits, epochs, matrix });
                 self.examples = None;
             }
-            FromWorker::Examples { actual, predicted, total, examples } => self.examples = Some(ExampleSet { actual, predicted, total, examples }),
+            FromWorker::Examples { actual, predicted, total, examples } => {
+                // An answer about a matrix no longer shown (another model's classes) is dropped.
+                let fits = |c: usize| c < self.confusion.as_ref().map_or(0, |m| m.matrix.len());
+                if fits(actual) && fits(predicted) && examples.iter().all(|x| x.probabilities.len() > actual) {
+                    self.examples = Some(ExampleSet { actual, predicted, total, examples });
+                }
+            }
             FromWorker::Preview { digits, images } => self.preview = Some(Preview { digits, images }),
             FromWorker::Filters { shape, weights, biases } => {
                 // Freeze ticks are for this model's filters.
@@ -790,6 +799,15 @@ mod tests {
         let matrix: Confusion = (0..10).map(|a| (0..10).map(|b| if a == b { 900 } else { 10 }).collect()).collect();
         p.apply(FromWorker::Confusion { digits: Digits::All, epochs: 2, matrix: matrix.clone() }, 0.0);
         assert_eq!(p.confusion.as_ref().map(|c| (c.digits, c.matrix.clone())), Some((Digits::All, matrix)));
+        // A late answer for a 10×10 cell after a pair's matrix came is dropped, not drawn.
+        p.apply(FromWorker::Confusion { digits: Digits::default(), epochs: 1, matrix: vec![vec![1, 0], vec![0, 1]] }, 0.0);
+        let seven = Example { index: 0, image: vec![0.0; 784], probabilities: vec![0.1; 10] };
+        p.apply(FromWorker::Examples { actual: 7, predicted: 7, total: 1, examples: vec![seven] }, 0.0);
+        assert_eq!(p.examples, None);
+        // "all" typed in the pair's field is the same task as the tick.
+        p.form.all_digits = false;
+        p.form.digits = "all".into();
+        assert_eq!((p.form.settings().map(|s| s.digits), p.form.classes()), (Ok(Digits::All), 10));
     }
 
     /// The filter editor: a preset sets a filter exactly, typed numbers are checked, the model

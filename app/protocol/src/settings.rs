@@ -137,8 +137,10 @@ pub enum DigitError {
     NotADigit(u8),
     #[error("the two digits must differ, got {0} twice")]
     SameDigit(u8),
-    #[error("cannot read digits {0:?}: expected two digits such as \"8,1\", or \"all\"")]
+    #[error("cannot read digit pair {0:?}: expected two digits such as \"8,1\"")]
     Syntax(String),
+    #[error("cannot read digits {0:?}: expected two digits such as \"8,1\", or \"all\"")]
+    Task(String),
 }
 
 impl DigitPair {
@@ -210,7 +212,8 @@ impl TryFrom<DigitsJson> for Digits {
     type Error = DigitError;
     fn try_from(j: DigitsJson) -> Result<Self, DigitError> {
         match j {
-            DigitsJson::Pair(p) => Ok(Self::Pair(DigitPair::new(p.negative, p.positive)?)),
+            // Checked by `Settings::validate`, with the other settings, as before the ten digits.
+            DigitsJson::Pair(p) => Ok(Self::Pair(p)),
             DigitsJson::Word(w) => w.parse(),
         }
     }
@@ -284,7 +287,10 @@ impl std::str::FromStr for Digits {
     fn from_str(s: &str) -> Result<Self, DigitError> {
         match s.trim().to_ascii_lowercase().as_str() {
             "all" | "0-9" => Ok(Self::All),
-            _ => s.parse().map(Self::Pair),
+            _ => s.parse().map(Self::Pair).map_err(|e| match e {
+                DigitError::Syntax(s) => DigitError::Task(s),
+                other => other,
+            }),
         }
     }
 }

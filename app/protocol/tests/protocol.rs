@@ -122,7 +122,7 @@ fn digits_parse_and_keep_their_json() {
     assert_eq!("all".parse::<Digits>(), Ok(Digits::All));
     assert_eq!(" 0-9 ".parse::<Digits>(), Ok(Digits::All));
     assert_eq!("3,5".parse::<Digits>(), Ok(Digits::Pair(DigitPair::new(3, 5).unwrap())));
-    assert!(matches!("some".parse::<Digits>(), Err(DigitError::Syntax(_))));
+    assert_eq!("some".parse::<Digits>().unwrap_err().to_string(), r#"cannot read digits "some": expected two digits such as "8,1", or "all""#);
     assert_eq!((Digits::All.classes(), Digits::All.digit(7), Digits::default().digit(0)), (10, 7, 8));
     assert_eq!(Digits::All.list(), (0..10).collect::<Vec<u8>>());
     assert_eq!(serde_json::to_string(&Digits::default()).unwrap(), r#"{"negative":8,"positive":1}"#);
@@ -130,7 +130,9 @@ fn digits_parse_and_keep_their_json() {
     for d in [Digits::All, Digits::default()] {
         assert_eq!(serde_json::from_str::<Digits>(&serde_json::to_string(&d).unwrap()).unwrap(), d);
     }
-    assert!(serde_json::from_str::<Digits>(r#"{"negative":3,"positive":3}"#).is_err());
+    // A bad pair reads, and is refused where every setting is checked.
+    let same: Digits = serde_json::from_str(r#"{"negative":3,"positive":3}"#).unwrap();
+    assert_eq!(Settings { digits: same, ..Default::default() }.validate(), Err(SettingsError::Digits(DigitError::SameDigit(3))));
     assert!(serde_json::from_str::<Digits>(r#""most""#).is_err());
 }
 

@@ -46,9 +46,9 @@ struct State {
     /// every finished epoch.
     settings: Option<Settings>,
     history: Vec<EpochRow>,
-    /// The current model's class probabilities for each test image of its digits, for the
-    /// confusion matrix's cells.
-    test_probabilities: Option<(Digits, Vec<Vec<f32>>)>,
+    /// The test set of the latest confusion matrix and the model's class probabilities for each
+    /// of its images, for the matrix's cells.
+    test_probabilities: Option<(Rc<Split>, Vec<Vec<f32>>)>,
     /// Bumped by Train, Stop, Reset and device switches: a training task whose run id is no
     /// longer current stops at its next yield.
     run: u64,
@@ -215,9 +215,13 @@ async fn post_confusion() -> Result<(), String> {
     let Some((device, _)) = with(|s| s.device.clone()) else { return Ok(()) };
     let split = split(digits).await?;
     let probabilities = explain::probabilities(&model, &split.test, &device).await.map_err(|e| e.to_string())?;
+    // The split may have taken a download: a model of other digits may be current by now.
+    if with(|s| s.model.as_ref().map(|(_, d)| *d)) != Some(digits) {
+        return Ok(());
+    }
     let matrix = insight::confusion(digits.classes(), &split.test.classes, &probabilities);
     let epochs = with(|s| {
-        s.test_probabilities = Some((digits, probabilities));
+        s.test_probabilities = Some((split.clone(), probabilities));
         s.history.len()
     });
     post(&FromWorker::Confusion { digits, epochs, matrix });
@@ -227,15 +231,14 @@ async fn post_confusion() -> Result<(), String> {
 /// The test images in one confusion-matrix cell, the least sure first (at most 32).
 fn examples(actual: usize, predicted: usize) {
     const MOST: usize = 32;
-    let Some((digits, probabilities)) = with(|s| s.test_probabilities.clone()) else {
+    let Some((split, probabilities)) = with(|s| s.test_probabilities.clone()) else {
         return post(&FromWorker::Error { message: "no confusion matrix yet: train or import a model".into() });
     };
-    // The split was made for the matrix, so it is the one kept.
-    let Some(split) = with(|s| s.split.clone()).filter(|s| s.digits == digits) else {
-        return post(&FromWorker::Error { message: "the test set changed: the matrix is being redone".into() });
-    };
-    let last = digits.classes() - 1;
-    let indices = insight::cell(&split.test.classes, &probabilities, actual.min(last), predicted.min(last));
+    let classes = split.digits.classes();
+    if actual >= classes || predicted >= classes {
+        return post(&FromWorker::Error { message: format!("the confusion matrix has {classes} classes, no cell ({actual}, {predicted})") });
+    }
+    let indices = insight::cell(&split.test.classes, &probabilities, actual, predicted);
     let examples = indices
         .iter()
         .take(MOST)
@@ -336,7 +339,6 @@ async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
     let (device, kind) = with(|s| s.device.clone()).ok_or_else(|| error("no device yet: wait for the device badge"))?;
     let failed = device_failure(kind);
     let dispatches = move || if kind == DeviceKind::WebGpu { device::dispatches() } else { None };
-    let split = split(settings.digits).await.map_err(error)?;
     let config = TrainConfig::from(&settings).with_report_every(REPORT_EVERY).with_ops(with(|s| s.ops));
     let resumed = if resume {
         let (model, digits) = with(|s| s.model.clone()).ok_or_else(|| error("there is no model to continue: press Train"))?;
@@ -351,15 +353,23 @@ async fn train(mut settings: Settings, resume: bool) -> Result<(), FromWorker> {
     } else {
         None
     };
+    // This run supersedes any other from here on, as the split may take a download (the t10k
+    // files): a Train, Stop, Reset or import meanwhile wins, and this one ends without a word.
     let run = with(|s| {
         s.run += 1;
+        s.run
+    });
+    let current = move || with(|s| s.run == run);
+    let split = split(settings.digits).await.map_err(error)?;
+    if !current() {
+        return Ok(());
+    }
+    with(|s| {
         s.settings = Some(settings.clone());
         if !resume {
             s.history.clear();
         }
-        s.run
     });
-    let current = move || with(|s| s.run == run);
     let resumed_from = with(|s| s.history.len());
     let mut trainer = match resumed {
         Some(model) => Trainer::with_model(&split, config, model, &device),

@@ -180,7 +180,7 @@ async fn the_keyboard_reaches_and_operates_every_control() {
         assert!(order.len() < 60, "Tab never reached Export: {order:?}");
     }
     let position = |id: &str| order.iter().position(|o| o == id).unwrap_or_else(|| panic!("Tab skipped {id}: {order:?}"));
-    let expected = ["device-auto", "device-webgpu", "device-cpu", "filter-count", "kernel-3", "kernel-5", "pool-4", "pool-14", "optimizer-sgd", "optimizer-adam", "lr", "epochs", "batch-size", "seed", "digits", "train", "import", "export"];
+    let expected = ["device-auto", "device-webgpu", "device-cpu", "filter-count", "kernel-3", "kernel-5", "pool-4", "pool-14", "optimizer-sgd", "optimizer-adam", "lr", "epochs", "batch-size", "seed", "digits", "all-digits", "train", "import", "export"];
     let positions: Vec<usize> = expected.iter().map(|id| position(id)).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "Tab order {order:?}");
     // The file input is hidden from sight only: its button shows the focus ring.

@@ -290,16 +290,16 @@ async fn export_and_import_and_bad_files_are_refused() {
     shapes[12] = 0x51; // 337 parameters
     let mut flipped = exported.clone();
     flipped[100] ^= 1;
-    // A good file of a ten-class network, which a digit pair cannot use.
+    // A ten-class network that says it tells a digit pair apart: digits and classes disagree.
     let other = NetShape { classes: 10, ..NetShape::NOTEBOOK };
-    let other = ModelFile { weights: Weights::from_slice(other, &vec![0.0; other.params()]), digits: DigitPair::default(), record: String::new() };
+    let other = ModelFile { weights: Weights::from_slice(other, &vec![0.0; other.params()]), digits: DigitPair::default().into(), record: String::new() };
     let bad: [(&str, Vec<u8>, &str); 6] = [
         ("notes.flab", b"these are not weights".to_vec(), "not a Filterlab model file"),
         ("future.flab", version, "version 9 is not supported"),
         ("huge.flab", vec![0; 2 << 20], "more than"),
         ("shapes.flab", shapes, "which has 338 parameters, but holds 337"),
         ("flipped.flab", flipped, "checksum"),
-        ("ten.flab", other.to_bytes(), "a network of 8 filters 3×3, pool 7, 10 classes; this page trains digit pairs"),
+        ("ten.flab", other.to_bytes(), "8 vs 1 needs a network with 2 classes, not 10"),
     ];
     for (name, bytes, reason) in bad {
         b.choose_file("import", &harness::temp_file(name, &bytes)).await;

@@ -22,7 +22,7 @@ pub fn ConfusionPanel() -> impl IntoView {
             let Some(e) = e else { return };
             let digits = confusion.with_untracked(|c| c.as_ref().map(|c| c.digits).unwrap_or_default());
             let images: Vec<Vec<f32>> = e.examples.iter().map(|x| x.image.clone()).collect();
-            let captions: Vec<String> = e.examples.iter().map(|x| format!("P({})={:.2}", digits.digit(e.actual), x.probabilities[e.actual])).collect();
+            let captions: Vec<String> = e.examples.iter().map(|x| format!("P({})={:.2}", digits.digit(e.actual), x.probabilities.get(e.actual).copied().unwrap_or(f32::NAN))).collect();
             insight::draw_gallery(c, &images, &captions, 8, 48.0);
         })
     });
@@ -59,11 +59,12 @@ pub fn ConfusionPanel() -> impl IntoView {
                 .collect_view();
             let flat: Vec<String> = m.iter().flatten().map(u32::to_string).collect();
             view! {
+                <p class="small">{format!("After {}: rows are the actual digit, columns what the model read; the last column is each digit's accuracy.", filterlab_page::state::epochs(epochs))}</p>
+                // Ten digits on a phone: the matrix scrolls sideways inside its panel.
                 <div class="table-scroll">
                     <table data-testid="confusion" class:ten=!pair data-classes=n data-matrix=flat.join(",") data-epochs=epochs
                         data-accuracy=joined(&accuracy)>
-                        <caption class="small">{format!("After {}: rows are the actual digit, columns what the model read; the last column is each digit's accuracy.", filterlab_page::state::epochs(epochs))}</caption>
-                        <thead><tr><th scope="col">"actual"</th>{head}<th scope="col">"right"</th></tr></thead>
+                        <thead><tr><th scope="col" class:visually-hidden-text=!pair>"actual"</th>{head}<th scope="col">"right"</th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
@@ -81,7 +82,7 @@ pub fn ConfusionPanel() -> impl IntoView {
             }).unwrap_or_default()}</p>
             <canvas node_ref=gallery data-testid="examples" width="0" height="0" role="img" aria-label="The test images of the chosen cell"
                 data-total=move || examples.with(|e| e.as_ref().map(|e| e.total.to_string()).unwrap_or_default())
-                data-probabilities=move || examples.with(|e| e.as_ref().map(|e| joined(&e.examples.iter().map(|x| x.probabilities[e.actual]).collect::<Vec<_>>())).unwrap_or_default())
+                data-probabilities=move || examples.with(|e| e.as_ref().map(|e| joined(&e.examples.iter().map(|x| x.probabilities.get(e.actual).copied().unwrap_or(f32::NAN)).collect::<Vec<_>>())).unwrap_or_default())
             ></canvas>
         </section>
     }

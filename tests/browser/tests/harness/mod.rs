@@ -685,7 +685,7 @@ pub fn model_file(conv_weight: &[f32], conv_bias: &[f32], fc_weight: &[f32], fc_
         fc_weight: fc_weight.to_vec(),
         fc_bias: fc_bias.to_vec(),
     };
-    ModelFile { weights, digits: DigitPair::new(8, 1).unwrap(), record: String::new() }.to_bytes()
+    ModelFile { weights, digits: DigitPair::new(8, 1).unwrap().into(), record: String::new() }.to_bytes()
 }
 
 /// The 338 weights in a model file (the order of [`model_file`]'s arguments); panics on a bad file.
