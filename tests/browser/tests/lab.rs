@@ -246,6 +246,7 @@ async fn all_ten_digits_on_the_cpu_path() {
     b.click("train").await;
     b.wait_text("status", "Finished", 4 * MINUTE).await;
     assert_eq!(b.attr("preview", "data-images").await, "40", "four training images of each digit");
+    println!("all ten digits, CPU path: worker memory {} bytes", b.attr("memory", "data-wasm-bytes").await);
     b.wait_attr_eq("confusion", "data-epochs", "2", MINUTE).await;
     assert_eq!(b.attr("confusion", "data-classes").await, "10");
     let m = numbers(&b, "confusion", "data-matrix").await;
