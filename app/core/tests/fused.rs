@@ -130,8 +130,8 @@ fn compare(split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, de
 /// within 1e-4 of the largest. From the seed's model, and from one whose filter 0 is all zeros:
 /// its conv output is then the same in every position, a tie in every pooling window, and only
 /// the first position of each window (the stock tie rule) gives the stock gradient for its taps.
-fn compare_gradient(split: &Split, batch: usize, device: &Device) {
-    let config = || TrainConfig::new().with_lr(1.0).with_batch_size(batch).with_seed(3);
+fn compare_gradient(split: &Split, batch: usize, model: ModelConfig, device: &Device) {
+    let config = || TrainConfig::new().with_model(model).with_lr(1.0).with_batch_size(batch).with_seed(3);
     let seeded = {
         let trainer = Trainer::new(split, config(), device).unwrap();
         pollster::block_on(trainer.weights()).unwrap()
@@ -143,7 +143,7 @@ fn compare_gradient(split: &Split, batch: usize, device: &Device) {
 }
 
 fn compare_gradient_from(start: &Weights, split: &Split, batch: usize, device: &Device) {
-    let config = || TrainConfig::new().with_lr(1.0).with_batch_size(batch).with_seed(3);
+    let config = || TrainConfig::new().with_model(ModelConfig::from(start.shape)).with_lr(1.0).with_batch_size(batch).with_seed(3);
     let before = start.to_vec();
     let delta = |ops| {
         let after = train_from(Some(start), split, config().with_ops(ops), 1, false, device).weights.to_vec();
@@ -161,13 +161,13 @@ fn on(device: &Device) {
     let pair = DigitPair::default();
     // 97 = 64 + a short last batch of 33, as 10,593 = 165 × 64 + 33 ends the real epoch.
     let split = small_split(97, pair);
-    compare_gradient(&split, 64, device);
+    compare_gradient(&split, 64, ModelConfig::new(), device);
     compare(&split, TrainConfig::new().with_epochs(1), 2, true, device);
     compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(16), 6, false, device);
     compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(64), 2, true, device);
     // Another digit pair, an odd batch size.
     let other = small_split(50, DigitPair { negative: 3, positive: 5 });
-    compare_gradient(&other, 7, device);
+    compare_gradient(&other, 7, ModelConfig::new(), device);
     compare(&other, TrainConfig::new().with_batch_size(7).with_lr(0.05), 8, true, device);
     // Frozen filters ("train the head only"): the same on both paths, and left exactly as they were.
     for frozen in [vec![0, 3], (0..8).collect()] {
@@ -177,6 +177,15 @@ fn on(device: &Device) {
             stay_frozen(&split, config, &frozen, device);
         }
     }
+    // All ten digits: the notebook's conv layer with a 10-way linear layer (on a GPU, the
+    // kernels compiled for ten classes), with a short last batch and a frozen filter.
+    let ten = small_ten_split(97);
+    let model = ModelConfig::new().with_classes(10);
+    assert!(fused::runs_on(&model.shape(), device));
+    compare_gradient(&ten, 64, model, device);
+    compare(&ten, TrainConfig::new().with_model(model).with_epochs(1), 2, true, device);
+    compare(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![1]), 6, false, device);
+    stay_frozen(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![1]), &[1], device);
 }
 
 /// After a few steps on each path, the frozen filters' weights and biases are bit-identical to

@@ -1,5 +1,6 @@
 //! The fused step and evaluation as CubeCL kernels (WGSL on wgpu, WebGPU in a browser): the same
-//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations.
+//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations, for the notebook's conv
+//! layer and a linear layer of 2 or 10 classes (the class count is a compile-time parameter).
 //!
 //! A training step is one workgroup, because the batch's gradients must be summed before the
 //! update and WebGPU has no float atomics: invocation `t` owns pooled feature `t % 128` of image
@@ -27,7 +28,7 @@ use super::{
     layout::{self, StepArgs},
     op::FusedOps,
 };
-use crate::{model::NetShape, weights::PARAMS};
+use crate::model::NetShape;
 
 const THREADS: usize = 256;
 /// Pooled features per image; images processed per round.
@@ -38,23 +39,21 @@ const PIXELS: usize = SIDE * SIDE;
 /// The image with its zero border (the conv's padding), 30×30.
 const PADDED: usize = SIDE + 2;
 const PADDED_LEN: usize = PADDED * PADDED;
-/// Workgroup memory for staged images during the rounds, and for the gradient shares after:
-/// 10 conv numbers (9 taps, bias) per invocation, then 2 fc numbers per invocation.
-const SCRATCH: usize = THREADS * 12;
+/// Workgroup memory for staged images during the rounds (two 30×30), and for the gradient
+/// shares after: 10 conv numbers (9 taps, bias) per feature, then one fc number per feature and
+/// class (ten classes: 1,280). With ten classes' 1,370 parameters, 256 pooled values and their
+/// positions, 14.9 KiB of the 16 KiB WebGPU guarantees.
+const SCRATCH: usize = SLOTS * PADDED_LEN;
 /// Images each evaluation workgroup reads.
 const EVAL_CHUNK: usize = 32;
 /// A "minus infinity" WGSL accepts as a constant (it has no infinities).
 const LOWEST: f32 = -3.0e38;
 
+// The conv layer's places, the same for every class count; the fc layer's follow from it.
 const CONV_W: usize = layout::CONV_W;
 const CONV_B: usize = layout::CONV_B;
 const FC_W: usize = layout::FC_W;
-const FC_B: usize = layout::FC_B;
-const MOMENT_1: usize = layout::MOMENT_1;
-const MOMENT_2: usize = layout::MOMENT_2;
-const LOSS_SUM: usize = layout::LOSS_SUM;
-const CORRECT: usize = layout::CORRECT;
-const LAST_LOSS: usize = layout::LAST_LOSS;
+const _: () = assert!(SCRATCH >= FEATURES * 10, "room for either set of shares, ten classes included");
 
 /// Copies the images of this round's slots into `scratch` (inside their zero borders); `row(s)`
 /// is the image of slot `s`, or a negative number for an empty slot.
@@ -122,16 +121,34 @@ fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Share
     at[tid] = arg;
 }
 
-/// Logit of `class` for the image in `slot`.
+/// Logit of `class` for the image in `slot` (the fc bias of class c sits at `fc_b + c`).
 #[cube]
-fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usize) -> f32 {
+fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usize, fc_b: usize) -> f32 {
     let mut sum = 0.0f32;
     for q in 0..FEATURES {
         sum += params[FC_W + class * FEATURES + q] * pooled[slot * FEATURES + q];
     }
-    params[FC_B + class] + sum
+    params[fc_b + class] + sum
 }
 
+/// One parameter's optimizer update, in the state buffer (Adam's moments after the parameters).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, adam: u32, lr: f32, beta_1: f32, beta_2: f32, scale: f32, eps_hat: f32, #[comptime] params_len: usize) {
+    if adam == 1u32 {
+        let m = state[params_len + i] * beta_1 + g * (1.0f32 - beta_1);
+        let v = state[2 * params_len + i] * beta_2 + g * g * (1.0f32 - beta_2);
+        state[params_len + i] = m;
+        state[2 * params_len + i] = v;
+        state[i] = p - (m * scale) / (v.sqrt() + eps_hat) * lr;
+    } else {
+        state[i] = p - g * lr;
+    }
+}
+
+/// One training step for the notebook's conv layer and a linear layer of `classes` outputs
+/// (2 for a digit pair, 10 for all digits): `classes` is a compile-time parameter, so each
+/// count compiles its own kernel once.
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn train_step_kernel(
@@ -149,17 +166,22 @@ fn train_step_kernel(
     beta_2: f32,
     scale: f32,
     eps_hat: f32,
+    #[comptime] class_count: usize,
 ) {
     let tid = UNIT_POS as usize;
-    let mut params = Shared::<[f32]>::new_slice(PARAMS);
+    let fc_b = FC_W + class_count * FEATURES;
+    let params_len = fc_b + class_count;
+    let loss_at = 3 * params_len;
+    let mut params = Shared::<[f32]>::new_slice(params_len);
     let mut scratch = Shared::<[f32]>::new_slice(SCRATCH);
     let mut pooled = Shared::<[f32]>::new_slice(THREADS);
     let mut at = Shared::<[u32]>::new_slice(THREADS);
-    // d(loss)/d(logits) of each slot's image, then each of the first two invocations' totals.
-    let mut d_logits = Shared::<[f32]>::new_slice(4usize);
-    let mut totals = Shared::<[f32]>::new_slice(8usize);
+    // d(loss)/d(logits) of each slot's image, then each of the first two invocations' totals:
+    // loss, correct count, then the fc bias gradient of each class.
+    let mut d_logits = Shared::<[f32]>::new_slice(SLOTS * class_count);
+    let mut totals = Shared::<[f32]>::new_slice(SLOTS * (2 + class_count));
 
-    for i in range_stepped(tid, PARAMS, THREADS) {
+    for i in range_stepped(tid, params_len, THREADS) {
         params[i] = state[i];
     }
     for i in range_stepped(tid, SLOTS * PADDED_LEN, THREADS) {
@@ -179,13 +201,17 @@ fn train_step_kernel(
         g_taps[t] = 0.0f32;
     }
     let mut g_bias = 0.0f32;
-    let mut g_fc_0 = 0.0f32;
-    let mut g_fc_1 = 0.0f32;
+    let mut g_fc = Array::<f32>::new(class_count);
     // Invocations 0 and 1 (one per slot): loss and correct count, fc bias gradient.
     let mut loss_sum = 0.0f32;
     let mut correct = 0.0f32;
-    let mut g_fcb_0 = 0.0f32;
-    let mut g_fcb_1 = 0.0f32;
+    let mut g_fcb = Array::<f32>::new(class_count);
+    let mut logits = Array::<f32>::new(class_count);
+    #[unroll]
+    for c in 0..class_count {
+        g_fc[c] = 0.0f32;
+        g_fcb[c] = 0.0f32;
+    }
 
     let rounds = (n + SLOTS - 1) / SLOTS;
     for r in 0..rounds {
@@ -206,41 +232,54 @@ fn train_step_kernel(
         if tid < SLOTS {
             let b = r * SLOTS + tid;
             if b < n {
-                let class = classes[order[first_pick + b] as usize];
-                let l0 = logit(&params, &pooled, tid, 0usize);
-                let l1 = logit(&params, &pooled, tid, 1usize);
-                let m = l0.max(l1);
-                let lse = m + ((l0 - m).exp() + (l1 - m).exp()).ln();
-                let p0 = l0 - lse;
-                let p1 = l1 - lse;
-                let mut y1 = 0.0f32;
-                if class == 1i32 {
-                    y1 = 1.0f32;
-                    loss_sum -= p1;
-                } else {
-                    loss_sum -= p0;
+                let class = classes[order[first_pick + b] as usize] as usize;
+                let mut m = f32::new(LOWEST);
+                #[unroll]
+                for c in 0..class_count {
+                    logits[c] = logit(&params, &pooled, tid, c, fc_b);
+                    m = m.max(logits[c]);
                 }
+                let mut z = 0.0f32;
+                #[unroll]
+                for c in 0..class_count {
+                    z += (logits[c] - m).exp();
+                }
+                let lse = m + z.ln();
                 // The first class wins a tie, like Burn's argmax.
-                let picked_1 = p1 > p0;
-                if picked_1 == (class == 1i32) {
+                let mut picked = 0usize;
+                #[unroll]
+                for c in 1..class_count {
+                    if logits[c] - lse > logits[picked] - lse {
+                        picked = c;
+                    }
+                }
+                if picked == class {
                     correct += 1.0f32;
                 }
-                let d0 = (p0.exp() - (1.0f32 - y1)) * inv_len;
-                let d1 = (p1.exp() - y1) * inv_len;
-                d_logits[tid * 2] = d0;
-                d_logits[tid * 2 + 1] = d1;
-                g_fcb_0 += d0;
-                g_fcb_1 += d1;
+                #[unroll]
+                for c in 0..class_count {
+                    let p = logits[c] - lse;
+                    let mut y = 0.0f32;
+                    if c == class {
+                        y = 1.0f32;
+                        loss_sum -= p;
+                    }
+                    let d = (p.exp() - y) * inv_len;
+                    d_logits[tid * class_count + c] = d;
+                    g_fcb[c] += d;
+                }
             }
         }
         sync_cube();
         if mine {
-            let d0 = d_logits[slot * 2];
-            let d1 = d_logits[slot * 2 + 1];
             let x = pooled[tid];
-            g_fc_0 += d0 * x;
-            g_fc_1 += d1 * x;
-            let d = d0 * params[FC_W + j] + d1 * params[FC_W + FEATURES + j];
+            let mut d = 0.0f32;
+            #[unroll]
+            for c in 0..class_count {
+                let dc = d_logits[slot * class_count + c];
+                g_fc[c] += dc * x;
+                d += dc * params[FC_W + c * FEATURES + j];
+            }
             g_bias += d;
             let a = slot * PADDED_LEN + at[tid] as usize;
             #[unroll]
@@ -251,96 +290,112 @@ fn train_step_kernel(
         sync_cube();
     }
 
-    // Sum the shares: conv numbers at scratch[tid*10 ..], fc numbers after them.
-    #[unroll]
-    for t in 0..9usize {
-        scratch[tid * 10 + t] = g_taps[t];
+    // Sum the shares, slot 1's into slot 0's: conv numbers at scratch[j*10 ..] first.
+    if slot == 1 {
+        #[unroll]
+        for t in 0..9usize {
+            scratch[j * 10 + t] = g_taps[t];
+        }
+        scratch[j * 10 + 9] = g_bias;
     }
-    scratch[tid * 10 + 9] = g_bias;
-    scratch[THREADS * 10 + tid] = g_fc_0;
-    scratch[THREADS * 11 + tid] = g_fc_1;
     if tid < SLOTS {
-        totals[tid * 4] = loss_sum;
-        totals[tid * 4 + 1] = correct;
-        totals[tid * 4 + 2] = g_fcb_0;
-        totals[tid * 4 + 3] = g_fcb_1;
+        totals[tid * (2 + class_count)] = loss_sum;
+        totals[tid * (2 + class_count) + 1] = correct;
+        #[unroll]
+        for c in 0..class_count {
+            totals[tid * (2 + class_count) + 2 + c] = g_fcb[c];
+        }
     }
     sync_cube();
-
-    for i in range_stepped(tid, PARAMS, THREADS) {
+    if slot == 0 {
+        #[unroll]
+        for t in 0..9usize {
+            scratch[j * 10 + t] += g_taps[t];
+        }
+        scratch[j * 10 + 9] += g_bias;
+    }
+    sync_cube();
+    // The conv layer: a weight (filter i/9, tap i%9) or a bias (filter i-72) sums the shares of
+    // the 16 cells of its filter.
+    for i in range_stepped(tid, FC_W, THREADS) {
+        let mut filter = i / 9;
+        let mut k = i % 9;
+        if i >= CONV_B {
+            filter = i - CONV_B;
+            k = 9usize;
+        }
         let mut g = 0.0f32;
-        if i < FC_W {
-            // A conv weight (filter i/9, tap i%9) or a conv bias (filter i-72): the shares of the
-            // 16 cells of that filter in both slots.
-            let mut filter = i / 9;
-            let mut k = i % 9;
-            if i >= CONV_B {
-                filter = i - CONV_B;
-                k = 9usize;
-            }
-            for s in 0..SLOTS {
-                for c in 0..16usize {
-                    g += scratch[(s * FEATURES + filter * 16 + c) * 10 + k];
-                }
-            }
-            // A frozen filter's gradient is zero (bit `filter` of `frozen`).
-            if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
-                g = 0.0f32;
-            }
-        } else if i < FC_B {
-            let class = (i - FC_W) / FEATURES;
-            let q = (i - FC_W) % FEATURES;
-            for s in 0..SLOTS {
-                g += scratch[THREADS * (10 + class) + s * FEATURES + q];
-            }
+        for c in 0..16usize {
+            g += scratch[(filter * 16 + c) * 10 + k];
+        }
+        // A frozen filter's gradient is zero (bit `filter` of `frozen`).
+        if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
+            g = 0.0f32;
+        }
+        update(state, i, params[i], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+    }
+    sync_cube();
+    // Then the fc weights' shares, class by class, at scratch[c*128 + j].
+    if slot == 1 {
+        #[unroll]
+        for c in 0..class_count {
+            scratch[c * FEATURES + j] = g_fc[c];
+        }
+    }
+    sync_cube();
+    if slot == 0 {
+        #[unroll]
+        for c in 0..class_count {
+            scratch[c * FEATURES + j] += g_fc[c];
+        }
+    }
+    sync_cube();
+    for i in range_stepped(tid + FC_W, params_len, THREADS) {
+        let mut g = 0.0f32;
+        if i < fc_b {
+            g = scratch[i - FC_W];
         } else {
-            let class = i - FC_B;
+            let class = i - fc_b;
             for s in 0..SLOTS {
-                g += totals[s * 4 + 2 + class];
+                g += totals[s * (2 + class_count) + 2 + class];
             }
         }
-        let p = params[i];
-        if adam == 1u32 {
-            let m = state[MOMENT_1 + i] * beta_1 + g * (1.0f32 - beta_1);
-            let v = state[MOMENT_2 + i] * beta_2 + g * g * (1.0f32 - beta_2);
-            state[MOMENT_1 + i] = m;
-            state[MOMENT_2 + i] = v;
-            state[i] = p - (m * scale) / (v.sqrt() + eps_hat) * lr;
-        } else {
-            state[i] = p - g * lr;
-        }
+        update(state, i, params[i], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
     }
     if tid == 0 {
         let mut loss = 0.0f32;
         let mut right = 0.0f32;
         for s in 0..SLOTS {
-            loss += totals[s * 4];
-            right += totals[s * 4 + 1];
+            loss += totals[s * (2 + class_count)];
+            right += totals[s * (2 + class_count) + 1];
         }
-        let mut before_loss = state[LOSS_SUM];
-        let mut before_correct = state[CORRECT];
+        let mut before_loss = state[loss_at];
+        let mut before_correct = state[loss_at + 1];
         if first == 1u32 {
             before_loss = 0.0f32;
             before_correct = 0.0f32;
         }
-        state[LOSS_SUM] = before_loss + loss;
-        state[CORRECT] = before_correct + right;
-        state[LAST_LOSS] = loss * inv_len;
+        state[loss_at] = before_loss + loss;
+        state[loss_at + 1] = before_correct + right;
+        state[loss_at + 2] = loss * inv_len;
     }
 }
 
 /// Forward only, `EVAL_CHUNK` images per workgroup; workgroup g writes its (Σ loss, correct) to
 /// `out[2g..2g+2]`.
 #[cube(launch_unchecked)]
-fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f32>, out: &mut Tensor<f32>, len: u32) {
+fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f32>, out: &mut Tensor<f32>, len: u32, #[comptime] class_count: usize) {
     let tid = UNIT_POS as usize;
     let group = CUBE_POS_X as usize;
-    let mut params = Shared::<[f32]>::new_slice(PARAMS);
+    let fc_b = FC_W + class_count * FEATURES;
+    let params_len = fc_b + class_count;
+    let mut params = Shared::<[f32]>::new_slice(params_len);
     let mut scratch = Shared::<[f32]>::new_slice(SLOTS * PADDED_LEN);
     let mut pooled = Shared::<[f32]>::new_slice(THREADS);
     let mut at = Shared::<[u32]>::new_slice(THREADS);
     let mut totals = Shared::<[f32]>::new_slice(4usize);
-    for i in range_stepped(tid, PARAMS, THREADS) {
+    let mut logits = Array::<f32>::new(class_count);
+    for i in range_stepped(tid, params_len, THREADS) {
         params[i] = state[i];
     }
     for i in range_stepped(tid, SLOTS * PADDED_LEN, THREADS) {
@@ -369,17 +424,33 @@ fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f
         if tid < SLOTS {
             let b = from + r * SLOTS + tid;
             if b < n {
-                let class = classes[b];
-                let l0 = logit(&params, &pooled, tid, 0usize);
-                let l1 = logit(&params, &pooled, tid, 1usize);
-                let m = l0.max(l1);
-                let lse = m + ((l0 - m).exp() + (l1 - m).exp()).ln();
-                if class == 1i32 {
-                    loss_sum += lse - l1;
-                } else {
-                    loss_sum += lse - l0;
+                let class = classes[b] as usize;
+                let mut m = f32::new(LOWEST);
+                #[unroll]
+                for c in 0..class_count {
+                    logits[c] = logit(&params, &pooled, tid, c, fc_b);
+                    m = m.max(logits[c]);
                 }
-                if (l1 - lse > l0 - lse) == (class == 1i32) {
+                let mut z = 0.0f32;
+                #[unroll]
+                for c in 0..class_count {
+                    z += (logits[c] - m).exp();
+                }
+                let lse = m + z.ln();
+                let mut picked = 0usize;
+                #[unroll]
+                for c in 1..class_count {
+                    if logits[c] - lse > logits[picked] - lse {
+                        picked = c;
+                    }
+                }
+                #[unroll]
+                for c in 0..class_count {
+                    if c == class {
+                        loss_sum += lse - logits[c];
+                    }
+                }
+                if picked == class {
                     correct += 1.0f32;
                 }
             }
@@ -397,10 +468,11 @@ fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f
     }
 }
 
-/// The kernels are written for the notebook's network; the trainer takes the stock path on a GPU
-/// for any other (see `fused::runs_on`).
-fn notebook_only(shape: &NetShape) {
-    assert_eq!(*shape, NetShape::NOTEBOOK, "the fused GPU kernels are written for the notebook's network, not {shape}");
+/// The class count to compile the kernels for; the trainer takes the stock path on a GPU for
+/// other networks (see `fused::runs_on`).
+fn notebook_conv_only(shape: &NetShape) -> usize {
+    assert!(super::gpu_kernels_take(shape), "the fused GPU kernels are written for the notebook's conv layer, not {shape}");
+    shape.classes
 }
 
 fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
@@ -410,7 +482,7 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 
 impl FusedOps for Cube {
     fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
-        notebook_only(&args.shape);
+        let class_count = notebook_conv_only(&args.shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
@@ -439,12 +511,13 @@ impl FusedOps for Cube {
             beta_2,
             scale,
             eps_hat,
+            class_count,
         ) };
         state
     }
 
     fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
-        notebook_only(&shape);
+        let class_count = notebook_conv_only(&shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let params = checked(params, DType::F32, "the parameters");
@@ -462,6 +535,7 @@ impl FusedOps for Cube {
             params.into_tensor_arg(),
             out.clone().into_tensor_arg(),
             len as u32,
+            class_count,
         ) };
         out
     }

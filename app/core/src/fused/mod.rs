@@ -20,9 +20,15 @@ use crate::{
 };
 
 /// Whether the fused op runs a network of `shape` on `device`: on the CPU backend any shape (its
-/// loops are sized at run time), on a GPU the notebook's (the kernels are written for it).
+/// loops are sized at run time), on a GPU the ones its kernels are written for.
 pub fn runs_on(shape: &NetShape, device: &Device) -> bool {
-    *shape == NetShape::NOTEBOOK || matches!(device.clone().inner().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+    gpu_kernels_take(shape) || matches!(device.clone().inner().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+}
+
+/// The networks the GPU kernels take: the notebook's conv layer (8 filters 3×3, pool 7, in
+/// 16 KiB of workgroup memory) with 2 classes (a digit pair) or 10 (all digits).
+pub fn gpu_kernels_take(shape: &NetShape) -> bool {
+    NetShape { classes: 2, ..*shape } == NetShape::NOTEBOOK && matches!(shape.classes, 2 | 10)
 }
 
 /// A model's parameters packed into a fresh fused state (layout.rs), on the model's device
