@@ -131,6 +131,36 @@ fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usi
     params[fc_b + class] + sum
 }
 
+/// The logits of the image in `slot` (into `logits`) and their log-sum-exp.
+#[cube]
+fn log_sum_exp(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, fc_b: usize, logits: &mut Array<f32>, #[comptime] class_count: usize) -> f32 {
+    let mut m = f32::new(LOWEST);
+    #[unroll]
+    for c in 0..class_count {
+        logits[c] = logit(params, pooled, slot, c, fc_b);
+        m = m.max(logits[c]);
+    }
+    let mut z = 0.0f32;
+    #[unroll]
+    for c in 0..class_count {
+        z += (logits[c] - m).exp();
+    }
+    m + z.ln()
+}
+
+/// The class the log-probabilities pick: the first of the largest, like Burn's argmax.
+#[cube]
+fn argmax(logits: &Array<f32>, lse: f32, #[comptime] class_count: usize) -> usize {
+    let mut best = 0usize;
+    #[unroll]
+    for c in 1..class_count {
+        if logits[c] - lse > logits[best] - lse {
+            best = c;
+        }
+    }
+    best
+}
+
 /// One parameter's optimizer update, in the state buffer (Adam's moments after the parameters).
 #[cube]
 #[allow(clippy::too_many_arguments)]
@@ -233,26 +263,8 @@ fn train_step_kernel(
             let b = r * SLOTS + tid;
             if b < n {
                 let class = classes[order[first_pick + b] as usize] as usize;
-                let mut m = f32::new(LOWEST);
-                #[unroll]
-                for c in 0..class_count {
-                    logits[c] = logit(&params, &pooled, tid, c, fc_b);
-                    m = m.max(logits[c]);
-                }
-                let mut z = 0.0f32;
-                #[unroll]
-                for c in 0..class_count {
-                    z += (logits[c] - m).exp();
-                }
-                let lse = m + z.ln();
-                // The first class wins a tie, like Burn's argmax.
-                let mut picked = 0usize;
-                #[unroll]
-                for c in 1..class_count {
-                    if logits[c] - lse > logits[picked] - lse {
-                        picked = c;
-                    }
-                }
+                let lse = log_sum_exp(&params, &pooled, tid, fc_b, &mut logits, class_count);
+                let picked = argmax(&logits, lse, class_count);
                 if picked == class {
                     correct += 1.0f32;
                 }
@@ -425,25 +437,8 @@ fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f
             let b = from + r * SLOTS + tid;
             if b < n {
                 let class = classes[b] as usize;
-                let mut m = f32::new(LOWEST);
-                #[unroll]
-                for c in 0..class_count {
-                    logits[c] = logit(&params, &pooled, tid, c, fc_b);
-                    m = m.max(logits[c]);
-                }
-                let mut z = 0.0f32;
-                #[unroll]
-                for c in 0..class_count {
-                    z += (logits[c] - m).exp();
-                }
-                let lse = m + z.ln();
-                let mut picked = 0usize;
-                #[unroll]
-                for c in 1..class_count {
-                    if logits[c] - lse > logits[picked] - lse {
-                        picked = c;
-                    }
-                }
+                let lse = log_sum_exp(&params, &pooled, tid, fc_b, &mut logits, class_count);
+                let picked = argmax(&logits, lse, class_count);
                 #[unroll]
                 for c in 0..class_count {
                     if c == class {
