@@ -284,6 +284,16 @@ async fn all_ten_digits_on_the_cpu_path() {
     assert!(violations.is_empty(), "axe: {violations:#?}");
     b.screenshot_page(harness::PHONE, "lab-ten-digits-phone").await;
     b.assert_no_console_errors().await;
+
+    // Nothing is lost: a reload restores the ten-digit model (saved after epoch 2) with its tick,
+    // and its matrix on the t10k file, fetched again by the new worker, is the same.
+    b.wait_attr_eq("saved", "data-epochs", "2", Duration::from_secs(10)).await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored the saved model (all ten digits, 2 epochs trained)", MINUTE).await;
+    let ticked = b.js("return document.querySelector('[data-testid=\"all-digits\"]').checked;", vec![]).await;
+    assert_eq!(ticked, true, "the tick comes back");
+    b.wait_attr_eq("confusion", "data-classes", "10", MINUTE).await;
+    assert_eq!(numbers(&b, "confusion", "data-matrix").await, m, "the restored model's matrix");
     b.close().await;
 }
 

@@ -68,6 +68,30 @@ async fn bad_data_files_name_the_file_and_offer_retry() {
     }
 }
 
+/// The t10k files (all ten digits' test set, fetched only when first asked for) fail to arrive:
+/// Train says which file and why, the page can train again, and the second Train downloads
+/// them and trains all ten digits.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_t10k_download_names_the_file_and_train_again_gets_it() {
+    let b = Browser::open_with(Gpu::None, Fault::MissingFirst("t10k-images")).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.set_input("epochs", "1").await;
+    b.click("optimizer-adam").await;
+    b.click("all-digits").await;
+    b.click("train").await;
+    let error = wait_error(&b, "t10k-images", MINUTE).await;
+    assert!(error.contains("HTTP 404"), "{error}");
+    assert!(b.enabled("train").await, "Train is offered again");
+    assert!(b.epoch_rows().await.is_empty());
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.wait_attr_eq("confusion", "data-classes", "10", MINUTE).await;
+    let total: u64 = b.attr("confusion", "data-matrix").await.split(',').map(|v| v.parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 10_000);
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
 /// After a failed download Retry loads the data; a dot on the pad is refused with "draw a digit
 /// first" instead of a guess.
 #[tokio::test(flavor = "current_thread")]
