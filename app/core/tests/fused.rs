@@ -217,11 +217,37 @@ fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
         Ok(started) => {
             eprintln!("checking the GPU kernels on {}", started.description);
             on(&started.device);
+            other_shapes_in_the_kernels(&started.device);
         }
         // No adapter on this machine. tests/run installs lavapipe and sets FILTERLAB_REQUIRE_WGPU,
         // so there the kernels are always checked.
         Err(e) if std::env::var_os("FILTERLAB_REQUIRE_WGPU").is_none() => eprintln!("skipped: {e}"),
         Err(e) => panic!("FILTERLAB_REQUIRE_WGPU is set, but wgpu has no adapter: {e}"),
+    }
+}
+
+/// The GPU kernels for other 3×3 networks whose pooled features fit one slot (their filter
+/// count, pool and classes are compile-time parameters): fewer filters, pool 4 and 14, up to 32
+/// filters, ten classes; SGD and Adam with a frozen filter, and the gradient of one SGD step.
+fn other_shapes_in_the_kernels(device: &Device) {
+    let pair = small_split(97, DigitPair::default());
+    let ten = small_ten_split(97);
+    let shapes = [
+        ModelConfig::new().with_filters(2).with_pool(4),
+        ModelConfig::new().with_filters(3),
+        ModelConfig::new().with_filters(32).with_pool(14),
+        ModelConfig::new().with_filters(1).with_pool(14).with_classes(10),
+    ];
+    for model in shapes {
+        assert!(fused::runs_on(&model.shape(), device), "{}", model.shape());
+        let split = if model.classes == 10 { &ten } else { &pair };
+        compare(split, TrainConfig::new().with_model(model).with_epochs(1), 2, true, device);
+        compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![0]), 6, false, device);
+        compare_gradient(split, 64, model, device);
+    }
+    // A 5×5 kernel, or pool 4 with more than two filters, is not theirs: the stock path.
+    for model in [ModelConfig::new().with_kernel(5), ModelConfig::new().with_filters(3).with_pool(4)] {
+        assert!(!fused::gpu_kernels_take(&model.shape()), "{}", model.shape());
     }
 }
 

@@ -208,8 +208,27 @@ async fn frozen_filters_stay_in_the_webgpu_kernel() {
     b.close().await;
 }
 
-/// On WebGPU a network other than the notebook's trains on Burn's stock path (the fused kernel is
-/// the notebook's): a 5×5 kernel and pool 14, an epoch of batches of 512.
+/// On WebGPU the fused kernel takes other 3×3 networks too (filters, pool and classes are its
+/// compile-time parameters): 2 filters pooled to 7×7 train an epoch at one dispatch a step.
+#[tokio::test(flavor = "current_thread")]
+async fn two_filters_train_in_the_webgpu_kernel() {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&filters=2&pool=4&optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    assert_eq!(b.attr("filters", "data-filters").await, "2");
+    let row = &b.epoch_rows().await[0];
+    let dispatches: f64 = row[6].parse().unwrap();
+    assert!(dispatches <= 2.0, "the fused kernel ran: {dispatches} dispatches a step");
+    let test_acc: f64 = row[4].parse().unwrap();
+    assert!(test_acc > 0.75, "test accuracy {test_acc}");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// On WebGPU a network the fused kernel does not take (a 5×5 kernel) trains on Burn's stock
+/// path: a 5×5 kernel and pool 14, an epoch of batches of 512.
 #[tokio::test(flavor = "current_thread")]
 async fn another_network_trains_on_webgpu() {
     let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&filters=3&kernel=5&pool=14&optimizer=adam&lr=0.01&epochs=1&batch=512").await;

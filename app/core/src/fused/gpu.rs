@@ -49,10 +49,8 @@ const EVAL_CHUNK: usize = 32;
 /// A "minus infinity" WGSL accepts as a constant (it has no infinities).
 const LOWEST: f32 = -3.0e38;
 
-// The conv layer's places, the same for every class count; the fc layer's follow from it.
+// The conv weights come first; everything after them moves with the filter count.
 const CONV_W: usize = layout::CONV_W;
-const CONV_B: usize = layout::CONV_B;
-const FC_W: usize = layout::FC_W;
 const _: () = assert!(SCRATCH >= FEATURES * 10, "room for either set of shares, ten classes included");
 
 /// Copies the images of this round's slots into `scratch` (inside their zero borders); `row(s)`
@@ -68,49 +66,52 @@ fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared
     }
 }
 
-/// Conv 3×3 + max-pool 7×7 for this invocation's (slot, filter, cell): the pooled value and the
-/// top-left of its 3×3 window in the padded image (first maximum on ties, as Burn's pool).
-/// The window's 9×9 input patch and the filter are read once into registers (fully unrolled):
-/// 90 loads instead of 2 per multiply-add, which is what software adapters are slow at.
+/// Conv 3×3 + max-pool `pool`×`pool` for this invocation's (slot, filter, cell): the pooled
+/// value and the top-left of its 3×3 window in the padded image (first maximum on ties, as Burn's
+/// pool). The window's (pool+2)² input patch and the filter are read once into registers (fully
+/// unrolled): far fewer loads than 2 per multiply-add, which is what software adapters are slow at.
 #[cube]
-fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Shared<[f32]>, at: &mut Shared<[u32]>, tid: usize) {
+fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Shared<[f32]>, at: &mut Shared<[u32]>, tid: usize, conv_b: usize, #[comptime] pool: usize) {
+    let side = SIDE / pool;
+    let cells = side * side;
+    let span = pool + 2;
     let slot = tid / FEATURES;
     let j = tid % FEATURES;
-    let f = j / 16;
-    let cell = j % 16;
-    let origin = ((cell / 4) * PADDED + cell % 4) * 7;
+    let f = j / cells;
+    let cell = j % cells;
+    let origin = ((cell / side) * PADDED + cell % side) * pool;
     let corner = slot * PADDED_LEN + origin;
     let mut w = Array::<f32>::new(9usize);
     #[unroll]
     for t in 0..9usize {
         w[t] = params[CONV_W + f * 9 + t];
     }
-    let mut patch = Array::<f32>::new(81usize);
+    let mut patch = Array::<f32>::new(span * span);
     #[unroll]
-    for r in 0..9usize {
+    for r in 0..span {
         #[unroll]
-        for c in 0..9usize {
-            patch[r * 9 + c] = scratch[corner + r * PADDED + c];
+        for c in 0..span {
+            patch[r * span + c] = scratch[corner + r * PADDED + c];
         }
     }
-    let bias = params[CONV_B + f];
+    let bias = params[conv_b + f];
     let mut best = f32::new(LOWEST);
     let mut arg = 0u32;
     #[unroll]
-    for dy in 0..7usize {
+    for dy in 0..pool {
         #[unroll]
-        for dx in 0..7usize {
-            let p = dy * 9 + dx;
+        for dx in 0..pool {
+            let p = dy * span + dx;
             let v = bias
                 + w[0] * patch[p]
                 + w[1] * patch[p + 1]
                 + w[2] * patch[p + 2]
-                + w[3] * patch[p + 9]
-                + w[4] * patch[p + 10]
-                + w[5] * patch[p + 11]
-                + w[6] * patch[p + 18]
-                + w[7] * patch[p + 19]
-                + w[8] * patch[p + 20];
+                + w[3] * patch[p + span]
+                + w[4] * patch[p + span + 1]
+                + w[5] * patch[p + span + 2]
+                + w[6] * patch[p + 2 * span]
+                + w[7] * patch[p + 2 * span + 1]
+                + w[8] * patch[p + 2 * span + 2];
             if v > best {
                 best = v;
                 arg = (origin + dy * PADDED + dx) as u32;
@@ -121,23 +122,25 @@ fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Share
     at[tid] = arg;
 }
 
-/// Logit of `class` for the image in `slot` (the fc bias of class c sits at `fc_b + c`).
+/// Logit of `class` for the image in `slot`: fc weights from `fc_w` (`[classes, fc_in]`), fc
+/// biases from `fc_b`.
 #[cube]
-fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usize, fc_b: usize) -> f32 {
+fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usize, fc_w: usize, fc_b: usize, fc_in: usize) -> f32 {
     let mut sum = 0.0f32;
-    for q in 0..FEATURES {
-        sum += params[FC_W + class * FEATURES + q] * pooled[slot * FEATURES + q];
+    for q in 0..fc_in {
+        sum += params[fc_w + class * fc_in + q] * pooled[slot * FEATURES + q];
     }
     params[fc_b + class] + sum
 }
 
 /// The logits of the image in `slot` (into `logits`) and their log-sum-exp.
 #[cube]
-fn log_sum_exp(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, fc_b: usize, logits: &mut Array<f32>, #[comptime] class_count: usize) -> f32 {
+#[allow(clippy::too_many_arguments)]
+fn log_sum_exp(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, fc_w: usize, fc_b: usize, fc_in: usize, logits: &mut Array<f32>, #[comptime] class_count: usize) -> f32 {
     let mut m = f32::new(LOWEST);
     #[unroll]
     for c in 0..class_count {
-        logits[c] = logit(params, pooled, slot, c, fc_b);
+        logits[c] = logit(params, pooled, slot, c, fc_w, fc_b, fc_in);
         m = m.max(logits[c]);
     }
     let mut z = 0.0f32;
@@ -196,10 +199,16 @@ fn train_step_kernel(
     beta_2: f32,
     scale: f32,
     eps_hat: f32,
+    #[comptime] filters: usize,
+    #[comptime] pool: usize,
     #[comptime] class_count: usize,
 ) {
     let tid = UNIT_POS as usize;
-    let fc_b = FC_W + class_count * FEATURES;
+    let cells = (SIDE / pool) * (SIDE / pool);
+    let fc_in = filters * cells;
+    let conv_b = filters * 9;
+    let fc_w = filters * 10;
+    let fc_b = fc_w + class_count * fc_in;
     let params_len = fc_b + class_count;
     let loss_at = 3 * params_len;
     let mut params = Shared::<[f32]>::new_slice(params_len);
@@ -254,16 +263,17 @@ fn train_step_kernel(
             stage_image(images, row, s, &mut scratch, tid);
         }
         sync_cube();
-        let mine = r * SLOTS + slot < n;
+        // Invocations past the network's pooled features idle.
+        let mine = r * SLOTS + slot < n && j < fc_in;
         if mine {
-            conv_pool(&params, &scratch, &mut pooled, &mut at, tid);
+            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, pool);
         }
         sync_cube();
         if tid < SLOTS {
             let b = r * SLOTS + tid;
             if b < n {
                 let class = classes[order[first_pick + b] as usize] as usize;
-                let lse = log_sum_exp(&params, &pooled, tid, fc_b, &mut logits, class_count);
+                let lse = log_sum_exp(&params, &pooled, tid, fc_w, fc_b, fc_in, &mut logits, class_count);
                 let picked = argmax(&logits, lse, class_count);
                 if picked == class {
                     correct += 1.0f32;
@@ -290,7 +300,7 @@ fn train_step_kernel(
             for c in 0..class_count {
                 let dc = d_logits[slot * class_count + c];
                 g_fc[c] += dc * x;
-                d += dc * params[FC_W + c * FEATURES + j];
+                d += dc * params[fc_w + c * fc_in + j];
             }
             g_bias += d;
             let a = slot * PADDED_LEN + at[tid] as usize;
@@ -327,18 +337,18 @@ fn train_step_kernel(
         scratch[j * 10 + 9] += g_bias;
     }
     sync_cube();
-    // The conv layer: a weight (filter i/9, tap i%9) or a bias (filter i-72) sums the shares of
-    // the 16 cells of its filter.
-    for i in range_stepped(tid, FC_W, THREADS) {
+    // The conv layer: a weight (filter i/9, tap i%9) or a bias (filter i - conv_b) sums the
+    // shares of the cells of its filter.
+    for i in range_stepped(tid, fc_w, THREADS) {
         let mut filter = i / 9;
         let mut k = i % 9;
-        if i >= CONV_B {
-            filter = i - CONV_B;
+        if i >= conv_b {
+            filter = i - conv_b;
             k = 9usize;
         }
         let mut g = 0.0f32;
-        for c in 0..16usize {
-            g += scratch[(filter * 16 + c) * 10 + k];
+        for c in 0..cells {
+            g += scratch[(filter * cells + c) * 10 + k];
         }
         // A frozen filter's gradient is zero (bit `filter` of `frozen`).
         if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
@@ -362,10 +372,10 @@ fn train_step_kernel(
         }
     }
     sync_cube();
-    for i in range_stepped(tid + FC_W, params_len, THREADS) {
+    for i in range_stepped(tid + fc_w, params_len, THREADS) {
         let mut g = 0.0f32;
         if i < fc_b {
-            g = scratch[i - FC_W];
+            g = scratch[((i - fc_w) / fc_in) * FEATURES + (i - fc_w) % fc_in];
         } else {
             let class = i - fc_b;
             for s in 0..SLOTS {
@@ -396,10 +406,24 @@ fn train_step_kernel(
 /// Forward only, `EVAL_CHUNK` images per workgroup; workgroup g writes its (Σ loss, correct) to
 /// `out[2g..2g+2]`.
 #[cube(launch_unchecked)]
-fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f32>, out: &mut Tensor<f32>, len: u32, #[comptime] class_count: usize) {
+#[allow(clippy::too_many_arguments)]
+fn evaluate_kernel(
+    images: &Tensor<f32>,
+    classes: &Tensor<i32>,
+    state: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+    len: u32,
+    #[comptime] filters: usize,
+    #[comptime] pool: usize,
+    #[comptime] class_count: usize,
+) {
     let tid = UNIT_POS as usize;
     let group = CUBE_POS_X as usize;
-    let fc_b = FC_W + class_count * FEATURES;
+    let cells = (SIDE / pool) * (SIDE / pool);
+    let fc_in = filters * cells;
+    let conv_b = filters * 9;
+    let fc_w = filters * 10;
+    let fc_b = fc_w + class_count * fc_in;
     let params_len = fc_b + class_count;
     let mut params = Shared::<[f32]>::new_slice(params_len);
     let mut scratch = Shared::<[f32]>::new_slice(SLOTS * PADDED_LEN);
@@ -429,15 +453,15 @@ fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f
             stage_image(images, row, s, &mut scratch, tid);
         }
         sync_cube();
-        if from + r * SLOTS + slot < n {
-            conv_pool(&params, &scratch, &mut pooled, &mut at, tid);
+        if from + r * SLOTS + slot < n && tid % FEATURES < fc_in {
+            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, pool);
         }
         sync_cube();
         if tid < SLOTS {
             let b = from + r * SLOTS + tid;
             if b < n {
                 let class = classes[b] as usize;
-                let lse = log_sum_exp(&params, &pooled, tid, fc_b, &mut logits, class_count);
+                let lse = log_sum_exp(&params, &pooled, tid, fc_w, fc_b, fc_in, &mut logits, class_count);
                 let picked = argmax(&logits, lse, class_count);
                 #[unroll]
                 for c in 0..class_count {
@@ -465,9 +489,9 @@ fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, state: &Tensor<f
 
 /// The class count to compile the kernels for; the trainer takes the stock path on a GPU for
 /// other networks (see `fused::runs_on`).
-fn notebook_conv_only(shape: &NetShape) -> usize {
-    assert!(super::gpu_kernels_take(shape), "the fused GPU kernels are written for the notebook's conv layer, not {shape}");
-    shape.classes
+fn taken(shape: &NetShape) -> (usize, usize, usize) {
+    assert!(super::gpu_kernels_take(shape), "the fused GPU kernels do not take the network {shape}");
+    (shape.filters, shape.pool, shape.classes)
 }
 
 fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
@@ -477,7 +501,7 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 
 impl FusedOps for Cube {
     fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
-        let class_count = notebook_conv_only(&args.shape);
+        let (filters, pool, class_count) = taken(&args.shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
@@ -506,13 +530,15 @@ impl FusedOps for Cube {
             beta_2,
             scale,
             eps_hat,
+            filters,
+            pool,
             class_count,
         ) };
         state
     }
 
     fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
-        let class_count = notebook_conv_only(&shape);
+        let (filters, pool, class_count) = taken(&shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let params = checked(params, DType::F32, "the parameters");
@@ -530,6 +556,8 @@ impl FusedOps for Cube {
             params.into_tensor_arg(),
             out.clone().into_tensor_arg(),
             len as u32,
+            filters,
+            pool,
             class_count,
         ) };
         out
