@@ -1,10 +1,11 @@
 //! The fused step and evaluation as CubeCL kernels (WGSL on wgpu, WebGPU in a browser): the same
-//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations, for the notebook's conv
-//! layer and a linear layer of 2 or 10 classes (the class count is a compile-time parameter).
+//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations, for 3×3 networks of up
+//! to 128 pooled features and 2 or 10 classes (filters, pool and classes are compile-time
+//! parameters: each network compiles its kernels once; `fused::gpu_kernels_take` says which).
 //!
 //! A training step is one workgroup, because the batch's gradients must be summed before the
 //! update and WebGPU has no float atomics: invocation `t` owns pooled feature `t % 128` of image
-//! slot `t / 128`, two images a round, and keeps its share of the gradient in registers; the
+//! slot `t / 128` (those past the network's features idle), two images a round, and keeps its share of the gradient in registers; the
 //! shares are summed through workgroup memory at the end, then every parameter is updated.
 //! WebGPU's guaranteed limits shape it: 16 KiB of workgroup memory, 256 invocations, and barriers
 //! only in uniform control flow (loop bounds come from scalars, never from invocation ids).
@@ -41,8 +42,9 @@ const PADDED: usize = SIDE + 2;
 const PADDED_LEN: usize = PADDED * PADDED;
 /// Workgroup memory for staged images during the rounds (two 30×30), and for the gradient
 /// shares after: 10 conv numbers (9 taps, bias) per feature, then one fc number per feature and
-/// class (ten classes: 1,280). With ten classes' 1,370 parameters, 256 pooled values and their
-/// positions, 14.9 KiB of the 16 KiB WebGPU guarantees.
+/// class (ten classes: 1,280). With the parameters (1,370 for the notebook's conv and ten
+/// classes, 1,610 at most), 256 pooled values and their positions: at most 15.5 KiB of the
+/// 16 KiB WebGPU guarantees.
 const SCRATCH: usize = SLOTS * PADDED_LEN;
 /// Images each evaluation workgroup reads.
 const EVAL_CHUNK: usize = 32;
@@ -179,9 +181,8 @@ fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, adam: u32, lr: f32,
     }
 }
 
-/// One training step for the notebook's conv layer and a linear layer of `classes` outputs
-/// (2 for a digit pair, 10 for all digits): `classes` is a compile-time parameter, so each
-/// count compiles its own kernel once.
+/// One training step for `filters` 3×3 filters, max-pool `pool` and a linear layer of
+/// `class_count` outputs (2 for a digit pair, 10 for all digits).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn train_step_kernel(
