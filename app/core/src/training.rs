@@ -43,7 +43,7 @@ pub struct TrainConfig {
     #[config(default = 10)]
     pub report_every: usize,
     /// The fused op (default) or Burn's stock autodiff path. On a GPU the fused op is written for
-    /// 3×3 networks of up to 128 pooled features (`fused::gpu_kernels_take`): a trainer of any other shape takes the stock path there.
+    /// networks of up to 128 pooled features, 64 for 5×5 (`fused::gpu_kernels_take`): a trainer of any other shape takes the stock path there.
     #[config(default = "Ops::Fused")]
     pub ops: Ops,
     /// The network a fresh run builds (a run that continues a model keeps the model's).

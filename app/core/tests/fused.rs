@@ -226,9 +226,10 @@ fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
     }
 }
 
-/// The GPU kernels for other 3×3 networks whose pooled features fit one slot (their filter
-/// count, pool and classes are compile-time parameters): fewer filters, pool 4 and 14, up to 32
-/// filters, ten classes; SGD and Adam with a frozen filter, and the gradient of one SGD step.
+/// The GPU kernels for other networks whose pooled features fit a slot (their filter count,
+/// kernel, pool and classes are compile-time parameters): fewer filters, pool 4 and 14, up to 32
+/// filters, 5×5 kernels, ten classes; SGD and Adam with a frozen filter, and the gradient of one
+/// SGD step.
 fn other_shapes_in_the_kernels(device: &Device) {
     let pair = small_split(97, DigitPair::default());
     let ten = small_ten_split(97);
@@ -237,6 +238,9 @@ fn other_shapes_in_the_kernels(device: &Device) {
         ModelConfig::new().with_filters(3),
         ModelConfig::new().with_filters(32).with_pool(14),
         ModelConfig::new().with_filters(1).with_pool(14).with_classes(10),
+        ModelConfig::new().with_kernel(5).with_filters(4),
+        ModelConfig::new().with_kernel(5).with_filters(16).with_pool(14).with_classes(10),
+        ModelConfig::new().with_kernel(5).with_filters(1).with_pool(4),
     ];
     for model in shapes {
         assert!(fused::runs_on(&model.shape(), device), "{}", model.shape());
@@ -245,8 +249,8 @@ fn other_shapes_in_the_kernels(device: &Device) {
         compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![0]), 6, false, device);
         compare_gradient(split, 64, model, device);
     }
-    // A 5×5 kernel, or pool 4 with more than two filters, is not theirs: the stock path.
-    for model in [ModelConfig::new().with_kernel(5), ModelConfig::new().with_filters(3).with_pool(4)] {
+    // More pooled features than a slot holds (half a slot for 5×5) are not theirs: the stock path.
+    for model in [ModelConfig::new().with_kernel(5), ModelConfig::new().with_filters(3).with_pool(4), ModelConfig::new().with_filters(9)] {
         assert!(!fused::gpu_kernels_take(&model.shape()), "{}", model.shape());
     }
 }

@@ -1,7 +1,8 @@
 //! The fused step and evaluation as CubeCL kernels (WGSL on wgpu, WebGPU in a browser): the same
-//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations, for 3×3 networks of up
-//! to 128 pooled features and 2 or 10 classes (filters, pool and classes are compile-time
-//! parameters: each network compiles its kernels once; `fused::gpu_kernels_take` says which).
+//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations, for networks of up to
+//! 128 pooled features (64 for 5×5) and 2 or 10 classes (filters, kernel, pool and classes are
+//! compile-time parameters: each network compiles its kernels once; `fused::gpu_kernels_take`
+//! says which).
 //!
 //! A training step is one workgroup, because the batch's gradients must be summed before the
 //! update and WebGPU has no float atomics: invocation `t` owns pooled feature `t % 128` of image
@@ -37,15 +38,23 @@ const FEATURES: usize = 128;
 const SLOTS: usize = THREADS / FEATURES;
 const SIDE: usize = 28;
 const PIXELS: usize = SIDE * SIDE;
-/// The image with its zero border (the conv's padding), 30×30.
-const PADDED: usize = SIDE + 2;
-const PADDED_LEN: usize = PADDED * PADDED;
-/// Workgroup memory for staged images during the rounds (two 30×30), and for the gradient
-/// shares after: 10 conv numbers (9 taps, bias) per feature, then one fc number per feature and
-/// class (ten classes: 1,280). With the parameters (1,370 for the notebook's conv and ten
-/// classes, 1,610 at most), 256 pooled values and their positions: at most 15.5 KiB of the
-/// 16 KiB WebGPU guarantees.
-const SCRATCH: usize = SLOTS * PADDED_LEN;
+/// Side of the image with its zero border (the conv's padding): 30 for 3×3, 32 for 5×5.
+const fn padded(kernel: usize) -> usize {
+    SIDE + 2 * (kernel / 2)
+}
+
+/// Workgroup memory for staged images during the rounds (two padded images), and for the
+/// gradient shares after: k²+1 conv numbers (taps, bias) per feature, then one fc number per
+/// feature and class. With the parameters (1,370 for the notebook's conv and ten classes, 1,610
+/// at most), 256 pooled values and their positions: at most 15.5 KiB of the 16 KiB WebGPU
+/// guarantees (`fused::gpu_kernels_take` keeps to the networks for which this holds).
+const fn scratch_len(kernel: usize, fc_in: usize, classes: usize) -> usize {
+    let images = SLOTS * padded(kernel) * padded(kernel);
+    let conv = fc_in * (kernel * kernel + 1);
+    let fc = FEATURES * classes;
+    let most = if images > conv { images } else { conv };
+    if most > fc { most } else { fc }
+}
 /// Images each evaluation workgroup reads.
 const EVAL_CHUNK: usize = 32;
 /// A "minus infinity" WGSL accepts as a constant (it has no infinities).
@@ -53,47 +62,60 @@ const LOWEST: f32 = -3.0e38;
 
 // The conv weights come first; everything after them moves with the filter count.
 const CONV_W: usize = layout::CONV_W;
-const _: () = assert!(SCRATCH >= FEATURES * 10, "room for either set of shares, ten classes included");
 
 /// Copies the images of this round's slots into `scratch` (inside their zero borders); `row(s)`
 /// is the image of slot `s`, or a negative number for an empty slot.
 #[cube]
-fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared<[f32]>, tid: usize) {
+fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared<[f32]>, tid: usize, #[comptime] kernel: usize) {
+    let pad = kernel / 2;
+    let side = comptime!(padded(kernel));
     if row >= 0 {
         let from = row as usize * PIXELS;
-        let base = slot * PADDED_LEN;
+        let base = slot * side * side;
         for p in range_stepped(tid, PIXELS, THREADS) {
-            scratch[base + (p / SIDE + 1) * PADDED + p % SIDE + 1] = images[from + p];
+            scratch[base + (p / SIDE + pad) * side + p % SIDE + pad] = images[from + p];
         }
     }
 }
 
-/// Conv 3×3 + max-pool `pool`×`pool` for this invocation's (slot, filter, cell): the pooled
-/// value and the top-left of its 3×3 window in the padded image (first maximum on ties, as Burn's
-/// pool). The window's (pool+2)² input patch and the filter are read once into registers (fully
+/// Conv k×k + max-pool `pool`×`pool` for this invocation's (slot, filter, cell): the pooled
+/// value and the top-left of its k×k window in the padded image (first maximum on ties, as Burn's
+/// pool). The window's (pool+k-1)² input patch and the filter are read once into registers (fully
 /// unrolled): far fewer loads than 2 per multiply-add, which is what software adapters are slow at.
 #[cube]
-fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Shared<[f32]>, at: &mut Shared<[u32]>, tid: usize, conv_b: usize, #[comptime] pool: usize) {
+#[allow(clippy::too_many_arguments)]
+fn conv_pool(
+    params: &Shared<[f32]>,
+    scratch: &Shared<[f32]>,
+    pooled: &mut Shared<[f32]>,
+    at: &mut Shared<[u32]>,
+    tid: usize,
+    conv_b: usize,
+    #[comptime] kernel: usize,
+    #[comptime] pool: usize,
+) {
+    let taps = kernel * kernel;
+    let wide = comptime!(padded(kernel));
     let side = SIDE / pool;
     let cells = side * side;
-    let span = pool + 2;
+    let span = pool + kernel - 1;
     let slot = tid / FEATURES;
     let j = tid % FEATURES;
     let f = j / cells;
     let cell = j % cells;
-    let origin = ((cell / side) * PADDED + cell % side) * pool;
-    let corner = slot * PADDED_LEN + origin;
-    let mut w = Array::<f32>::new(9usize);
+    let origin = ((cell / side) * wide + cell % side) * pool;
+    let corner = slot * wide * wide + origin;
+    let mut w = Array::<f32>::new(taps);
     #[unroll]
-    for t in 0..9usize {
-        w[t] = params[CONV_W + f * 9 + t];
+    for t in 0..taps {
+        w[t] = params[CONV_W + f * taps + t];
     }
     let mut patch = Array::<f32>::new(span * span);
     #[unroll]
     for r in 0..span {
         #[unroll]
         for c in 0..span {
-            patch[r * span + c] = scratch[corner + r * PADDED + c];
+            patch[r * span + c] = scratch[corner + r * wide + c];
         }
     }
     let bias = params[conv_b + f];
@@ -104,19 +126,17 @@ fn conv_pool(params: &Shared<[f32]>, scratch: &Shared<[f32]>, pooled: &mut Share
         #[unroll]
         for dx in 0..pool {
             let p = dy * span + dx;
-            let v = bias
-                + w[0] * patch[p]
-                + w[1] * patch[p + 1]
-                + w[2] * patch[p + 2]
-                + w[3] * patch[p + span]
-                + w[4] * patch[p + span + 1]
-                + w[5] * patch[p + span + 2]
-                + w[6] * patch[p + 2 * span]
-                + w[7] * patch[p + 2 * span + 1]
-                + w[8] * patch[p + 2 * span + 2];
+            let mut v = bias;
+            #[unroll]
+            for ty in 0..kernel {
+                #[unroll]
+                for tx in 0..kernel {
+                    v += w[ty * kernel + tx] * patch[p + ty * span + tx];
+                }
+            }
             if v > best {
                 best = v;
-                arg = (origin + dy * PADDED + dx) as u32;
+                arg = (origin + dy * wide + dx) as u32;
             }
         }
     }
@@ -181,7 +201,7 @@ fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, adam: u32, lr: f32,
     }
 }
 
-/// One training step for `filters` 3×3 filters, max-pool `pool` and a linear layer of
+/// One training step for `filters` k×k filters, max-pool `pool` and a linear layer of
 /// `class_count` outputs (2 for a digit pair, 10 for all digits).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
@@ -201,19 +221,24 @@ fn train_step_kernel(
     scale: f32,
     eps_hat: f32,
     #[comptime] filters: usize,
+    #[comptime] kernel: usize,
     #[comptime] pool: usize,
     #[comptime] class_count: usize,
 ) {
     let tid = UNIT_POS as usize;
+    let taps = kernel * kernel;
+    // A conv share per feature: its taps, then its bias.
+    let share = taps + 1;
+    let wide = comptime!(padded(kernel));
     let cells = (SIDE / pool) * (SIDE / pool);
     let fc_in = filters * cells;
-    let conv_b = filters * 9;
-    let fc_w = filters * 10;
+    let conv_b = filters * taps;
+    let fc_w = filters * share;
     let fc_b = fc_w + class_count * fc_in;
     let params_len = fc_b + class_count;
     let loss_at = 3 * params_len;
     let mut params = Shared::<[f32]>::new_slice(params_len);
-    let mut scratch = Shared::<[f32]>::new_slice(SCRATCH);
+    let mut scratch = Shared::<[f32]>::new_slice(comptime!(scratch_len(kernel, fc_in, class_count)));
     let mut pooled = Shared::<[f32]>::new_slice(THREADS);
     let mut at = Shared::<[u32]>::new_slice(THREADS);
     // d(loss)/d(logits) of each slot's image, then each of the first two invocations' totals:
@@ -224,7 +249,7 @@ fn train_step_kernel(
     for i in range_stepped(tid, params_len, THREADS) {
         params[i] = state[i];
     }
-    for i in range_stepped(tid, SLOTS * PADDED_LEN, THREADS) {
+    for i in range_stepped(tid, SLOTS * wide * wide, THREADS) {
         scratch[i] = 0.0f32;
     }
     sync_cube();
@@ -235,9 +260,9 @@ fn train_step_kernel(
     let slot = tid / FEATURES;
     let j = tid % FEATURES;
     // This invocation's gradient shares: conv taps and bias of filter f, fc weights of feature j.
-    let mut g_taps = Array::<f32>::new(9usize);
+    let mut g_taps = Array::<f32>::new(taps);
     #[unroll]
-    for t in 0..9usize {
+    for t in 0..taps {
         g_taps[t] = 0.0f32;
     }
     let mut g_bias = 0.0f32;
@@ -261,13 +286,13 @@ fn train_step_kernel(
             if b < n {
                 row = order[first_pick + b];
             }
-            stage_image(images, row, s, &mut scratch, tid);
+            stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
         // Invocations past the network's pooled features idle.
         let mine = r * SLOTS + slot < n && j < fc_in;
         if mine {
-            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, pool);
+            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, kernel, pool);
         }
         sync_cube();
         if tid < SLOTS {
@@ -304,22 +329,23 @@ fn train_step_kernel(
                 d += dc * params[fc_w + c * fc_in + j];
             }
             g_bias += d;
-            let a = slot * PADDED_LEN + at[tid] as usize;
+            let a = slot * wide * wide + at[tid] as usize;
             #[unroll]
-            for t in 0..9usize {
-                g_taps[t] += d * scratch[a + (t / 3) * PADDED + t % 3];
+            for t in 0..taps {
+                g_taps[t] += d * scratch[a + (t / kernel) * wide + t % kernel];
             }
         }
         sync_cube();
     }
 
-    // Sum the shares, slot 1's into slot 0's: conv numbers at scratch[j*10 ..] first.
-    if slot == 1 {
+    // Sum the shares, slot 1's into slot 0's: conv numbers at scratch[j*share ..] first (of the
+    // network's features only).
+    if slot == 1 && j < fc_in {
         #[unroll]
-        for t in 0..9usize {
-            scratch[j * 10 + t] = g_taps[t];
+        for t in 0..taps {
+            scratch[j * share + t] = g_taps[t];
         }
-        scratch[j * 10 + 9] = g_bias;
+        scratch[j * share + taps] = g_bias;
     }
     if tid < SLOTS {
         totals[tid * (2 + class_count)] = loss_sum;
@@ -330,26 +356,26 @@ fn train_step_kernel(
         }
     }
     sync_cube();
-    if slot == 0 {
+    if slot == 0 && j < fc_in {
         #[unroll]
-        for t in 0..9usize {
-            scratch[j * 10 + t] += g_taps[t];
+        for t in 0..taps {
+            scratch[j * share + t] += g_taps[t];
         }
-        scratch[j * 10 + 9] += g_bias;
+        scratch[j * share + taps] += g_bias;
     }
     sync_cube();
-    // The conv layer: a weight (filter i/9, tap i%9) or a bias (filter i - conv_b) sums the
+    // The conv layer: a weight (filter i/k², tap i%k²) or a bias (filter i - conv_b) sums the
     // shares of the cells of its filter.
     for i in range_stepped(tid, fc_w, THREADS) {
-        let mut filter = i / 9;
-        let mut k = i % 9;
+        let mut filter = i / taps;
+        let mut k = i % taps;
         if i >= conv_b {
             filter = i - conv_b;
-            k = 9usize;
+            k = taps;
         }
         let mut g = 0.0f32;
         for c in 0..cells {
-            g += scratch[(filter * cells + c) * 10 + k];
+            g += scratch[(filter * cells + c) * share + k];
         }
         // A frozen filter's gradient is zero (bit `filter` of `frozen`).
         if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
@@ -415,19 +441,22 @@ fn evaluate_kernel(
     out: &mut Tensor<f32>,
     len: u32,
     #[comptime] filters: usize,
+    #[comptime] kernel: usize,
     #[comptime] pool: usize,
     #[comptime] class_count: usize,
 ) {
     let tid = UNIT_POS as usize;
     let group = CUBE_POS_X as usize;
+    let taps = kernel * kernel;
+    let wide = comptime!(padded(kernel));
     let cells = (SIDE / pool) * (SIDE / pool);
     let fc_in = filters * cells;
-    let conv_b = filters * 9;
-    let fc_w = filters * 10;
+    let conv_b = filters * taps;
+    let fc_w = filters * (taps + 1);
     let fc_b = fc_w + class_count * fc_in;
     let params_len = fc_b + class_count;
     let mut params = Shared::<[f32]>::new_slice(params_len);
-    let mut scratch = Shared::<[f32]>::new_slice(SLOTS * PADDED_LEN);
+    let mut scratch = Shared::<[f32]>::new_slice(SLOTS * wide * wide);
     let mut pooled = Shared::<[f32]>::new_slice(THREADS);
     let mut at = Shared::<[u32]>::new_slice(THREADS);
     let mut totals = Shared::<[f32]>::new_slice(4usize);
@@ -435,7 +464,7 @@ fn evaluate_kernel(
     for i in range_stepped(tid, params_len, THREADS) {
         params[i] = state[i];
     }
-    for i in range_stepped(tid, SLOTS * PADDED_LEN, THREADS) {
+    for i in range_stepped(tid, SLOTS * wide * wide, THREADS) {
         scratch[i] = 0.0f32;
     }
     sync_cube();
@@ -451,11 +480,11 @@ fn evaluate_kernel(
             if b < n {
                 row = b as i32;
             }
-            stage_image(images, row, s, &mut scratch, tid);
+            stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
         if from + r * SLOTS + slot < n && tid % FEATURES < fc_in {
-            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, pool);
+            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, kernel, pool);
         }
         sync_cube();
         if tid < SLOTS {
@@ -490,9 +519,9 @@ fn evaluate_kernel(
 
 /// The class count to compile the kernels for; the trainer takes the stock path on a GPU for
 /// other networks (see `fused::runs_on`).
-fn taken(shape: &NetShape) -> (usize, usize, usize) {
+fn taken(shape: &NetShape) -> (usize, usize, usize, usize) {
     assert!(super::gpu_kernels_take(shape), "the fused GPU kernels do not take the network {shape}");
-    (shape.filters, shape.pool, shape.classes)
+    (shape.filters, shape.kernel, shape.pool, shape.classes)
 }
 
 fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
@@ -502,7 +531,7 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 
 impl FusedOps for Cube {
     fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
-        let (filters, pool, class_count) = taken(&args.shape);
+        let (filters, kernel, pool, class_count) = taken(&args.shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
@@ -532,6 +561,7 @@ impl FusedOps for Cube {
             scale,
             eps_hat,
             filters,
+            kernel,
             pool,
             class_count,
         ) };
@@ -539,7 +569,7 @@ impl FusedOps for Cube {
     }
 
     fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
-        let (filters, pool, class_count) = taken(&shape);
+        let (filters, kernel, pool, class_count) = taken(&shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let params = checked(params, DType::F32, "the parameters");
@@ -558,6 +588,7 @@ impl FusedOps for Cube {
             out.clone().into_tensor_arg(),
             len as u32,
             filters,
+            kernel,
             pool,
             class_count,
         ) };
