@@ -52,19 +52,21 @@ pub fn ConfusionPanel() -> impl IntoView {
                         <tr>
                             <th scope="row">{if pair { format!("a {}", digits.digit(a)) } else { digits.digit(a).to_string() }}</th>
                             {cells}
-                            <td class="accuracy" data-testid=format!("accuracy-{a}")>{format!("{:.1} %", 100.0 * accuracy[a])}</td>
+                            // Each digit's accuracy: ten digits only (a pair's two rows say it at a glance,
+                            // and its wide cells leave no room at tablet width).
+                            {(!pair).then(|| view! { <td class="accuracy" data-testid=format!("accuracy-{a}")>{format!("{:.1} %", 100.0 * accuracy[a])}</td> })}
                         </tr>
                     }
                 })
                 .collect_view();
             let flat: Vec<String> = m.iter().flatten().map(u32::to_string).collect();
             view! {
-                <p class="small">{format!("After {}: rows are the actual digit, columns what the model read; the last column is each digit's accuracy.", filterlab_page::state::epochs(epochs))}</p>
+                <p class="small">{format!("After {}: rows are the actual digit, columns what the model read{}.", filterlab_page::state::epochs(epochs), if pair { "" } else { "; the last column is each digit's accuracy" })}</p>
                 // Ten digits on a phone: the matrix scrolls sideways inside its panel.
-                <div class="table-scroll">
+                <div class:table-scroll=!pair>
                     <table data-testid="confusion" class:ten=!pair data-classes=n data-matrix=flat.join(",") data-epochs=epochs
                         data-accuracy=joined(&accuracy)>
-                        <thead><tr><th scope="col" class:visually-hidden-text=!pair>"actual"</th>{head}<th scope="col">"right"</th></tr></thead>
+                        <thead><tr><th scope="col" class:visually-hidden-text=!pair>"actual"</th>{head}{(!pair).then(|| view! { <th scope="col">"right"</th> })}</tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
