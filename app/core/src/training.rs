@@ -42,8 +42,8 @@ pub struct TrainConfig {
     /// Read the latest batch loss back every this many steps (each read is a device sync).
     #[config(default = 10)]
     pub report_every: usize,
-    /// The fused op (default) or Burn's stock autodiff path. On a GPU the fused op is written for
-    /// networks of up to 128 pooled features, 64 for 5×5 (`fused::gpu_kernels_take`): a trainer of any other shape takes the stock path there.
+    /// The fused op (default; every network the knobs allow, on both devices) or Burn's stock
+    /// autodiff path (the reference it is tested against).
     #[config(default = "Ops::Fused")]
     pub ops: Ops,
     /// The network a fresh run builds (a run that continues a model keeps the model's).
@@ -234,18 +234,13 @@ impl Trainer {
     }
 
     /// Continues training an existing model (for example one loaded from a file), with a fresh
-    /// optimizer. `config.model` becomes the model's shape; `config.ops` becomes the stock path
-    /// where the fused op does not run that shape (a GPU, another shape than the notebook's: see
-    /// [`fused::runs_on`] and [`Trainer::config`]).
+    /// optimizer. `config.model` becomes the model's shape.
     ///
     /// The model must have the split's classes (the page and the CLI check its digits first).
     pub fn with_model(split: &Split, mut config: TrainConfig, model: Model, device: &Device) -> Self {
         let shape = model.shape();
         assert_eq!(shape.classes, split.digits.classes(), "a model of {} classes cannot learn {}", shape.classes, split.digits.describe());
         config.model = ModelConfig::from(shape);
-        if !fused::runs_on(&shape, device) {
-            config.ops = Ops::Stock;
-        }
         let engine = match config.ops {
             Ops::Stock => Engine::Stock {
                 // `train()` turns gradient tracking (back) on for a model built without autodiff.

@@ -1,13 +1,14 @@
 //! The fused step and evaluation as CubeCL kernels (WGSL on wgpu, WebGPU in a browser): the same
-//! arithmetic as `cpu.rs`, laid out for one workgroup of 256 invocations, for networks of up to
-//! 128 pooled features (64 for 5×5) and 2 or 10 classes (filters, kernel, pool and classes are
-//! compile-time parameters: each network compiles its kernels once; `fused::gpu_kernels_take`
-//! says which).
+//! arithmetic as `cpu.rs`, for every network the knobs allow (filters, kernel, pool and classes
+//! are compile-time parameters: each network compiles its kernels once, laid out by [`plan`]).
 //!
 //! A training step is one workgroup, because the batch's gradients must be summed before the
-//! update and WebGPU has no float atomics: invocation `t` owns pooled feature `t % 128` of image
-//! slot `t / 128` (those past the network's features idle), two images a round, and keeps its share of the gradient in registers; the
-//! shares are summed through workgroup memory at the end, then every parameter is updated.
+//! update and WebGPU has no float atomics. Invocation `t` owns one filter and a few of its pooled
+//! cells (`plan.each`) of one image slot, and keeps their filter, fc weights and gradient shares
+//! in registers; a round takes `plan.slots` images at once. Per round: stage the images, conv +
+//! pool, the logits as partial sums over chunks of the pooled features, the softmax, the
+//! backward pass. At the end each filter's shares are summed through workgroup memory, and every
+//! parameter is updated by the invocation that owns its gradient.
 //! WebGPU's guaranteed limits shape it: 16 KiB of workgroup memory, 256 invocations, and barriers
 //! only in uniform control flow (loop bounds come from scalars, never from invocation ids).
 
@@ -18,12 +19,7 @@ use burn::{
     },
     tensor::{DType, Shape},
 };
-use burn_cubecl::{
-    cubecl,
-    kernel::into_contiguous,
-    ops::numeric::empty_device_contiguous_dtype,
-    tensor::CubeTensor,
-};
+use burn_cubecl::{cubecl, kernel::into_contiguous, ops::numeric::empty_device_contiguous_dtype, tensor::CubeTensor};
 use cubecl::prelude::*;
 
 use super::{
@@ -33,38 +29,86 @@ use super::{
 use crate::model::NetShape;
 
 const THREADS: usize = 256;
-/// Pooled features per image; images processed per round.
-const FEATURES: usize = 128;
-const SLOTS: usize = THREADS / FEATURES;
 const SIDE: usize = 28;
 const PIXELS: usize = SIDE * SIDE;
+/// Images each evaluation workgroup reads.
+const EVAL_CHUNK: usize = 32;
+/// A "minus infinity" WGSL accepts as a constant (it has no infinities).
+const LOWEST: f32 = -3.0e38;
+/// Workgroup memory the kernels may take, in 4-byte numbers: 15.6 KiB of the 16 KiB WebGPU
+/// guarantees.
+const BUDGET: usize = 4000;
+
+// The conv weights come first; everything after them moves with the filter count.
+const CONV_W: usize = layout::CONV_W;
+
 /// Side of the image with its zero border (the conv's padding): 30 for 3×3, 32 for 5×5.
 const fn padded(kernel: usize) -> usize {
     SIDE + 2 * (kernel / 2)
 }
 
-/// Workgroup memory for staged images during the rounds (two padded images), and for the
-/// gradient shares after: k²+1 conv numbers (taps, bias) per feature, then one fc number per
-/// feature and class. With the parameters (1,370 for the notebook's conv and ten classes, 1,610
-/// at most), 256 pooled values and their positions: at most 15.5 KiB of the 16 KiB WebGPU
-/// guarantees (`fused::gpu_kernels_take` keeps to the networks for which this holds).
-const fn scratch_len(kernel: usize, fc_in: usize, classes: usize) -> usize {
-    let images = SLOTS * padded(kernel) * padded(kernel);
-    let conv = fc_in * (kernel * kernel + 1);
-    let fc = FEATURES * classes;
-    let most = if images > conv { images } else { conv };
-    if most > fc { most } else { fc }
+/// How a network's work is spread over the 256 invocations; everything is known when the
+/// kernel compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Pooled cells per filter (49, 16 or 4).
+    pub cells: usize,
+    /// Invocations per filter and image, and cells each of them takes.
+    pub group: usize,
+    pub each: usize,
+    /// Invocations per image (`filters · group`), and images per round.
+    pub active: usize,
+    pub slots: usize,
+    /// The logits are summed in `chunks` partial sums of `chunk` features each.
+    pub chunks: usize,
+    pub chunk: usize,
+    /// Offsets in the workgroup scratch: staged images (0), pooled values, partial logits; at the
+    /// end, the shares being summed (0) and each filter's sums (`THREADS`).
+    pub pooled_at: usize,
+    pub partial_at: usize,
+    pub scratch: usize,
+    /// The whole workgroup memory, in numbers (scratch, d(loss)/d(logits), per-slot totals).
+    pub memory: usize,
 }
-/// Images each evaluation workgroup reads.
-const EVAL_CHUNK: usize = 32;
-/// A "minus infinity" WGSL accepts as a constant (it has no infinities).
-const LOWEST: f32 = -3.0e38;
 
-// The conv weights come first; everything after them moves with the filter count.
-const CONV_W: usize = layout::CONV_W;
+pub(crate) const fn plan(filters: usize, kernel: usize, pool: usize, classes: usize) -> Plan {
+    let side = SIDE / pool;
+    let cells = side * side;
+    let fc_in = filters * cells;
+    let most = THREADS / filters;
+    let first = if most < cells { most } else { cells };
+    let each = cells.div_ceil(first);
+    // As few invocations as take `each` cells apiece, so none has fewer to do than the others.
+    let group = cells.div_ceil(each);
+    let active = filters * group;
+    let area = padded(kernel) * padded(kernel);
+    let share = kernel * kernel + 1;
+    let mut slots = THREADS / active;
+    loop {
+        let by_class = THREADS / (slots * classes);
+        let mut chunks = (fc_in / classes).isqrt();
+        if chunks > by_class {
+            chunks = by_class;
+        }
+        if chunks == 0 {
+            chunks = 1;
+        }
+        let chunk = fc_in.div_ceil(chunks);
+        let pooled_at = slots * area;
+        let partial_at = pooled_at + slots * fc_in;
+        let forward = partial_at + slots * classes * chunks;
+        let end = THREADS + filters * share;
+        let scratch = if forward > end { forward } else { end };
+        let memory = scratch + slots * classes + slots * (2 + classes);
+        if memory <= BUDGET || slots == 1 {
+            return Plan { cells, group, each, active, slots, chunks, chunk, pooled_at, partial_at, scratch, memory };
+        }
+        slots -= 1;
+    }
+}
 
-/// Copies the images of this round's slots into `scratch` (inside their zero borders); `row(s)`
-/// is the image of slot `s`, or a negative number for an empty slot.
+/// Copies the image at `row` (or nothing, for a negative row) into image slot `slot` of
+/// `scratch`, inside its zero border.
 #[cube]
 fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared<[f32]>, tid: usize, #[comptime] kernel: usize) {
     let pad = kernel / 2;
@@ -78,92 +122,138 @@ fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared
     }
 }
 
-/// Conv k×k + max-pool `pool`×`pool` for this invocation's (slot, filter, cell): the pooled
-/// value and the top-left of its k×k window in the padded image (first maximum on ties, as Burn's
-/// pool). The window's (pool+k-1)² input patch and the filter are read once into registers (fully
-/// unrolled): far fewer loads than 2 per multiply-add, which is what software adapters are slow at.
+/// This invocation's filter `w` (with `bias`) over its cells `q`, `q + group`, … of the image in
+/// `slot`: conv k×k + max-pool, the pooled values into the scratch and the top-left of each
+/// maximum's window (in the padded image; first maximum on ties, as Burn's pool) into `at`.
+/// Each window's (pool+k-1)² input patch is read once into registers (fully unrolled): far fewer
+/// loads than 2 per multiply-add, which is what software adapters are slow at.
 #[cube]
 #[allow(clippy::too_many_arguments)]
-fn conv_pool(
-    params: &Shared<[f32]>,
-    scratch: &Shared<[f32]>,
-    pooled: &mut Shared<[f32]>,
-    at: &mut Shared<[u32]>,
-    tid: usize,
-    conv_b: usize,
+fn pool_features(
+    scratch: &mut Shared<[f32]>,
+    w: &Array<f32>,
+    bias: f32,
+    at: &mut Array<u32>,
+    slot: usize,
+    f: usize,
+    q: usize,
+    #[comptime] filters: usize,
     #[comptime] kernel: usize,
     #[comptime] pool: usize,
+    #[comptime] class_count: usize,
 ) {
-    let taps = kernel * kernel;
+    let p = comptime!(plan(filters, kernel, pool, class_count));
     let wide = comptime!(padded(kernel));
     let side = SIDE / pool;
     let cells = side * side;
     let span = pool + kernel - 1;
-    let slot = tid / FEATURES;
-    let j = tid % FEATURES;
-    let f = j / cells;
-    let cell = j % cells;
-    let origin = ((cell / side) * wide + cell % side) * pool;
-    let corner = slot * wide * wide + origin;
-    let mut w = Array::<f32>::new(taps);
-    #[unroll]
-    for t in 0..taps {
-        w[t] = params[CONV_W + f * taps + t];
-    }
-    let mut patch = Array::<f32>::new(span * span);
-    #[unroll]
-    for r in 0..span {
-        #[unroll]
-        for c in 0..span {
-            patch[r * span + c] = scratch[corner + r * wide + c];
-        }
-    }
-    let bias = params[conv_b + f];
-    let mut best = f32::new(LOWEST);
-    let mut arg = 0u32;
-    #[unroll]
-    for dy in 0..pool {
-        #[unroll]
-        for dx in 0..pool {
-            let p = dy * span + dx;
-            let mut v = bias;
+    let group = comptime!(p.group);
+    let pooled = comptime!(p.pooled_at) + slot * filters * cells + f * cells;
+    for m in 0..comptime!(p.each) {
+        let cell = q + group * m;
+        if cell < cells {
+            let origin = ((cell / side) * wide + cell % side) * pool;
+            let corner = slot * wide * wide + origin;
+            let mut patch = Array::<f32>::new(span * span);
             #[unroll]
-            for ty in 0..kernel {
+            for r in 0..span {
                 #[unroll]
-                for tx in 0..kernel {
-                    v += w[ty * kernel + tx] * patch[p + ty * span + tx];
+                for c in 0..span {
+                    patch[r * span + c] = scratch[corner + r * wide + c];
                 }
             }
-            if v > best {
-                best = v;
-                arg = (origin + dy * wide + dx) as u32;
+            let mut best = f32::new(LOWEST);
+            let mut arg = 0u32;
+            #[unroll]
+            for dy in 0..pool {
+                #[unroll]
+                for dx in 0..pool {
+                    let o = dy * span + dx;
+                    let mut v = bias;
+                    #[unroll]
+                    for ty in 0..kernel {
+                        #[unroll]
+                        for tx in 0..kernel {
+                            v += w[ty * kernel + tx] * patch[o + ty * span + tx];
+                        }
+                    }
+                    if v > best {
+                        best = v;
+                        arg = (origin + dy * wide + dx) as u32;
+                    }
+                }
             }
+            scratch[pooled + cell] = best;
+            at[m] = arg;
         }
     }
-    pooled[tid] = best;
-    at[tid] = arg;
 }
 
-/// Logit of `class` for the image in `slot`: fc weights from `fc_w` (`[classes, fc_in]`), fc
-/// biases from `fc_b`.
+/// The logits' partial sums: item `i` is (slot, class, chunk), the fc weights of `class` (read
+/// from `params`) times a chunk of the pooled features of the image in `slot`, for the first
+/// `filled` slots.
 #[cube]
-fn logit(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, class: usize, fc_w: usize, fc_b: usize, fc_in: usize) -> f32 {
-    let mut sum = 0.0f32;
-    for q in 0..fc_in {
-        sum += params[fc_w + class * fc_in + q] * pooled[slot * FEATURES + q];
+fn partial_logits(
+    params: &Tensor<f32>,
+    scratch: &mut Shared<[f32]>,
+    filled: usize,
+    tid: usize,
+    #[comptime] filters: usize,
+    #[comptime] kernel: usize,
+    #[comptime] pool: usize,
+    #[comptime] class_count: usize,
+) {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
+    let fc_in = filters * comptime!(p.cells);
+    let fc_w = filters * (kernel * kernel + 1);
+    let chunks = comptime!(p.chunks);
+    let chunk = comptime!(p.chunk);
+    for i in range_stepped(tid, comptime!(p.slots * class_count * p.chunks), THREADS) {
+        let slot = i / (class_count * chunks);
+        let class = (i / chunks) % class_count;
+        let from = (i % chunks) * chunk;
+        if slot < filled && from < fc_in {
+            let to = (from + chunk).min(fc_in);
+            let weights = fc_w + class * fc_in;
+            let pooled = comptime!(p.pooled_at) + slot * fc_in;
+            let mut sum = 0.0f32;
+            for j in from..to {
+                sum += params[weights + j] * scratch[pooled + j];
+            }
+            scratch[comptime!(p.partial_at) + i] = sum;
+        } else {
+            scratch[comptime!(p.partial_at) + i] = 0.0f32;
+        }
     }
-    params[fc_b + class] + sum
 }
 
-/// The logits of the image in `slot` (into `logits`) and their log-sum-exp.
+/// The logits of the image in `slot` (into `logits`: fc bias plus the partial sums) and their
+/// log-sum-exp.
 #[cube]
 #[allow(clippy::too_many_arguments)]
-fn log_sum_exp(params: &Shared<[f32]>, pooled: &Shared<[f32]>, slot: usize, fc_w: usize, fc_b: usize, fc_in: usize, logits: &mut Array<f32>, #[comptime] class_count: usize) -> f32 {
+fn log_sum_exp(
+    params: &Tensor<f32>,
+    scratch: &Shared<[f32]>,
+    slot: usize,
+    logits: &mut Array<f32>,
+    #[comptime] filters: usize,
+    #[comptime] kernel: usize,
+    #[comptime] pool: usize,
+    #[comptime] class_count: usize,
+) -> f32 {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
+    let fc_b = filters * (kernel * kernel + 1) + class_count * filters * comptime!(p.cells);
+    let chunks = comptime!(p.chunks);
     let mut m = f32::new(LOWEST);
     #[unroll]
     for c in 0..class_count {
-        logits[c] = logit(params, pooled, slot, c, fc_w, fc_b, fc_in);
-        m = m.max(logits[c]);
+        let mut v = params[fc_b + c];
+        let from = comptime!(p.partial_at) + (slot * class_count + c) * chunks;
+        for k in 0..chunks {
+            v += scratch[from + k];
+        }
+        logits[c] = v;
+        m = m.max(v);
     }
     let mut z = 0.0f32;
     #[unroll]
@@ -184,6 +274,40 @@ fn argmax(logits: &Array<f32>, lse: f32, #[comptime] class_count: usize) -> usiz
         }
     }
     best
+}
+
+/// One number `k` of every filter's gradient share (a tap, or the bias at `k = taps`) summed
+/// over the invocations and slots that hold the filter, into `scratch[THREADS + f·share + k]`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn sum_conv_share(
+    scratch: &mut Shared<[f32]>,
+    value: f32,
+    working: bool,
+    tid: usize,
+    k: usize,
+    #[comptime] filters: usize,
+    #[comptime] kernel: usize,
+    #[comptime] pool: usize,
+    #[comptime] class_count: usize,
+) {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
+    let group = comptime!(p.group);
+    let active = comptime!(p.active);
+    if working {
+        scratch[tid] = value;
+    }
+    sync_cube();
+    for f in range_stepped(tid, filters, THREADS) {
+        let mut sum = 0.0f32;
+        for s in 0..comptime!(p.slots) {
+            for q in 0..group {
+                sum += scratch[s * active + f * group + q];
+            }
+        }
+        scratch[THREADS + f * (kernel * kernel + 1) + k] = sum;
+    }
+    sync_cube();
 }
 
 /// One parameter's optimizer update, in the state buffer (Adam's moments after the parameters).
@@ -225,31 +349,55 @@ fn train_step_kernel(
     #[comptime] pool: usize,
     #[comptime] class_count: usize,
 ) {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
     let tid = UNIT_POS as usize;
     let taps = kernel * kernel;
-    // A conv share per feature: its taps, then its bias.
+    // A conv share per filter: its taps, then its bias.
     let share = taps + 1;
     let wide = comptime!(padded(kernel));
-    let cells = (SIDE / pool) * (SIDE / pool);
+    let cells = comptime!(p.cells);
     let fc_in = filters * cells;
     let conv_b = filters * taps;
     let fc_w = filters * share;
     let fc_b = fc_w + class_count * fc_in;
     let params_len = fc_b + class_count;
     let loss_at = 3 * params_len;
-    let mut params = Shared::<[f32]>::new_slice(params_len);
-    let mut scratch = Shared::<[f32]>::new_slice(comptime!(scratch_len(kernel, fc_in, class_count)));
-    let mut pooled = Shared::<[f32]>::new_slice(THREADS);
-    let mut at = Shared::<[u32]>::new_slice(THREADS);
-    // d(loss)/d(logits) of each slot's image, then each of the first two invocations' totals:
-    // loss, correct count, then the fc bias gradient of each class.
-    let mut d_logits = Shared::<[f32]>::new_slice(SLOTS * class_count);
-    let mut totals = Shared::<[f32]>::new_slice(SLOTS * (2 + class_count));
+    let group = comptime!(p.group);
+    let each = comptime!(p.each);
+    let active = comptime!(p.active);
+    let slots = comptime!(p.slots);
+    let mut scratch = Shared::<[f32]>::new_slice(comptime!(p.scratch));
+    // d(loss)/d(logits) of each slot's image; each slot's loss, correct count and fc bias gradient.
+    let mut d_logits = Shared::<[f32]>::new_slice(slots * class_count);
+    let mut totals = Shared::<[f32]>::new_slice(slots * (2 + class_count));
 
-    for i in range_stepped(tid, params_len, THREADS) {
-        params[i] = state[i];
+    // This invocation's place: image slot, filter `f`, cells q, q + group, …
+    let slot = tid / active;
+    let u = tid % active;
+    let f = u / group;
+    let q = u % group;
+    let working = slot < slots;
+    let mut w = Array::<f32>::new(taps);
+    let mut bias = 0.0f32;
+    let mut w_fc = Array::<f32>::new(each * class_count);
+    if working {
+        #[unroll]
+        for t in 0..taps {
+            w[t] = state[CONV_W + f * taps + t];
+        }
+        bias = state[conv_b + f];
+        #[unroll]
+        for m in 0..each {
+            let cell = q + group * m;
+            if cell < cells {
+                #[unroll]
+                for c in 0..class_count {
+                    w_fc[m * class_count + c] = state[fc_w + c * fc_in + f * cells + cell];
+                }
+            }
+        }
     }
-    for i in range_stepped(tid, SLOTS * wide * wide, THREADS) {
+    for i in range_stepped(tid, slots * wide * wide, THREADS) {
         scratch[i] = 0.0f32;
     }
     sync_cube();
@@ -257,97 +405,94 @@ fn train_step_kernel(
     let n = len as usize;
     let first_pick = start as usize;
     let inv_len = 1.0f32 / f32::cast_from(len);
-    let slot = tid / FEATURES;
-    let j = tid % FEATURES;
-    // This invocation's gradient shares: conv taps and bias of filter f, fc weights of feature j.
+    // This invocation's gradient shares: of its filter's taps and bias, and of its fc weights.
     let mut g_taps = Array::<f32>::new(taps);
     #[unroll]
     for t in 0..taps {
         g_taps[t] = 0.0f32;
     }
     let mut g_bias = 0.0f32;
-    let mut g_fc = Array::<f32>::new(class_count);
-    // Invocations 0 and 1 (one per slot): loss and correct count, fc bias gradient.
+    let mut g_fc = Array::<f32>::new(each * class_count);
+    #[unroll]
+    for i in 0..each * class_count {
+        g_fc[i] = 0.0f32;
+    }
+    let mut at = Array::<u32>::new(each);
+    // Invocations below `slots` (one per slot): loss and correct count, fc bias gradient.
     let mut loss_sum = 0.0f32;
     let mut correct = 0.0f32;
     let mut g_fcb = Array::<f32>::new(class_count);
     let mut logits = Array::<f32>::new(class_count);
     #[unroll]
     for c in 0..class_count {
-        g_fc[c] = 0.0f32;
         g_fcb[c] = 0.0f32;
     }
 
-    let rounds = (n + SLOTS - 1) / SLOTS;
+    let rounds = (n + slots - 1) / slots;
     for r in 0..rounds {
-        for s in 0..SLOTS {
-            let b = r * SLOTS + s;
+        let filled = (n - r * slots).min(slots);
+        for s in 0..slots {
             let mut row = i32::new(-1);
-            if b < n {
-                row = order[first_pick + b];
+            if s < filled {
+                row = order[first_pick + r * slots + s];
             }
             stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
-        // Invocations past the network's pooled features idle.
-        let mine = r * SLOTS + slot < n && j < fc_in;
+        let mine = working && slot < filled;
         if mine {
-            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, kernel, pool);
+            pool_features(&mut scratch, &w, bias, &mut at, slot, f, q, filters, kernel, pool, class_count);
         }
         sync_cube();
-        if tid < SLOTS {
-            let b = r * SLOTS + tid;
-            if b < n {
-                let class = classes[order[first_pick + b] as usize] as usize;
-                let lse = log_sum_exp(&params, &pooled, tid, fc_w, fc_b, fc_in, &mut logits, class_count);
-                let picked = argmax(&logits, lse, class_count);
-                if picked == class {
-                    correct += 1.0f32;
-                }
-                #[unroll]
-                for c in 0..class_count {
-                    let p = logits[c] - lse;
-                    let mut y = 0.0f32;
-                    if c == class {
-                        y = 1.0f32;
-                        loss_sum -= p;
-                    }
-                    let d = (p.exp() - y) * inv_len;
-                    d_logits[tid * class_count + c] = d;
-                    g_fcb[c] += d;
-                }
+        partial_logits(&*state, &mut scratch, filled, tid, filters, kernel, pool, class_count);
+        sync_cube();
+        if tid < filled {
+            let class = classes[order[first_pick + r * slots + tid] as usize] as usize;
+            let lse = log_sum_exp(&*state, &scratch, tid, &mut logits, filters, kernel, pool, class_count);
+            let picked = argmax(&logits, lse, class_count);
+            if picked == class {
+                correct += 1.0f32;
             }
-        }
-        sync_cube();
-        if mine {
-            let x = pooled[tid];
-            let mut d = 0.0f32;
             #[unroll]
             for c in 0..class_count {
-                let dc = d_logits[slot * class_count + c];
-                g_fc[c] += dc * x;
-                d += dc * params[fc_w + c * fc_in + j];
+                let lp = logits[c] - lse;
+                let mut y = 0.0f32;
+                if c == class {
+                    y = 1.0f32;
+                    loss_sum -= lp;
+                }
+                let d = (lp.exp() - y) * inv_len;
+                d_logits[tid * class_count + c] = d;
+                g_fcb[c] += d;
             }
-            g_bias += d;
-            let a = slot * wide * wide + at[tid] as usize;
+        }
+        sync_cube();
+        if mine {
             #[unroll]
-            for t in 0..taps {
-                g_taps[t] += d * scratch[a + (t / kernel) * wide + t % kernel];
+            for m in 0..each {
+                let cell = q + group * m;
+                if cell < cells {
+                    let x = scratch[comptime!(p.pooled_at) + slot * fc_in + f * cells + cell];
+                    let mut d = 0.0f32;
+                    #[unroll]
+                    for c in 0..class_count {
+                        let dc = d_logits[slot * class_count + c];
+                        g_fc[m * class_count + c] += dc * x;
+                        d += dc * w_fc[m * class_count + c];
+                    }
+                    g_bias += d;
+                    let a = slot * wide * wide + at[m] as usize;
+                    #[unroll]
+                    for t in 0..taps {
+                        g_taps[t] += d * scratch[a + (t / kernel) * wide + t % kernel];
+                    }
+                }
             }
         }
         sync_cube();
     }
 
-    // Sum the shares, slot 1's into slot 0's: conv numbers at scratch[j*share ..] first (of the
-    // network's features only).
-    if slot == 1 && j < fc_in {
-        #[unroll]
-        for t in 0..taps {
-            scratch[j * share + t] = g_taps[t];
-        }
-        scratch[j * share + taps] = g_bias;
-    }
-    if tid < SLOTS {
+    if tid < slots {
         totals[tid * (2 + class_count)] = loss_sum;
         totals[tid * (2 + class_count) + 1] = correct;
         #[unroll]
@@ -355,17 +500,13 @@ fn train_step_kernel(
             totals[tid * (2 + class_count) + 2 + c] = g_fcb[c];
         }
     }
-    sync_cube();
-    if slot == 0 && j < fc_in {
-        #[unroll]
-        for t in 0..taps {
-            scratch[j * share + t] += g_taps[t];
-        }
-        scratch[j * share + taps] += g_bias;
+    // The conv layer: each filter's shares summed, number by number, then a weight (filter i/k²,
+    // tap i%k²) or a bias (filter i - conv_b) updated by one invocation.
+    #[unroll]
+    for t in 0..taps {
+        sum_conv_share(&mut scratch, g_taps[t], working, tid, t, filters, kernel, pool, class_count);
     }
-    sync_cube();
-    // The conv layer: a weight (filter i/k², tap i%k²) or a bias (filter i - conv_b) sums the
-    // shares of the cells of its filter.
+    sum_conv_share(&mut scratch, g_bias, working, tid, taps, filters, kernel, pool, class_count);
     for i in range_stepped(tid, fc_w, THREADS) {
         let mut filter = i / taps;
         let mut k = i % taps;
@@ -373,48 +514,64 @@ fn train_step_kernel(
             filter = i - conv_b;
             k = taps;
         }
-        let mut g = 0.0f32;
-        for c in 0..cells {
-            g += scratch[(filter * cells + c) * share + k];
-        }
+        let mut g = scratch[THREADS + filter * share + k];
         // A frozen filter's gradient is zero (bit `filter` of `frozen`).
         if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
             g = 0.0f32;
         }
-        update(state, i, params[i], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+        let old = state[i];
+        update(state, i, old, g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
     }
-    sync_cube();
-    // Then the fc weights' shares, class by class, at scratch[c*128 + j].
-    if slot == 1 {
-        #[unroll]
-        for c in 0..class_count {
-            scratch[c * FEATURES + j] = g_fc[c];
-        }
-    }
-    sync_cube();
-    if slot == 0 {
-        #[unroll]
-        for c in 0..class_count {
-            scratch[c * FEATURES + j] += g_fc[c];
-        }
-    }
-    sync_cube();
-    for i in range_stepped(tid + fc_w, params_len, THREADS) {
-        let mut g = 0.0f32;
-        if i < fc_b {
-            g = scratch[((i - fc_w) / fc_in) * FEATURES + (i - fc_w) % fc_in];
-        } else {
-            let class = i - fc_b;
-            for s in 0..SLOTS {
-                g += totals[s * (2 + class_count) + 2 + class];
+    // The fc weights: each has one owner per slot; with one slot the owner updates it at once,
+    // with more the other slots' shares are added to slot 0's, class by class.
+    if comptime!(p.slots == 1) {
+        if working {
+            #[unroll]
+            for m in 0..each {
+                let cell = q + group * m;
+                if cell < cells {
+                    #[unroll]
+                    for c in 0..class_count {
+                        let i = fc_w + c * fc_in + f * cells + cell;
+                        update(state, i, w_fc[m * class_count + c], g_fc[m * class_count + c], adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+                    }
+                }
             }
         }
-        update(state, i, params[i], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+    } else {
+        #[unroll]
+        for m in 0..each {
+            #[unroll]
+            for c in 0..class_count {
+                let cell = q + group * m;
+                if working && slot > 0 {
+                    scratch[(slot - 1) * active + u] = g_fc[m * class_count + c];
+                }
+                sync_cube();
+                if working && slot == 0 && cell < cells {
+                    let mut g = g_fc[m * class_count + c];
+                    for s in 1..slots {
+                        g += scratch[(s - 1) * active + u];
+                    }
+                    let i = fc_w + c * fc_in + f * cells + cell;
+                    update(state, i, w_fc[m * class_count + c], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+                }
+                sync_cube();
+            }
+        }
+    }
+    for c in range_stepped(tid, class_count, THREADS) {
+        let mut g = 0.0f32;
+        for s in 0..slots {
+            g += totals[s * (2 + class_count) + 2 + c];
+        }
+        let old = state[fc_b + c];
+        update(state, fc_b + c, old, g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
     }
     if tid == 0 {
         let mut loss = 0.0f32;
         let mut right = 0.0f32;
-        for s in 0..SLOTS {
+        for s in 0..slots {
             loss += totals[s * (2 + class_count)];
             right += totals[s * (2 + class_count) + 1];
         }
@@ -437,7 +594,7 @@ fn train_step_kernel(
 fn evaluate_kernel(
     images: &Tensor<f32>,
     classes: &Tensor<i32>,
-    state: &Tensor<f32>,
+    params: &Tensor<f32>,
     out: &mut Tensor<f32>,
     len: u32,
     #[comptime] filters: usize,
@@ -445,82 +602,95 @@ fn evaluate_kernel(
     #[comptime] pool: usize,
     #[comptime] class_count: usize,
 ) {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
     let tid = UNIT_POS as usize;
-    let group = CUBE_POS_X as usize;
     let taps = kernel * kernel;
     let wide = comptime!(padded(kernel));
-    let cells = (SIDE / pool) * (SIDE / pool);
-    let fc_in = filters * cells;
     let conv_b = filters * taps;
-    let fc_w = filters * (taps + 1);
-    let fc_b = fc_w + class_count * fc_in;
-    let params_len = fc_b + class_count;
-    let mut params = Shared::<[f32]>::new_slice(params_len);
-    let mut scratch = Shared::<[f32]>::new_slice(SLOTS * wide * wide);
-    let mut pooled = Shared::<[f32]>::new_slice(THREADS);
-    let mut at = Shared::<[u32]>::new_slice(THREADS);
-    let mut totals = Shared::<[f32]>::new_slice(4usize);
-    let mut logits = Array::<f32>::new(class_count);
-    for i in range_stepped(tid, params_len, THREADS) {
-        params[i] = state[i];
+    let group = comptime!(p.group);
+    let active = comptime!(p.active);
+    let slots = comptime!(p.slots);
+    let mut scratch = Shared::<[f32]>::new_slice(comptime!(p.scratch));
+    let mut totals = Shared::<[f32]>::new_slice(slots * 2);
+    let slot = tid / active;
+    let u = tid % active;
+    let f = u / group;
+    let q = u % group;
+    let working = slot < slots;
+    let mut w = Array::<f32>::new(taps);
+    let mut bias = 0.0f32;
+    if working {
+        #[unroll]
+        for t in 0..taps {
+            w[t] = params[CONV_W + f * taps + t];
+        }
+        bias = params[conv_b + f];
     }
-    for i in range_stepped(tid, SLOTS * wide * wide, THREADS) {
+    let mut at = Array::<u32>::new(comptime!(p.each));
+    let mut logits = Array::<f32>::new(class_count);
+    for i in range_stepped(tid, slots * wide * wide, THREADS) {
         scratch[i] = 0.0f32;
     }
     sync_cube();
-    let n = len as usize;
-    let from = group * EVAL_CHUNK;
+    let from = CUBE_POS_X as usize * EVAL_CHUNK;
+    // This workgroup's images: from..from + here.
+    let here = (len as usize - from).min(EVAL_CHUNK);
     let mut loss_sum = 0.0f32;
     let mut correct = 0.0f32;
-    let slot = tid / FEATURES;
-    for r in 0..EVAL_CHUNK / SLOTS {
-        for s in 0..SLOTS {
-            let b = from + r * SLOTS + s;
+    for r in 0..(EVAL_CHUNK + slots - 1) / slots {
+        let mut filled = 0usize;
+        if here > r * slots {
+            filled = (here - r * slots).min(slots);
+        }
+        for s in 0..slots {
             let mut row = i32::new(-1);
-            if b < n {
-                row = b as i32;
+            if s < filled {
+                row = (from + r * slots + s) as i32;
             }
             stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
-        if from + r * SLOTS + slot < n && tid % FEATURES < fc_in {
-            conv_pool(&params, &scratch, &mut pooled, &mut at, tid, conv_b, kernel, pool);
+        if working && slot < filled {
+            pool_features(&mut scratch, &w, bias, &mut at, slot, f, q, filters, kernel, pool, class_count);
         }
         sync_cube();
-        if tid < SLOTS {
-            let b = from + r * SLOTS + tid;
-            if b < n {
-                let class = classes[b] as usize;
-                let lse = log_sum_exp(&params, &pooled, tid, fc_w, fc_b, fc_in, &mut logits, class_count);
-                let picked = argmax(&logits, lse, class_count);
-                #[unroll]
-                for c in 0..class_count {
-                    if c == class {
-                        loss_sum += lse - logits[c];
-                    }
+        partial_logits(params, &mut scratch, filled, tid, filters, kernel, pool, class_count);
+        sync_cube();
+        if tid < filled {
+            let class = classes[from + r * slots + tid] as usize;
+            let lse = log_sum_exp(params, &scratch, tid, &mut logits, filters, kernel, pool, class_count);
+            let picked = argmax(&logits, lse, class_count);
+            #[unroll]
+            for c in 0..class_count {
+                if c == class {
+                    loss_sum += lse - logits[c];
                 }
-                if picked == class {
-                    correct += 1.0f32;
-                }
+            }
+            if picked == class {
+                correct += 1.0f32;
             }
         }
         sync_cube();
     }
-    if tid < SLOTS {
+    if tid < slots {
         totals[tid * 2] = loss_sum;
         totals[tid * 2 + 1] = correct;
     }
     sync_cube();
     if tid == 0 {
-        out[group * 2] = totals[0] + totals[2];
-        out[group * 2 + 1] = totals[1] + totals[3];
+        let mut loss = 0.0f32;
+        let mut right = 0.0f32;
+        for s in 0..slots {
+            loss += totals[s * 2];
+            right += totals[s * 2 + 1];
+        }
+        out[CUBE_POS_X as usize * 2] = loss;
+        out[CUBE_POS_X as usize * 2 + 1] = right;
     }
 }
 
-/// The class count to compile the kernels for; the trainer takes the stock path on a GPU for
-/// other networks (see `fused::runs_on`).
-fn taken(shape: &NetShape) -> (usize, usize, usize, usize) {
-    assert!(super::gpu_kernels_take(shape), "the fused GPU kernels do not take the network {shape}");
+/// The compile-time parameters of a network's kernels.
+fn comptime_args(shape: &NetShape) -> (usize, usize, usize, usize) {
     (shape.filters, shape.kernel, shape.pool, shape.classes)
 }
 
@@ -531,7 +701,7 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 
 impl FusedOps for Cube {
     fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
-        let (filters, kernel, pool, class_count) = taken(&args.shape);
+        let (filters, kernel, pool, class_count) = comptime_args(&args.shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
@@ -541,35 +711,37 @@ impl FusedOps for Cube {
         let (adam, [lr, beta_1, beta_2, scale, eps_hat]) = args.update.scalars();
         let client = state.client.clone();
         // SAFETY: every index the kernel reads or writes is in bounds by construction (images
-        // come from `order`, which holds rows of `images`; the state has STATE_LEN values).
-        unsafe { train_step_kernel::launch_unchecked(
-            &client,
-            CubeCount::Static(1, 1, 1),
-            CubeDim::new_1d(THREADS as u32),
-            images.into_tensor_arg(),
-            classes.into_tensor_arg(),
-            order.into_tensor_arg(),
-            state.clone().into_tensor_arg(),
-            args.start,
-            args.len,
-            u32::from(args.first),
-            args.frozen,
-            adam,
-            lr,
-            beta_1,
-            beta_2,
-            scale,
-            eps_hat,
-            filters,
-            kernel,
-            pool,
-            class_count,
-        ) };
+        // come from `order`, which holds rows of `images`; the state has the layout's length).
+        unsafe {
+            train_step_kernel::launch_unchecked(
+                &client,
+                CubeCount::Static(1, 1, 1),
+                CubeDim::new_1d(THREADS as u32),
+                images.into_tensor_arg(),
+                classes.into_tensor_arg(),
+                order.into_tensor_arg(),
+                state.clone().into_tensor_arg(),
+                args.start,
+                args.len,
+                u32::from(args.first),
+                args.frozen,
+                adam,
+                lr,
+                beta_1,
+                beta_2,
+                scale,
+                eps_hat,
+                filters,
+                kernel,
+                pool,
+                class_count,
+            )
+        };
         state
     }
 
     fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
-        let (filters, kernel, pool, class_count) = taken(&shape);
+        let (filters, kernel, pool, class_count) = comptime_args(&shape);
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let params = checked(params, DType::F32, "the parameters");
@@ -578,20 +750,53 @@ impl FusedOps for Cube {
         let client = images.client.clone();
         let out = empty_device_contiguous_dtype(client.clone(), images.device.clone(), Shape::new([groups, 2]), DType::F32);
         // SAFETY: workgroup g reads images g·32.. only below `len`, and writes out[2g], out[2g+1].
-        unsafe { evaluate_kernel::launch_unchecked(
-            &client,
-            CubeCount::Static(groups as u32, 1, 1),
-            CubeDim::new_1d(THREADS as u32),
-            images.into_tensor_arg(),
-            classes.into_tensor_arg(),
-            params.into_tensor_arg(),
-            out.clone().into_tensor_arg(),
-            len as u32,
-            filters,
-            kernel,
-            pool,
-            class_count,
-        ) };
+        unsafe {
+            evaluate_kernel::launch_unchecked(
+                &client,
+                CubeCount::Static(groups as u32, 1, 1),
+                CubeDim::new_1d(THREADS as u32),
+                images.into_tensor_arg(),
+                classes.into_tensor_arg(),
+                params.into_tensor_arg(),
+                out.clone().into_tensor_arg(),
+                len as u32,
+                filters,
+                kernel,
+                pool,
+                class_count,
+            )
+        };
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use filterlab_protocol::shape::{CLASS_COUNTS, FILTER_RANGE, KERNELS, POOLS};
+
+    use super::*;
+
+    /// Every network the knobs allow fits the workgroup: its memory within WebGPU's 16 KiB, its
+    /// invocations within 256, every cell of every filter owned, and the chunks cover the features.
+    #[test]
+    fn every_network_fits_one_workgroup() {
+        for filters in FILTER_RANGE {
+            for kernel in KERNELS {
+                for pool in POOLS {
+                    for classes in CLASS_COUNTS {
+                        let p = plan(filters, kernel, pool, classes);
+                        let what = format!("{filters} filters {kernel}×{kernel} pool {pool}, {classes} classes: {p:?}");
+                        assert!(p.memory * 4 <= 16 * 1024 && p.memory <= BUDGET, "{what}");
+                        assert!(p.slots >= 1 && p.slots * p.active <= THREADS, "{what}");
+                        assert!(p.group * p.each >= p.cells && p.group * (p.each - 1) < p.cells, "{what}");
+                        assert!(p.chunks * p.chunk >= filters * p.cells, "{what}");
+                        assert!(p.slots * filters * p.cells + p.pooled_at <= p.partial_at, "{what}");
+                    }
+                }
+            }
+        }
+        // The notebook's network: 8 filters of 16 cells, one cell each, two images a round.
+        let notebook = plan(8, 3, 7, 2);
+        assert_eq!((notebook.group, notebook.each, notebook.active, notebook.slots), (16, 1, 128, 2));
     }
 }
