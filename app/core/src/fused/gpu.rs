@@ -5,10 +5,11 @@
 //! A training step is one workgroup, because the batch's gradients must be summed before the
 //! update and WebGPU has no float atomics. Invocation `t` owns one filter and a few of its pooled
 //! cells (`plan.each`) of one image slot, and keeps their filter, fc weights and gradient shares
-//! in registers; a round takes `plan.slots` images at once. Per round: stage the images, conv +
-//! pool, the logits as partial sums over chunks of the pooled features, the softmax, the
-//! backward pass. At the end each filter's shares are summed through workgroup memory, and every
-//! parameter is updated by the invocation that owns its gradient.
+//! in registers; a round takes `plan.slots` images at once, and a small network splits each
+//! pooling window among `plan.parts` invocations so that few stay idle. Per round: stage the
+//! images, conv + pool, the logits as partial sums over chunks of the pooled features, the
+//! softmax, the backward pass. At the end each filter's shares are summed through workgroup
+//! memory, and every parameter is updated by the invocation that owns its gradient.
 //! WebGPU's guaranteed limits shape it: 16 KiB of workgroup memory, 256 invocations, and barriers
 //! only in uniform control flow (loop bounds come from scalars, never from invocation ids).
 
@@ -59,6 +60,9 @@ pub(crate) struct Plan {
     /// Invocations per image (`filters · group`), and images per round.
     pub active: usize,
     pub slots: usize,
+    /// A small network would leave invocations idle: each pooling window's rows are then split
+    /// among `parts` invocations (a divisor of the pool size; 1 when there is no room).
+    pub parts: usize,
     /// The logits are summed in `chunks` partial sums of `chunk` features each.
     pub chunks: usize,
     pub chunk: usize,
@@ -99,9 +103,15 @@ pub(crate) const fn plan(filters: usize, kernel: usize, pool: usize, classes: us
         let forward = partial_at + slots * classes * chunks;
         let end = THREADS + filters * share;
         let scratch = if forward > end { forward } else { end };
-        let memory = scratch + slots * classes + slots * (2 + classes);
+        let mut parts = pool;
+        while parts > 1 && (pool % parts != 0 || slots * active * parts > THREADS) {
+            parts -= 1;
+        }
+        // Each part's maximum and where it lies, for the part that combines them.
+        let by_part = if parts > 1 { 2 * each * THREADS } else { 0 };
+        let memory = scratch + slots * classes + slots * (2 + classes) + by_part;
         if memory <= BUDGET || slots == 1 {
-            return Plan { cells, group, each, active, slots, chunks, chunk, pooled_at, partial_at, scratch, memory };
+            return Plan { cells, group, each, active, slots, parts, chunks, chunk, pooled_at, partial_at, scratch, memory };
         }
         slots -= 1;
     }
@@ -123,10 +133,11 @@ fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, scratch: &mut Shared
 }
 
 /// This invocation's filter `w` (with `bias`) over its cells `q`, `q + group`, … of the image in
-/// `slot`: conv k×k + max-pool, the pooled values into the scratch and the top-left of each
-/// maximum's window (in the padded image; first maximum on ties, as Burn's pool) into `at`.
-/// Each window's (pool+k-1)² input patch is read once into registers (fully unrolled): far fewer
-/// loads than 2 per multiply-add, which is what software adapters are slow at.
+/// `slot`, rows `part·pool/parts ..` of each pooling window: conv k×k + max-pool, the maximum
+/// and the top-left of its k×k window (in the padded image; first maximum on ties, as Burn's
+/// pool). With one part, into the pooled values and `at`; with more, into `part_best` and
+/// `part_at` for [`combine_parts`]. Each window's input patch is read once into registers (fully
+/// unrolled): far fewer loads than 2 per multiply-add, which is what software adapters are slow at.
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn pool_features(
@@ -134,9 +145,13 @@ fn pool_features(
     w: &Array<f32>,
     bias: f32,
     at: &mut Array<u32>,
+    part_best: &mut Shared<[f32]>,
+    part_at: &mut Shared<[u32]>,
+    tid: usize,
     slot: usize,
     f: usize,
     q: usize,
+    part: usize,
     #[comptime] filters: usize,
     #[comptime] kernel: usize,
     #[comptime] pool: usize,
@@ -147,16 +162,18 @@ fn pool_features(
     let side = SIDE / pool;
     let cells = side * side;
     let span = pool + kernel - 1;
+    let rows = comptime!(pool / p.parts);
+    let tall = rows + kernel - 1;
     let group = comptime!(p.group);
     let pooled = comptime!(p.pooled_at) + slot * filters * cells + f * cells;
     for m in 0..comptime!(p.each) {
         let cell = q + group * m;
         if cell < cells {
-            let origin = ((cell / side) * wide + cell % side) * pool;
+            let origin = ((cell / side) * wide + cell % side) * pool + part * rows * wide;
             let corner = slot * wide * wide + origin;
-            let mut patch = Array::<f32>::new(span * span);
+            let mut patch = Array::<f32>::new(tall * span);
             #[unroll]
-            for r in 0..span {
+            for r in 0..tall {
                 #[unroll]
                 for c in 0..span {
                     patch[r * span + c] = scratch[corner + r * wide + c];
@@ -165,7 +182,7 @@ fn pool_features(
             let mut best = f32::new(LOWEST);
             let mut arg = 0u32;
             #[unroll]
-            for dy in 0..pool {
+            for dy in 0..rows {
                 #[unroll]
                 for dx in 0..pool {
                     let o = dy * span + dx;
@@ -181,6 +198,52 @@ fn pool_features(
                         best = v;
                         arg = (origin + dy * wide + dx) as u32;
                     }
+                }
+            }
+            if comptime!(p.parts == 1) {
+                scratch[pooled + cell] = best;
+                at[m] = arg;
+            } else {
+                part_best[m * THREADS + tid] = best;
+                part_at[m * THREADS + tid] = arg;
+            }
+        }
+    }
+}
+
+/// The first part's invocation takes the largest of its parts' maxima (the earliest on ties: the
+/// parts hold the window's rows in order) into the pooled values and `at`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn combine_parts(
+    scratch: &mut Shared<[f32]>,
+    at: &mut Array<u32>,
+    part_best: &Shared<[f32]>,
+    part_at: &Shared<[u32]>,
+    tid: usize,
+    slot: usize,
+    f: usize,
+    q: usize,
+    #[comptime] filters: usize,
+    #[comptime] kernel: usize,
+    #[comptime] pool: usize,
+    #[comptime] class_count: usize,
+) {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
+    let cells = comptime!(p.cells);
+    let lanes = comptime!(p.slots * p.active);
+    let pooled = comptime!(p.pooled_at) + slot * filters * cells + f * cells;
+    #[unroll]
+    for m in 0..comptime!(p.each) {
+        let cell = q + comptime!(p.group) * m;
+        if cell < cells {
+            let mut best = part_best[m * THREADS + tid];
+            let mut arg = part_at[m * THREADS + tid];
+            for k in 1..comptime!(p.parts) {
+                let v = part_best[m * THREADS + k * lanes + tid];
+                if v > best {
+                    best = v;
+                    arg = part_at[m * THREADS + k * lanes + tid];
                 }
             }
             scratch[pooled + cell] = best;
@@ -283,7 +346,7 @@ fn argmax(logits: &Array<f32>, lse: f32, #[comptime] class_count: usize) -> usiz
 fn sum_conv_share(
     scratch: &mut Shared<[f32]>,
     value: f32,
-    working: bool,
+    owner: bool,
     tid: usize,
     k: usize,
     #[comptime] filters: usize,
@@ -294,7 +357,7 @@ fn sum_conv_share(
     let p = comptime!(plan(filters, kernel, pool, class_count));
     let group = comptime!(p.group);
     let active = comptime!(p.active);
-    if working {
+    if owner {
         scratch[tid] = value;
     }
     sync_cube();
@@ -371,12 +434,19 @@ fn train_step_kernel(
     let mut d_logits = Shared::<[f32]>::new_slice(slots * class_count);
     let mut totals = Shared::<[f32]>::new_slice(slots * (2 + class_count));
 
-    // This invocation's place: image slot, filter `f`, cells q, q + group, …
-    let slot = tid / active;
-    let u = tid % active;
+    // This invocation's place: part of the pooling window, image slot, filter `f`, cells q, q +
+    // group, …; the first part's invocations own the cells (and their gradients).
+    let lanes = slots * active;
+    let part = tid / lanes;
+    let lane = tid % lanes;
+    let slot = lane / active;
+    let u = lane % active;
     let f = u / group;
     let q = u % group;
-    let working = slot < slots;
+    let working = part < comptime!(p.parts);
+    let owner = tid < lanes;
+    let mut part_best = Shared::<[f32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
+    let mut part_at = Shared::<[u32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
     let mut w = Array::<f32>::new(taps);
     let mut bias = 0.0f32;
     let mut w_fc = Array::<f32>::new(each * class_count);
@@ -386,6 +456,8 @@ fn train_step_kernel(
             w[t] = state[CONV_W + f * taps + t];
         }
         bias = state[conv_b + f];
+    }
+    if owner {
         #[unroll]
         for m in 0..each {
             let cell = q + group * m;
@@ -439,11 +511,17 @@ fn train_step_kernel(
             stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
-        let mine = working && slot < filled;
-        if mine {
-            pool_features(&mut scratch, &w, bias, &mut at, slot, f, q, filters, kernel, pool, class_count);
+        if working && slot < filled {
+            pool_features(&mut scratch, &w, bias, &mut at, &mut part_best, &mut part_at, tid, slot, f, q, part, filters, kernel, pool, class_count);
         }
         sync_cube();
+        let mine = owner && slot < filled;
+        if comptime!(p.parts > 1) {
+            if mine {
+                combine_parts(&mut scratch, &mut at, &part_best, &part_at, tid, slot, f, q, filters, kernel, pool, class_count);
+            }
+            sync_cube();
+        }
         partial_logits(&*state, &mut scratch, filled, tid, filters, kernel, pool, class_count);
         sync_cube();
         if tid < filled {
@@ -504,9 +582,9 @@ fn train_step_kernel(
     // tap i%k²) or a bias (filter i - conv_b) updated by one invocation.
     #[unroll]
     for t in 0..taps {
-        sum_conv_share(&mut scratch, g_taps[t], working, tid, t, filters, kernel, pool, class_count);
+        sum_conv_share(&mut scratch, g_taps[t], owner, tid, t, filters, kernel, pool, class_count);
     }
-    sum_conv_share(&mut scratch, g_bias, working, tid, taps, filters, kernel, pool, class_count);
+    sum_conv_share(&mut scratch, g_bias, owner, tid, taps, filters, kernel, pool, class_count);
     for i in range_stepped(tid, fc_w, THREADS) {
         let mut filter = i / taps;
         let mut k = i % taps;
@@ -525,7 +603,7 @@ fn train_step_kernel(
     // The fc weights: each has one owner per slot; with one slot the owner updates it at once,
     // with more the other slots' shares are added to slot 0's, class by class.
     if comptime!(p.slots == 1) {
-        if working {
+        if owner {
             #[unroll]
             for m in 0..each {
                 let cell = q + group * m;
@@ -544,11 +622,11 @@ fn train_step_kernel(
             #[unroll]
             for c in 0..class_count {
                 let cell = q + group * m;
-                if working && slot > 0 {
+                if owner && slot > 0 {
                     scratch[(slot - 1) * active + u] = g_fc[m * class_count + c];
                 }
                 sync_cube();
-                if working && slot == 0 && cell < cells {
+                if owner && slot == 0 && cell < cells {
                     let mut g = g_fc[m * class_count + c];
                     for s in 1..slots {
                         g += scratch[(s - 1) * active + u];
@@ -612,11 +690,19 @@ fn evaluate_kernel(
     let slots = comptime!(p.slots);
     let mut scratch = Shared::<[f32]>::new_slice(comptime!(p.scratch));
     let mut totals = Shared::<[f32]>::new_slice(slots * 2);
-    let slot = tid / active;
-    let u = tid % active;
+    // This invocation's place: part of the pooling window, image slot, filter `f`, cells q, q +
+    // group, …; the first part's invocations own the cells (and their gradients).
+    let lanes = slots * active;
+    let part = tid / lanes;
+    let lane = tid % lanes;
+    let slot = lane / active;
+    let u = lane % active;
     let f = u / group;
     let q = u % group;
-    let working = slot < slots;
+    let working = part < comptime!(p.parts);
+    let owner = tid < lanes;
+    let mut part_best = Shared::<[f32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
+    let mut part_at = Shared::<[u32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
     let mut w = Array::<f32>::new(taps);
     let mut bias = 0.0f32;
     if working {
@@ -651,9 +737,15 @@ fn evaluate_kernel(
         }
         sync_cube();
         if working && slot < filled {
-            pool_features(&mut scratch, &w, bias, &mut at, slot, f, q, filters, kernel, pool, class_count);
+            pool_features(&mut scratch, &w, bias, &mut at, &mut part_best, &mut part_at, tid, slot, f, q, part, filters, kernel, pool, class_count);
         }
         sync_cube();
+        if comptime!(p.parts > 1) {
+            if owner && slot < filled {
+                combine_parts(&mut scratch, &mut at, &part_best, &part_at, tid, slot, f, q, filters, kernel, pool, class_count);
+            }
+            sync_cube();
+        }
         partial_logits(params, &mut scratch, filled, tid, filters, kernel, pool, class_count);
         sync_cube();
         if tid < filled {
@@ -787,7 +879,8 @@ mod tests {
                         let p = plan(filters, kernel, pool, classes);
                         let what = format!("{filters} filters {kernel}×{kernel} pool {pool}, {classes} classes: {p:?}");
                         assert!(p.memory * 4 <= 16 * 1024 && p.memory <= BUDGET, "{what}");
-                        assert!(p.slots >= 1 && p.slots * p.active <= THREADS, "{what}");
+                        assert!(p.slots >= 1 && p.slots * p.active * p.parts <= THREADS && pool % p.parts == 0, "{what}");
+                        assert!(p.parts == 1 || p.each == 1, "{what}");
                         assert!(p.group * p.each >= p.cells && p.group * (p.each - 1) < p.cells, "{what}");
                         assert!(p.chunks * p.chunk >= filters * p.cells, "{what}");
                         assert!(p.slots * filters * p.cells + p.pooled_at <= p.partial_at, "{what}");
@@ -797,6 +890,9 @@ mod tests {
         }
         // The notebook's network: 8 filters of 16 cells, one cell each, two images a round.
         let notebook = plan(8, 3, 7, 2);
-        assert_eq!((notebook.group, notebook.each, notebook.active, notebook.slots), (16, 1, 128, 2));
+        assert_eq!((notebook.group, notebook.each, notebook.active, notebook.slots, notebook.parts), (16, 1, 128, 2, 1));
+        // 3 filters 5×5 pooled to 2×2: twelve invocations an image, so each window in 7 parts of 2 rows.
+        let small = plan(3, 5, 14, 2);
+        assert_eq!((small.active, small.slots, small.parts), (12, 3, 7));
     }
 }
