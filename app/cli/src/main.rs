@@ -39,8 +39,8 @@ enum Command {
         digits: Digits,
         #[arg(long, default_value = "cpu")]
         device: DeviceKind,
-        /// How a step runs: the fused op (one kernel per step on a GPU) or Burn's stock autodiff
-        /// path. On a GPU the fused kernels take networks of up to 128 pooled features (64 for 5×5); other shapes run stock.
+        /// How a step runs: the fused op (one kernel per step on a GPU, for every network) or
+        /// Burn's stock autodiff path.
         #[arg(long, default_value = "fused")]
         ops: Ops,
         /// Conv filters, 1–32.
@@ -122,9 +122,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("Train: {} images, Test: {} images ({classes})\n", split.train.len(), split.test.len());
             print_model(&model.shape());
             let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
-            let ran = trainer.config().ops;
-            let why = if ran != ops { " (the fused GPU kernels take networks of up to 128 pooled features, 64 for 5×5)" } else { "" };
-            println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ran} ops{why}");
+            println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ops} ops");
 
             let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits, shape: model.shape(), frozen: freeze };
             let mut history = Vec::new();

@@ -44,7 +44,7 @@ fn train_prints_the_notebook_lines_and_saves_a_model() {
 }
 
 /// `--filters --kernel --pool` shape the network: the summary, the count and the filters printed
-/// follow, the stock path trains it, and the saved file carries the shape to `eval`.
+/// follow, the fused step trains it, and the saved file carries the shape to `eval`.
 #[test]
 fn the_network_takes_its_shape_from_the_flags() {
     let file = std::env::temp_dir().join(format!("filterlab-cli-shape-{}.flab", std::process::id()));

@@ -108,7 +108,7 @@ pub(crate) const fn plan(filters: usize, kernel: usize, pool: usize, classes: us
             parts -= 1;
         }
         // Each part's maximum and where it lies, for the part that combines them.
-        let by_part = if parts > 1 { 2 * each * THREADS } else { 0 };
+        let by_part = 2 * if parts > 1 { each * THREADS } else { 1 };
         let memory = scratch + slots * classes + slots * (2 + classes) + by_part;
         if memory <= BUDGET || slots == 1 {
             return Plan { cells, group, each, active, slots, parts, chunks, chunk, pooled_at, partial_at, scratch, memory };
@@ -883,7 +883,7 @@ mod tests {
                         assert!(p.parts == 1 || p.each == 1, "{what}");
                         assert!(p.group * p.each >= p.cells && p.group * (p.each - 1) < p.cells, "{what}");
                         assert!(p.chunks * p.chunk >= filters * p.cells, "{what}");
-                        assert!(p.slots * filters * p.cells + p.pooled_at <= p.partial_at, "{what}");
+                        assert!(p.partial_at + p.slots * classes * p.chunks <= p.scratch && THREADS + filters * (kernel * kernel + 1) <= p.scratch, "{what}");
                     }
                 }
             }
