@@ -104,7 +104,7 @@ pub(crate) const fn plan(filters: usize, kernel: usize, pool: usize, classes: us
         let end = THREADS + filters * share;
         let scratch = if forward > end { forward } else { end };
         let mut parts = pool;
-        while parts > 1 && (pool % parts != 0 || slots * active * parts > THREADS) {
+        while parts > 1 && (!pool.is_multiple_of(parts) || slots * active * parts > THREADS) {
             parts -= 1;
         }
         // Each part's maximum and where it lies, for the part that combines them.
@@ -723,7 +723,7 @@ fn evaluate_kernel(
     let here = (len as usize - from).min(EVAL_CHUNK);
     let mut loss_sum = 0.0f32;
     let mut correct = 0.0f32;
-    for r in 0..(EVAL_CHUNK + slots - 1) / slots {
+    for r in 0..comptime!(EVAL_CHUNK.div_ceil(p.slots)) {
         let mut filled = 0usize;
         if here > r * slots {
             filled = (here - r * slots).min(slots);
