@@ -117,6 +117,33 @@ pub(crate) const fn plan(filters: usize, kernel: usize, pool: usize, classes: us
     }
 }
 
+/// Where invocation `tid` works (see [`plan`]): (part of the pooling window, image slot, index
+/// `u` among the slot's invocations, filter `f`, first cell `q`; then q + group, …). Every part
+/// works on the forward pass; the first part's invocations own the cells and their gradients.
+#[cube]
+fn place(tid: usize, #[comptime] filters: usize, #[comptime] kernel: usize, #[comptime] pool: usize, #[comptime] class_count: usize) -> (usize, usize, usize, usize, usize) {
+    let p = comptime!(plan(filters, kernel, pool, class_count));
+    let lanes = comptime!(p.slots * p.active);
+    let lane = tid % lanes;
+    let u = lane % comptime!(p.active);
+    (tid / lanes, lane / comptime!(p.active), u, u / comptime!(p.group), u % comptime!(p.group))
+}
+
+/// Filter `f`'s taps into `w`, and its bias, for an invocation that works (else zeros).
+#[cube]
+fn load_filter(params: &Tensor<f32>, w: &mut Array<f32>, f: usize, working: bool, #[comptime] filters: usize, #[comptime] kernel: usize) -> f32 {
+    let taps = kernel * kernel;
+    let mut bias = 0.0f32;
+    if working {
+        #[unroll]
+        for t in 0..taps {
+            w[t] = params[CONV_W + f * taps + t];
+        }
+        bias = params[filters * taps + f];
+    }
+    bias
+}
+
 /// Copies the image at `row` (or nothing, for a negative row) into image slot `slot` of
 /// `scratch`, inside its zero border.
 #[cube]
@@ -290,6 +317,46 @@ fn partial_logits(
     }
 }
 
+/// A round's forward pass once its first `filled` image slots are staged: conv + pool (the
+/// window's parts combined), then the logits' partial sums; it ends on a barrier, so the
+/// softmax may read them.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn forward_round(
+    params: &Tensor<f32>,
+    scratch: &mut Shared<[f32]>,
+    w: &Array<f32>,
+    bias: f32,
+    at: &mut Array<u32>,
+    part_best: &mut Shared<[f32]>,
+    part_at: &mut Shared<[u32]>,
+    tid: usize,
+    slot: usize,
+    f: usize,
+    q: usize,
+    part: usize,
+    working: bool,
+    owner: bool,
+    filled: usize,
+    #[comptime] filters: usize,
+    #[comptime] kernel: usize,
+    #[comptime] pool: usize,
+    #[comptime] class_count: usize,
+) {
+    if working && slot < filled {
+        pool_features(scratch, w, bias, at, part_best, part_at, tid, slot, f, q, part, filters, kernel, pool, class_count);
+    }
+    sync_cube();
+    if comptime!(plan(filters, kernel, pool, class_count).parts > 1) {
+        if owner && slot < filled {
+            combine_parts(scratch, at, &*part_best, &*part_at, tid, slot, f, q, filters, kernel, pool, class_count);
+        }
+        sync_cube();
+    }
+    partial_logits(params, scratch, filled, tid, filters, kernel, pool, class_count);
+    sync_cube();
+}
+
 /// The logits of the image in `slot` (into `logits`: fc bias plus the partial sums) and their
 /// log-sum-exp.
 #[cube]
@@ -434,29 +501,14 @@ fn train_step_kernel(
     let mut d_logits = Shared::<[f32]>::new_slice(slots * class_count);
     let mut totals = Shared::<[f32]>::new_slice(slots * (2 + class_count));
 
-    // This invocation's place: part of the pooling window, image slot, filter `f`, cells q, q +
-    // group, …; the first part's invocations own the cells (and their gradients).
-    let lanes = slots * active;
-    let part = tid / lanes;
-    let lane = tid % lanes;
-    let slot = lane / active;
-    let u = lane % active;
-    let f = u / group;
-    let q = u % group;
+    let (part, slot, u, f, q) = place(tid, filters, kernel, pool, class_count);
     let working = part < comptime!(p.parts);
-    let owner = tid < lanes;
+    let owner = tid < slots * active;
     let mut part_best = Shared::<[f32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
     let mut part_at = Shared::<[u32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
     let mut w = Array::<f32>::new(taps);
-    let mut bias = 0.0f32;
+    let bias = load_filter(&*state, &mut w, f, working, filters, kernel);
     let mut w_fc = Array::<f32>::new(each * class_count);
-    if working {
-        #[unroll]
-        for t in 0..taps {
-            w[t] = state[CONV_W + f * taps + t];
-        }
-        bias = state[conv_b + f];
-    }
     if owner {
         #[unroll]
         for m in 0..each {
@@ -511,19 +563,8 @@ fn train_step_kernel(
             stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
-        if working && slot < filled {
-            pool_features(&mut scratch, &w, bias, &mut at, &mut part_best, &mut part_at, tid, slot, f, q, part, filters, kernel, pool, class_count);
-        }
-        sync_cube();
+        forward_round(&*state, &mut scratch, &w, bias, &mut at, &mut part_best, &mut part_at, tid, slot, f, q, part, working, owner, filled, filters, kernel, pool, class_count);
         let mine = owner && slot < filled;
-        if comptime!(p.parts > 1) {
-            if mine {
-                combine_parts(&mut scratch, &mut at, &part_best, &part_at, tid, slot, f, q, filters, kernel, pool, class_count);
-            }
-            sync_cube();
-        }
-        partial_logits(&*state, &mut scratch, filled, tid, filters, kernel, pool, class_count);
-        sync_cube();
         if tid < filled {
             let class = classes[order[first_pick + r * slots + tid] as usize] as usize;
             let lse = log_sum_exp(&*state, &scratch, tid, &mut logits, filters, kernel, pool, class_count);
@@ -684,34 +725,17 @@ fn evaluate_kernel(
     let tid = UNIT_POS as usize;
     let taps = kernel * kernel;
     let wide = comptime!(padded(kernel));
-    let conv_b = filters * taps;
-    let group = comptime!(p.group);
     let active = comptime!(p.active);
     let slots = comptime!(p.slots);
     let mut scratch = Shared::<[f32]>::new_slice(comptime!(p.scratch));
     let mut totals = Shared::<[f32]>::new_slice(slots * 2);
-    // This invocation's place: part of the pooling window, image slot, filter `f`, cells q, q +
-    // group, …; the first part's invocations own the cells (and their gradients).
-    let lanes = slots * active;
-    let part = tid / lanes;
-    let lane = tid % lanes;
-    let slot = lane / active;
-    let u = lane % active;
-    let f = u / group;
-    let q = u % group;
+    let (part, slot, _, f, q) = place(tid, filters, kernel, pool, class_count);
     let working = part < comptime!(p.parts);
-    let owner = tid < lanes;
+    let owner = tid < slots * active;
     let mut part_best = Shared::<[f32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
     let mut part_at = Shared::<[u32]>::new_slice(comptime!(if p.parts > 1 { p.each * THREADS } else { 1 }));
     let mut w = Array::<f32>::new(taps);
-    let mut bias = 0.0f32;
-    if working {
-        #[unroll]
-        for t in 0..taps {
-            w[t] = params[CONV_W + f * taps + t];
-        }
-        bias = params[conv_b + f];
-    }
+    let bias = load_filter(params, &mut w, f, working, filters, kernel);
     let mut at = Array::<u32>::new(comptime!(p.each));
     let mut logits = Array::<f32>::new(class_count);
     for i in range_stepped(tid, slots * wide * wide, THREADS) {
@@ -736,18 +760,7 @@ fn evaluate_kernel(
             stage_image(images, row, s, &mut scratch, tid, kernel);
         }
         sync_cube();
-        if working && slot < filled {
-            pool_features(&mut scratch, &w, bias, &mut at, &mut part_best, &mut part_at, tid, slot, f, q, part, filters, kernel, pool, class_count);
-        }
-        sync_cube();
-        if comptime!(p.parts > 1) {
-            if owner && slot < filled {
-                combine_parts(&mut scratch, &mut at, &part_best, &part_at, tid, slot, f, q, filters, kernel, pool, class_count);
-            }
-            sync_cube();
-        }
-        partial_logits(params, &mut scratch, filled, tid, filters, kernel, pool, class_count);
-        sync_cube();
+        forward_round(params, &mut scratch, &w, bias, &mut at, &mut part_best, &mut part_at, tid, slot, f, q, part, working, owner, filled, filters, kernel, pool, class_count);
         if tid < filled {
             let class = classes[from + r * slots + tid] as usize;
             let lse = log_sum_exp(params, &scratch, tid, &mut logits, filters, kernel, pool, class_count);
