@@ -423,9 +423,14 @@ impl Browser {
         self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().text().await.unwrap()
     }
 
+    /// An attribute's value ("" when it is absent). Found and read in one script: an element
+    /// the page renders anew between a find and a read would otherwise fail the read as stale.
     pub async fn attr(&self, id: &str, name: &str) -> String {
-        let e = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
-        e.attr(name).await.unwrap().unwrap_or_default()
+        let script = "const e = document.querySelector(arguments[0]); return e === null ? null : (e.getAttribute(arguments[1]) ?? '');";
+        match self.c().execute(script, vec![json!(Self::selector(id)), json!(name)]).await.unwrap() {
+            Value::String(v) => v,
+            _ => panic!("no element {id} on the page"),
+        }
     }
 
     pub async fn enabled(&self, id: &str) -> bool {
