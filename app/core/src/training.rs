@@ -277,7 +277,7 @@ impl Trainer {
         trainer
     }
 
-    /// The configuration as the trainer runs it: the model's shape, and the ops it really uses.
+    /// The configuration as the trainer runs it (`model` is the shape of the model it trains).
     pub fn config(&self) -> &TrainConfig {
         &self.config
     }

@@ -15,6 +15,26 @@ async fn count(b: &Browser) -> String {
     b.text("param-count").await
 }
 
+/// The page on forced WebGPU (SwiftShader) with the settings of `query`, ready to train.
+async fn open_on_webgpu(query: &str) -> Browser {
+    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, &format!("?device=webgpu&{query}")).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    b
+}
+
+/// Trains the epochs set and returns the first epoch's row, after checking that the fused
+/// kernel ran it (at most 2 dispatches a step: the step, and the reads of the reports).
+async fn train_in_the_kernel(b: &Browser, what: &str) -> Vec<String> {
+    b.click("train").await;
+    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    let row = b.epoch_rows().await.remove(0);
+    let dispatches: f64 = row[6].parse().unwrap();
+    assert!(dispatches <= 2.0, "{what}: the fused kernel ran, {dispatches} dispatches a step");
+    println!("{what}, WebGPU (SwiftShader): epoch {} s, {dispatches} dispatches a step, test accuracy {}", row[5], row[4]);
+    row
+}
+
 /// Numbers in a comma-separated `data-*` attribute.
 async fn how_many(b: &Browser, id: &str, name: &str) -> usize {
     b.attr(id, name).await.split(',').filter(|s| !s.is_empty()).count()
@@ -184,11 +204,8 @@ async fn a_sobel_filter_by_hand_and_a_frozen_network() {
 /// frozen, an epoch continued leaves them bit for bit while the linear layer moves.
 #[tokio::test(flavor = "current_thread")]
 async fn frozen_filters_stay_in_the_webgpu_kernel() {
-    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
-    b.wait_text("status", "Ready", MINUTE).await;
-    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
-    b.click("train").await;
-    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    let b = open_on_webgpu("optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
+    train_in_the_kernel(&b, "the notebook's network").await;
     b.click("freeze-all").await;
     b.wait_text("frozen", "filters 0, 1, 2, 3, 4, 5, 6, 7", Duration::from_secs(5)).await;
     b.click("export").await;
@@ -212,21 +229,14 @@ async fn frozen_filters_stay_in_the_webgpu_kernel() {
 /// its compile-time parameters): 3 filters 5×5 pooled to 2×2 train an epoch at one dispatch a step.
 #[tokio::test(flavor = "current_thread")]
 async fn a_5x5_network_trains_in_the_webgpu_kernel() {
-    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&filters=3&kernel=5&pool=14&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
-    b.wait_text("status", "Ready", MINUTE).await;
-    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    let b = open_on_webgpu("filters=3&kernel=5&pool=14&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
     // 3·(5·5+1) + 2·(3·2·2+1)
     assert!(count(&b).await.ends_with("= 104 parameters"), "{}", count(&b).await);
-    b.click("train").await;
-    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    let row = train_in_the_kernel(&b, "3 filters 5×5 pool 14").await;
     assert_eq!(b.attr("filters", "data-filters").await, "3");
     assert_eq!(how_many(&b, "filters", "data-weights").await, 75);
-    let row = &b.epoch_rows().await[0];
-    let dispatches: f64 = row[6].parse().unwrap();
-    assert!(dispatches <= 2.0, "the fused kernel ran: {dispatches} dispatches a step");
     let test_acc: f64 = row[4].parse().unwrap();
     assert!(test_acc > 0.75, "test accuracy {test_acc}");
-    println!("3 filters 5×5 pool 14, WebGPU (SwiftShader): epoch {} s, {dispatches} dispatches a step, test accuracy {test_acc}", row[5]);
     b.screenshot("lab-webgpu").await;
     b.assert_no_console_errors().await;
     b.close().await;
@@ -237,20 +247,13 @@ async fn a_5x5_network_trains_in_the_webgpu_kernel() {
 /// 512 at one dispatch a step.
 #[tokio::test(flavor = "current_thread")]
 async fn a_wide_network_trains_in_the_webgpu_kernel() {
-    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&filters=16&pool=4&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
-    b.wait_text("status", "Ready", MINUTE).await;
-    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
+    let b = open_on_webgpu("filters=16&pool=4&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
     // 16·(3·3+1) + 2·(16·7·7+1)
     assert!(count(&b).await.ends_with("= 1730 parameters"), "{}", count(&b).await);
-    b.click("train").await;
-    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    let row = train_in_the_kernel(&b, "16 filters pool 4").await;
     assert_eq!(b.attr("filters", "data-filters").await, "16");
-    let row = &b.epoch_rows().await[0];
-    let dispatches: f64 = row[6].parse().unwrap();
-    assert!(dispatches <= 2.0, "the fused kernel ran: {dispatches} dispatches a step");
     let test_acc: f64 = row[4].parse().unwrap();
     assert!(test_acc > 0.9, "test accuracy {test_acc}");
-    println!("16 filters pool 4, WebGPU (SwiftShader): epoch {} s, {dispatches} dispatches a step, test accuracy {test_acc}", row[5]);
     b.assert_no_console_errors().await;
     b.close().await;
 }
@@ -327,20 +330,13 @@ async fn all_ten_digits_on_the_cpu_path() {
 /// an epoch of big batches, and the 10×10 matrix of the t10k file.
 #[tokio::test(flavor = "current_thread")]
 async fn all_ten_digits_on_webgpu() {
-    let b = Browser::open_at(Gpu::SwiftShader, Fault::None, "?device=webgpu&digits=all&optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
-    b.wait_text("status", "Ready", MINUTE).await;
-    b.wait_attr_eq("device", "data-kind", "WebGpu", MINUTE).await;
-    b.click("train").await;
-    b.wait_text("status", "Finished", 5 * MINUTE).await;
+    let b = open_on_webgpu("digits=all&optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
+    let row = train_in_the_kernel(&b, "all ten digits").await;
     b.wait_attr_eq("confusion", "data-epochs", "1", MINUTE).await;
     let m = numbers(&b, "confusion", "data-matrix").await;
     assert_eq!((m.len(), m.iter().sum::<f64>()), (100, 10_000.0));
-    let row = &b.epoch_rows().await[0];
     let test_acc: f64 = row[4].parse().unwrap();
     assert!(test_acc > 0.5, "ten digits on WebGPU after an epoch: test accuracy {test_acc}");
-    let dispatches: f64 = row[6].parse().unwrap();
-    assert!(dispatches <= 2.0, "the fused kernel ran: {dispatches} dispatches a step");
-    println!("all ten digits, WebGPU (SwiftShader): epoch {} s, {dispatches} dispatches a step", row[5]);
     b.assert_no_console_errors().await;
     b.close().await;
 }
