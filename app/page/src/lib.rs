@@ -6,6 +6,7 @@ pub mod address;
 pub mod form;
 pub mod presets;
 pub mod state;
+pub mod words;
 
 pub use address::Address;
 pub use form::Form;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    insight::{Confusion, Example, Explanation},
+    reports::{ConfusionMatrix, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress},
     settings::{Digits, Ops, OptimizerKind, Settings},
     shape::NetShape,
 };
@@ -120,10 +120,10 @@ pub enum FromWorker {
     Ready,
     /// The device training runs on; `note` says why when it is not the one asked for, or why
     /// Auto chose it.
-    Device { kind: DeviceKind, name: String, note: Option<String> },
+    Device(DeviceInfo),
     /// Auto is timing a few training steps on each device.
     Calibrating,
-    DataProgress { loaded: u64, total: Option<u64> },
+    DataProgress(Progress),
     DataReady { train: usize, test: usize, digits: Digits },
     /// Training started with these settings (the optimizer actually used is in them), after
     /// `resumed_from` epochs already done (0 for a fresh model).
@@ -131,19 +131,16 @@ pub enum FromWorker {
     /// A training step's loss, as read back from the device.
     Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32 },
     Epoch { row: EpochRow },
-    /// The current filters: `weights` is filters × k × k row-major, `biases` one per filter.
-    Filters { shape: NetShape, weights: Vec<f32>, biases: Vec<f32> },
-    /// What the model made of a drawing: the 28×28 image it saw, each class's probability, and
-    /// every intermediate on the way (feature maps, contributions).
-    Prediction { digits: Digits, probabilities: Vec<f32>, image: Vec<f32>, explanation: Explanation },
-    /// The current model's confusion matrix on the test set (rows: actual class, columns:
-    /// predicted), after `epochs` epochs.
-    Confusion { digits: Digits, epochs: usize, matrix: Confusion },
-    /// Test images of one confusion-matrix cell, least sure of their actual class first: the
-    /// first `examples.len()` of `total`.
-    Examples { actual: usize, predicted: usize, total: usize, examples: Vec<Example> },
-    /// A few random training images of each class (`images[class]`), as the notebook plots them.
-    Preview { digits: Digits, images: Vec<Vec<Vec<f32>>> },
+    /// The current filters.
+    Filters(Filters),
+    /// What the model made of a drawing.
+    Prediction(Prediction),
+    /// The current model's confusion matrix on the test set.
+    Confusion(ConfusionMatrix),
+    /// Test images of one confusion-matrix cell.
+    Examples(ExampleSet),
+    /// A few random training images of each class.
+    Preview(Preview),
     /// The drawing could not be read as a digit (empty, a dot); nothing was classified.
     DrawingRefused { reason: String },
     /// The current model as a model file (`.flab`, with its settings and history), sent at every
@@ -157,8 +154,7 @@ pub enum FromWorker {
     FilterSet { filter: usize },
     /// An imported model was refused; the current model is untouched.
     ImportRefused { source: ModelSource, reason: String },
-    /// Memory in use: the worker's WebAssembly memory and, on WebGPU, the GPU allocator's figures.
-    Memory { wasm_bytes: u64, gpu: Option<GpuMemory> },
+    Memory(Memory),
     Stopped,
     Finished,
     ResetDone,

@@ -1,8 +1,8 @@
 //! Messages survive the trip through JSON, and settings are checked like the form checks them.
 
 use filterlab_protocol::{
-    DeviceKind, DevicePref, DigitError, DigitPair, Digits, EpochRow, FromWorker, GpuMemory, ModelSource, NetShape, Ops, OptimizerKind, Settings,
-    SettingsError, ShapeError, ToWorker, TrainingRecord,
+    DeviceInfo, DeviceKind, DevicePref, DigitError, DigitPair, Digits, EpochRow, Filters, FromWorker, GpuMemory, Memory, ModelSource, NetShape, Ops,
+    OptimizerKind, Progress, Settings, SettingsError, ShapeError, ToWorker, TrainingRecord,
 };
 
 #[test]
@@ -37,9 +37,10 @@ fn messages_round_trip() {
         FromWorker::Error { message: "x".into() },
         FromWorker::Checkpoint { file: vec![1, 2, 3], epoch_end: true },
         FromWorker::Restored { source: ModelSource::Saved, digits: Digits::default(), shape: NetShape::NOTEBOOK, settings: None, history: vec![row] },
-        FromWorker::Filters { shape: NetShape { filters: 1, kernel: 5, pool: 4, classes: 2 }, weights: vec![0.5; 25], biases: vec![0.0] },
+        FromWorker::Filters(Filters { shape: NetShape { filters: 1, kernel: 5, pool: 4, classes: 2 }, weights: vec![0.5; 25], biases: vec![0.0] }),
         FromWorker::ImportRefused { source: ModelSource::Saved, reason: "x".into() },
-        FromWorker::Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20, buffers: Some(4) }) },
+        FromWorker::Memory(Memory { wasm_bytes: 1 << 20, gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 10, bytes_reserved: 20, buffers: Some(4) }) }),
+        FromWorker::DataProgress(Progress { loaded: 5, total: None }),
         FromWorker::DeviceLost { message: "x".into() },
         FromWorker::Crashed { message: "x".into() },
     ];
@@ -47,6 +48,10 @@ fn messages_round_trip() {
         assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
     }
     assert!(ToWorker::from_json(r#"{"type":"Explode"}"#).unwrap_err().contains("malformed"));
+    // A report's fields sit beside the message's type, as the browser tests read them.
+    let device = FromWorker::Device(DeviceInfo { kind: DeviceKind::Cpu, name: "CPU".into(), note: None });
+    assert_eq!(device.to_json(), r#"{"type":"Device","kind":"Cpu","name":"CPU","note":null}"#);
+    assert_eq!(FromWorker::from_json(r#"{"type":"DataProgress","loaded":1,"total":2}"#), Ok(FromWorker::DataProgress(Progress { loaded: 1, total: Some(2) })));
     // A Train message from an older page (no `resume`) trains a fresh model.
     let old = r#"{"type":"Train","settings":{"optimizer":"Sgd","lr":0.001,"epochs":10,"batch_size":64,"seed":42,"digits":{"negative":8,"positive":1}}}"#;
     assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Train { resume: false, .. })), "{:?}", ToWorker::from_json(old));

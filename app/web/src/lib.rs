@@ -10,6 +10,7 @@ mod offline;
 mod pad;
 mod page;
 mod panels;
+mod site;
 mod store;
 mod worker;
 

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::ServiceWorkerRegistration;
 
-use crate::{page::base_url, worker::Build};
+use crate::{site::base_url, worker::Build};
 
 /// `ten_digits`: the t10k files were used too (the ten-digit task's test set).
 pub fn keep(build: Build, ten_digits: bool) {

@@ -3,10 +3,10 @@
 //! browser's storage, the address.
 
 use filterlab_page::{Address, Effect as Do, PageState};
-use filterlab_protocol::{DevicePref, Digits, FromWorker, ToWorker};
+use filterlab_protocol::{DevicePref, FromWorker, ToWorker};
 use leptos::prelude::*;
 
-use crate::{offline, pad, store, worker};
+use crate::{offline, pad, site::base_url, store, worker};
 
 /// What every panel gets from `use_context`: cheap to copy.
 #[derive(Clone, Copy)]
@@ -29,12 +29,6 @@ fn since_open_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or_default()
 }
 
-/// The folder the page is in ("https://host/some/path/"): the site's files are relative to it.
-pub fn base_url() -> String {
-    let page = document().base_uri().ok().flatten().unwrap_or_default();
-    web_sys::Url::new_with_base(".", &page).map(|u| u.href()).unwrap_or_else(|_| "/".into())
-}
-
 impl Page {
     /// The page's state from its address, wired to the worker; starts the device it asks for.
     pub fn start() -> Self {
@@ -52,7 +46,7 @@ impl Page {
                 Err(e) => page.notice(format!("The model cannot be saved in this browser: {e}")),
             }
         });
-        page.launch(page.state.with_untracked(|s| s.pref), false);
+        page.launch(page.state.with_untracked(|s| s.worker.pref), false);
         // The settings live in the address, so a link reproduces a run's setup.
         Effect::new(move |_| {
             let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form)));
@@ -71,16 +65,6 @@ impl Page {
     }
 
     fn apply(self, message: FromWorker) {
-        // Once data is in, the service worker keeps what this visit used (the t10k files too once
-        // the ten-digit task has used them).
-        let used = match &message {
-            FromWorker::DataReady { .. } => Some(false),
-            FromWorker::Preview { digits: Digits::All, .. } | FromWorker::Confusion { digits: Digits::All, .. } => Some(true),
-            _ => None,
-        };
-        if let (Some(ten_digits), Some(build)) = (used, worker::current()) {
-            offline::keep(build, ten_digits);
-        }
         let now = since_open_ms();
         self.act(|s| s.apply(message, now));
     }
@@ -94,20 +78,30 @@ impl Page {
                 Do::Reclassify => pad::resend(),
                 Do::Save { file, epochs } => leptos::task::spawn_local(async move {
                     match store::save(&file).await {
-                        Ok(()) => self.state.update(|s| s.saved_epochs = Some(epochs)),
+                        Ok(()) => self.state.update(|s| s.saved(epochs)),
                         Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
                 }),
+                Do::ForgetSaved => leptos::task::spawn_local(async move {
+                    if let Err(e) = store::clear().await {
+                        self.notice(format!("The saved model could not be deleted: {e}"));
+                    }
+                }),
+                Do::KeepOffline { ten_digits } => {
+                    if let Some(build) = worker::current() {
+                        offline::keep(build, ten_digits);
+                    }
+                }
             }
         }
     }
 
     pub fn notice(self, text: String) {
-        self.state.update(|s| s.notice = Some(text));
+        self.state.update(|s| s.messages.notice = Some(text));
     }
 
     pub fn error(self, text: String) {
-        self.state.update(|s| s.error = Some(text));
+        self.state.update(|s| s.messages.error = Some(text));
     }
 
     /// Starts the device the user asked for, in the worker build that can run it: Auto needs the
@@ -148,12 +142,6 @@ impl Page {
 
     /// Forgets the model: in the worker, on the page, and in this browser's storage.
     pub fn reset(self) {
-        worker::send(ToWorker::Reset);
-        self.state.update(PageState::reset);
-        leptos::task::spawn_local(async move {
-            if let Err(e) = store::clear().await {
-                self.notice(format!("The saved model could not be deleted: {e}"));
-            }
-        });
+        self.act(PageState::reset);
     }
 }

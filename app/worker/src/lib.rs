@@ -3,9 +3,13 @@
 //! and without Burn's wgpu backend; without it, WebGPU requests fall back to the CPU with a reason.
 
 mod auto;
+mod data;
 mod device;
 mod download;
+mod error;
+mod model;
 mod session;
+mod train;
 mod yield_now;
 
 use filterlab_protocol::{FromWorker, ToWorker};
@@ -50,13 +54,14 @@ fn report_panics() {
 /// Installs the message handler and tells the page it is ready.
 pub fn run() {
     report_panics();
-    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
+    let session = session::Session::default();
+    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(json) = event.data().as_string() else {
             post(&FromWorker::Error { message: "the worker got a message that is not text".into() });
             return;
         };
         match ToWorker::from_json(&json) {
-            Ok(message) => session::handle(message),
+            Ok(message) => session.handle(message),
             Err(message) => post(&FromWorker::Error { message }),
         }
     });

@@ -287,6 +287,28 @@ async fn the_model_survives_a_reload_and_reset_forgets_it() {
     b.close().await;
 }
 
+/// With the site's storage all but full (a quota of 2 KB), an epoch's model cannot be kept: the
+/// page never says "Saved", a notice names the lack of space, the model stays on the page (the
+/// drawing is read); after a reload nothing is restored. "Saved" means the write completed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_storage_never_says_saved() {
+    let b = Browser::open(Gpu::None).await;
+    b.quota(2048).await;
+    train_one_epoch(&b).await;
+    b.wait_text("notice", "not saved in this browser", Duration::from_secs(10)).await;
+    let notice = b.text("notice").await;
+    assert!(notice.contains("no more storage space"), "the notice should name the cause: {notice:?}");
+    assert_eq!(b.attr("saved", "data-epochs").await, "", "nothing was saved");
+    b.draw(&harness::one()).await;
+    b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
+    b.assert_no_console_errors().await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!b.text("status").await.contains("Restored"), "nothing was kept to restore");
+    b.close().await;
+}
+
 /// Export downloads the model; Import brings it back after a Reset. Malformed files, another
 /// format version, a file too large and wrong shapes are refused with the reason, and the
 /// current model stays as it was.

@@ -47,9 +47,9 @@ fn resizes() -> ReadSignal<u32> {
 #[component]
 pub fn Charts() -> impl IntoView {
     let page = page();
-    let history = page.select(|s| s.history.clone());
-    let batches = page.select(|s| s.batches.iter().map(|b| (b.at, b.loss)).collect::<Vec<_>>());
-    let total_epochs = page.select(|s| s.total_epochs);
+    let history = page.select(|s| s.model.history.clone());
+    let batches = page.select(|s| s.model.batches.iter().map(|b| (b.at, b.loss)).collect::<Vec<_>>());
+    let total_epochs = page.select(|s| s.model.total_epochs);
     let overlays = page.select(|s| {
         s.runs.iter().filter(|r| r.overlay).map(|r| charts::Overlay { label: format!("#{}", r.id), history: r.history.clone() }).collect::<Vec<_>>()
     });

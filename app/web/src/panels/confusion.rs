@@ -14,8 +14,8 @@ use crate::{
 #[component]
 pub fn ConfusionPanel() -> impl IntoView {
     let page = page();
-    let confusion = page.select(|s| s.confusion.clone());
-    let examples = page.select(|s| s.examples.clone());
+    let confusion = page.select(|s| s.model.confusion.clone());
+    let examples = page.select(|s| s.model.examples.clone());
     let gallery = NodeRef::<html::Canvas>::new();
     redraw_on(gallery, move || examples.track(), move |c| {
         examples.with_untracked(|e| {
@@ -61,7 +61,7 @@ pub fn ConfusionPanel() -> impl IntoView {
                 .collect_view();
             let flat: Vec<String> = m.iter().flatten().map(u32::to_string).collect();
             view! {
-                <p class="small">{format!("After {}: rows are the actual digit, columns what the model read{}.", filterlab_page::state::epochs(epochs), if pair { "" } else { "; the last column is each digit's accuracy" })}</p>
+                <p class="small">{format!("After {}: rows are the actual digit, columns what the model read{}.", filterlab_page::words::epochs(epochs), if pair { "" } else { "; the last column is each digit's accuracy" })}</p>
                 // Ten digits on a phone: the matrix scrolls sideways inside its panel.
                 <div class:table-scroll=!pair>
                     <table data-testid="confusion" class:ten=!pair data-classes=n data-matrix=flat.join(",") data-epochs=epochs

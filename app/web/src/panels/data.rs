@@ -7,7 +7,7 @@ use crate::{draw::insight, page::page};
 
 #[component]
 pub fn DataPreview() -> impl IntoView {
-    let preview = page().select(|s| s.preview.clone());
+    let preview = page().select(|s| s.worker.preview.clone());
     let canvas = NodeRef::<html::Canvas>::new();
     redraw_on(canvas, move || preview.track(), move |c| {
         preview.with_untracked(|p| {

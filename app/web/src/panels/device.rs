@@ -8,9 +8,9 @@ use crate::page::page;
 #[component]
 pub fn DeviceBar() -> impl IntoView {
     let page = page();
-    let device = page.select(|s| s.device.clone());
-    let pref = page.select(|s| s.pref);
-    let training = page.select(|s| s.training);
+    let device = page.select(|s| s.worker.device.clone());
+    let pref = page.select(|s| s.worker.pref);
+    let training = page.select(|s| s.training());
     let button = move |to: DevicePref, id: &'static str, label: &'static str| {
         view! {
             <button data-testid=id class:active=move || pref.get() == to aria-pressed=move || (pref.get() == to).to_string()

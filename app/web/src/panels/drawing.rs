@@ -12,8 +12,8 @@ use crate::{
 #[component]
 pub fn DrawPanel() -> impl IntoView {
     let page = page();
-    let prediction = page.select(|s| s.prediction.clone());
-    let refused = page.select(|s| s.refused.clone());
+    let prediction = page.select(|s| s.model.prediction.clone());
+    let refused = page.select(|s| s.model.refused.clone());
     let seen = NodeRef::<html::Canvas>::new();
     redraw_on(seen, move || prediction.track(), move |c| {
         prediction.with_untracked(|p| {
@@ -25,18 +25,12 @@ pub fn DrawPanel() -> impl IntoView {
     view! {
         <section class="panel drawing" aria-labelledby="drawing-title">
             <h2 id="drawing-title">"Draw a digit"</h2>
-            <pad::DrawPad on_clear=move || page.state.update(|s| { s.prediction = None; s.refused = None; }) />
+            <pad::DrawPad on_clear=move || page.state.update(|s| { s.model.prediction = None; s.model.refused = None; }) />
             <p data-testid="prediction" class="prediction" aria-live="polite"
                 data-digit=move || prediction.with(|p| p.as_ref().map(|p| p.digit().to_string()).unwrap_or_default())>
                 {move || match prediction.get() {
                     None => refused.get().unwrap_or_else(|| "Draw with the mouse, a pen or a finger.".to_string()),
-                    Some(p) => {
-                        let shares = p.probabilities.iter().enumerate().map(|(c, v)| format!("P({}) = {:.1} %", p.digits.digit(c), 100.0 * v));
-                        match p.probabilities.len() {
-                            2 => format!("It is a {} — {}", p.digit(), shares.collect::<Vec<_>>().join(", ")),
-                            _ => format!("It is a {} — P({0}) = {:.1} %", p.digit(), 100.0 * p.probabilities[p.class()]),
-                        }
-                    }
+                    Some(p) => filterlab_page::words::reading(&p),
                 }}
             </p>
             // Ten digits: every digit's probability, as a bar (the text says the same).

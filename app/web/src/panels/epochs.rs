@@ -6,7 +6,7 @@ use crate::page::page;
 
 #[component]
 pub fn EpochLog() -> impl IntoView {
-    let history = page().select(|s| s.history.clone());
+    let history = page().select(|s| s.model.history.clone());
     view! {
         <section class="panel epochs" aria-labelledby="epochs-title">
             <h2 id="epochs-title">"Epochs"</h2>

@@ -1,7 +1,7 @@
 //! What the network does with the drawn digit: each filter's feature map, pooled, and how much
 //! each pooled value pushed towards each class.
 
-use filterlab_page::state::Prediction;
+use filterlab_protocol::Prediction;
 use filterlab_protocol::NetShape;
 use leptos::{html, prelude::*};
 
@@ -24,8 +24,8 @@ fn shown(p: &Prediction) -> [(usize, u8); 2] {
 #[component]
 pub fn Features() -> impl IntoView {
     let page = page();
-    let prediction = page.select(|s| s.prediction.clone());
-    let filters = page.select(|s| s.filters.clone());
+    let prediction = page.select(|s| s.model.prediction.clone());
+    let filters = page.select(|s| s.model.filters.clone());
     let canvas = NodeRef::<html::Canvas>::new();
     redraw_on(canvas, move || prediction.track(), move |c| {
         prediction.with_untracked(|p| {

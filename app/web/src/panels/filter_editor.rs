@@ -10,16 +10,16 @@ use crate::page::page;
 #[component]
 pub fn FilterEditor() -> impl IntoView {
     let page = page();
-    let training = page.select(|s| s.training);
-    let count = page.select(|s| s.filters.as_ref().map(|f| f.shape.filters).unwrap_or(0));
+    let training = page.select(|s| s.training());
+    let count = page.select(|s| s.model.filters.as_ref().map(|f| f.shape.filters).unwrap_or(0));
     // Which filter is open: the fields are made again only when it changes, not on every
     // keystroke (which would take the focus from the field being typed in).
-    let opened = page.select(|s| s.edit.as_ref().map(|e| (e.filter, e.kernel)));
-    let draft = move |i: usize| move || page.state.with(|s| s.edit.as_ref().and_then(|e| e.draft.get(i).cloned()).unwrap_or_default());
+    let opened = page.select(|s| s.model.edit.as_ref().map(|e| (e.filter, e.kernel)));
+    let draft = move |i: usize| move || page.state.with(|s| s.model.edit.as_ref().and_then(|e| e.draft.get(i).cloned()).unwrap_or_default());
     let frozen = page.select(|s| s.form.frozen.clone());
     let send = move |message: Option<filterlab_protocol::ToWorker>| {
         if let Some(m) = message {
-            page.state.update(|s| s.error = None);
+            page.state.update(|s| s.messages.error = None);
             crate::worker::send(m);
         }
     };
@@ -41,7 +41,7 @@ pub fn FilterEditor() -> impl IntoView {
                     view! {
                         <input data-testid=format!("tap-{i}") inputmode="decimal" aria-label=format!("weight at row {}, column {}", i / k + 1, i % k + 1)
                             prop:value=draft(i)
-                            on:input=move |ev| page.state.update(|s| if let Some(e) = s.edit.as_mut() { e.draft[i] = event_target_value(&ev) })
+                            on:input=move |ev| page.state.update(|s| if let Some(e) = s.model.edit.as_mut() { e.draft[i] = event_target_value(&ev) })
                             prop:disabled=move || training.get() />
                     }
                 })
@@ -52,7 +52,7 @@ pub fn FilterEditor() -> impl IntoView {
                 <label class="field">
                     <span>"Bias"</span>
                     <input data-testid="tap-bias" inputmode="decimal" prop:value=draft(k * k)
-                        on:input=move |ev| page.state.update(|s| if let Some(e) = s.edit.as_mut() { e.draft[k * k] = event_target_value(&ev) })
+                        on:input=move |ev| page.state.update(|s| if let Some(e) = s.model.edit.as_mut() { e.draft[k * k] = event_target_value(&ev) })
                         prop:disabled=move || training.get() />
                 </label>
                 <div class="buttons">

@@ -19,7 +19,7 @@ fn title(shape: &NetShape) -> String {
 #[component]
 pub fn FiltersPanel() -> impl IntoView {
     let page = page();
-    let filters = page.select(|s| s.filters.clone());
+    let filters = page.select(|s| s.model.filters.clone());
     let shape = page.select(|s| s.shown_shape().unwrap_or_default());
     let frozen = page.select(|s| s.form.frozen.clone());
     let canvas = NodeRef::<html::Canvas>::new();

@@ -15,7 +15,7 @@ fn count(s: &NetShape) -> String {
 #[component]
 pub fn NetworkPanel() -> impl IntoView {
     let page = page();
-    let training = page.select(|s| s.training);
+    let training = page.select(|s| s.training());
     let filters = page.select(|s| s.form.filters.clone());
     let kernel = page.select(|s| s.form.kernel);
     let pool = page.select(|s| s.form.pool);
@@ -23,7 +23,7 @@ pub fn NetworkPanel() -> impl IntoView {
     // The notebook's knobs (its classes follow the Digits choice).
     let is_notebook = page.select(|s| s.form.shape().map(|x| NetShape { classes: 2, ..x }) == Some(NetShape::NOTEBOOK));
     // The current model's network, when the knobs say another: Continue needs the model's.
-    let other_model = page.select(|s| s.filters.as_ref().map(|f| f.shape).filter(|m| s.form.shape() != Some(*m)));
+    let other_model = page.select(|s| s.model.filters.as_ref().map(|f| f.shape).filter(|m| s.form.shape() != Some(*m)));
 
     let choice = move |value: usize, label: String, id: String, current: Memo<usize>, put: fn(&mut filterlab_page::Form, usize)| {
         view! {

@@ -10,10 +10,10 @@ use crate::page::page;
 #[component]
 pub fn Status() -> impl IntoView {
     let page = page();
-    let status = page.select(|s| s.status.clone());
+    let status = page.select(|s| s.messages.status.clone());
     let first_step_ms = page.select(|s| s.first_step_ms);
-    let progress = page.select(|s| s.progress);
-    let data_ready = page.select(|s| s.data_ready);
+    let progress = page.select(|s| s.worker.progress);
+    let data_ready = page.select(|s| s.worker.data_ready);
     view! {
         <div class="status-bar">
             <p data-testid="status" class="status" role="status" aria-live="polite"
@@ -32,11 +32,11 @@ pub fn Status() -> impl IntoView {
 #[component]
 pub fn Problems() -> impl IntoView {
     let page = page();
-    let error = page.select(|s| s.error.clone());
-    let notice = page.select(|s| s.notice.clone());
-    let failure = page.select(|s| s.failure);
-    let data_ready = page.select(|s| s.data_ready);
-    let pref = move || page.state.with_untracked(|s| s.pref);
+    let error = page.select(|s| s.messages.error.clone());
+    let notice = page.select(|s| s.messages.notice.clone());
+    let failure = page.select(|s| s.worker.failure);
+    let data_ready = page.select(|s| s.worker.data_ready);
+    let pref = move || page.state.with_untracked(|s| s.worker.pref);
     view! {
         <div data-testid="error" class="error" role="alert" class:hidden=move || error.get().is_none() data-shown=move || error.get().map(|_| "yes").unwrap_or_default()>
             <span>{move || error.get().unwrap_or_default()}</span>

@@ -25,11 +25,11 @@ fn describe_memory(wasm_bytes: u64, gpu: Option<GpuMemory>) -> String {
 #[component]
 pub fn TrainingPanel() -> impl IntoView {
     let page = page();
-    let training = page.select(|s| s.training);
+    let training = page.select(|s| s.training());
     let can_train = page.select(|s| s.can_train());
     let can_continue = page.select(|s| s.can_continue());
-    let has_model = page.select(|s| s.checkpoint.is_some());
-    let data_ready = page.select(|s| s.data_ready);
+    let has_model = page.select(|s| s.model.checkpoint.is_some());
+    let data_ready = page.select(|s| s.worker.data_ready);
     let form_error = page.select(|s| s.form.settings().err());
     let optimizer = page.select(|s| s.form.optimizer);
 
@@ -60,7 +60,7 @@ pub fn TrainingPanel() -> impl IntoView {
     };
     let export_link = NodeRef::<html::A>::new();
     let export = move |_| {
-        let (Some(bytes), Some(link)) = (page.state.with_untracked(|s| s.checkpoint.clone()), export_link.get_untracked()) else { return };
+        let (Some(bytes), Some(link)) = (page.state.with_untracked(|s| s.model.checkpoint.clone()), export_link.get_untracked()) else { return };
         match files::download_url(&bytes) {
             Ok(url) => files::download(&link, &url, "filterlab-model.flab"),
             Err(e) => page.error(format!("Export failed: {e}")),
@@ -78,9 +78,9 @@ pub fn TrainingPanel() -> impl IntoView {
             }
         });
     };
-    let saved_epochs = page.select(|s| s.saved_epochs);
-    let memory = page.select(|s| s.memory);
-    let used_optimizer = page.select(|s| s.used_optimizer);
+    let saved_epochs = page.select(|s| s.model.saved_epochs);
+    let memory = page.select(|s| s.worker.memory);
+    let used_optimizer = page.select(|s| s.model.optimizer);
 
     view! {
         <section class="panel controls" aria-labelledby="training-title">

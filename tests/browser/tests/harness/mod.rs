@@ -588,6 +588,13 @@ impl Browser {
         self.c().issue_cmd(Cdp(command, params)).await.unwrap_or_else(|e| panic!("{command}: {e}"))
     }
 
+    /// Limits the site's storage to `bytes` (Chrome's quota override, as when a disk is full).
+    pub async fn quota(&self, bytes: u64) {
+        let url = url::Url::parse(&self.site).unwrap();
+        let origin = url.origin().ascii_serialization();
+        self.cdp("Storage.overrideQuotaForOrigin", json!({"origin": origin, "quotaSize": bytes})).await;
+    }
+
     /// Shows the page as on `screen` (its CSS pixels, at a device pixel ratio of 2 on phones
     /// and tablets), with touch there.
     pub async fn emulate(&self, screen: Screen) {

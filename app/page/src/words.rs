@@ -1,0 +1,51 @@
+//! How the page puts numbers and results into words.
+
+use filterlab_protocol::Prediction;
+
+/// A weight as the editor shows it: three decimals at most, no trailing zeros ("-1", "0.18").
+pub fn short(v: f32) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".into() } else { text.into() }
+}
+
+/// "1 epoch", "3 epochs".
+pub fn epochs(n: usize) -> String {
+    if n == 1 { "1 epoch".into() } else { format!("{n} epochs") }
+}
+
+/// What the model reads in the drawing: "It is an 8 — P(8) = 91.0 %, P(1) = 9.0 %" for a pair
+/// (every class's share), the likeliest digit's share alone for ten.
+pub fn reading(p: &Prediction) -> String {
+    let digit = p.digit();
+    // Of the digits, only "eight" starts with a vowel sound.
+    let article = if digit == 8 { "an" } else { "a" };
+    let share = |c: usize| format!("P({}) = {:.1} %", p.digits.digit(c), 100.0 * p.probabilities[c]);
+    let shares = match p.probabilities.len() {
+        2 => (0..2).map(share).collect::<Vec<_>>().join(", "),
+        _ => share(p.class()),
+    };
+    format!("It is {article} {digit} — {shares}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use filterlab_protocol::{Digits, Explanation, NetShape};
+
+    fn prediction(digits: Digits, probabilities: Vec<f32>) -> Prediction {
+        let explanation = Explanation { shape: NetShape::NOTEBOOK, conv: vec![], pooled: vec![], contributions: vec![], logits: vec![] };
+        Prediction { digits, probabilities, image: vec![], explanation }
+    }
+
+    #[test]
+    fn readings_say_a_or_an() {
+        assert_eq!(reading(&prediction(Digits::default(), vec![0.91, 0.09])), "It is an 8 — P(8) = 91.0 %, P(1) = 9.0 %");
+        assert_eq!(reading(&prediction(Digits::default(), vec![0.25, 0.75])), "It is a 1 — P(8) = 25.0 %, P(1) = 75.0 %");
+        let mut ten = vec![0.01; 10];
+        ten[7] = 0.91;
+        assert_eq!(reading(&prediction(Digits::All, ten)), "It is a 7 — P(7) = 91.0 %");
+        assert_eq!([short(-0.0001), short(0.12345), short(10.0)], ["0", "0.123", "10"]);
+        assert_eq!((epochs(1), epochs(3)), ("1 epoch".to_string(), "3 epochs".to_string()));
+    }
+}
