@@ -8,8 +8,8 @@
 //! another model), the messages to the user ([`Messages`]), the run list and the form.
 
 use filterlab_protocol::{
-    ConfusionMatrix, DeviceInfo, DevicePref, Digits, EpochRow, ExampleSet, Filters, FromWorker, Memory, ModelSource, NetShape,
-    OptimizerKind, Prediction, Preview, Progress, Settings, ToWorker,
+    BatchLoss, ConfusionMatrix, DeviceInfo, DevicePref, Digits, EpochRow, ExampleSet, Filters, FromWorker, Memory, ModelSource,
+    NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker,
 };
 
 use crate::{
@@ -18,13 +18,6 @@ use crate::{
     presets::Preset,
     words::{epochs, short},
 };
-
-/// One reported training step's loss, at `at` epochs (fractional: 1.5 is half-way through the 2nd).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchLoss {
-    pub at: f64,
-    pub loss: f64,
-}
 
 /// The filter being edited by hand: its k×k weights then its bias, as typed.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,16 +44,6 @@ impl FilterEdit {
     }
 }
 
-/// A finished (or stopped) run, kept for comparison on the charts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Run {
-    pub id: usize,
-    pub label: String,
-    pub history: Vec<EpochRow>,
-    /// Drawn on the charts.
-    pub overlay: bool,
-}
-
 /// What went wrong with the worker itself, and so which way back the page offers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Failure {
@@ -74,10 +57,13 @@ pub enum Failure {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Send(ToWorker),
-    /// Store this model file in the browser; it holds `epochs` epochs.
-    Save { file: Vec<u8>, epochs: usize },
-    /// Delete the model stored in this browser.
-    ForgetSaved,
+    /// Keep this run in the browser's run library, with its model file (replacing its earlier
+    /// version).
+    Keep { record: RunRecord, file: Vec<u8> },
+    /// Read this kept run's model file and open it ([`PageState::run_file_read`]).
+    Open { id: String, at_load: bool },
+    /// Delete this kept run.
+    Delete { id: String },
     /// Classify the drawing on the pad again (the model changed).
     Reclassify,
     /// Ask the service worker to keep what this visit used for offline use: the worker build and
@@ -133,6 +119,12 @@ pub struct ModelView {
     pub restore: Option<(Vec<u8>, ModelSource)>,
     /// Epochs of the model stored in this browser, once stored.
     pub saved_epochs: Option<usize>,
+    /// The run library's record of this model, once it has one (from its first Train, or opened
+    /// from the library).
+    pub record: Option<RunRecord>,
+    /// This tab started the record: Continue adds to it. A run opened from the library is
+    /// continued as a new run that names it as its parent, so no two tabs write one record.
+    pub own_record: bool,
 }
 
 impl Default for ModelView {
@@ -151,6 +143,8 @@ impl Default for ModelView {
             checkpoint: None,
             restore: None,
             saved_epochs: None,
+            record: None,
+            own_record: false,
         }
     }
 }
@@ -173,7 +167,15 @@ pub struct PageState {
     pub messages: Messages,
     /// The settings of the run in progress, while one is.
     pub run: Option<Settings>,
-    pub runs: Vec<Run>,
+    /// The run library: every kept run, newest first, as listed from the browser's storage.
+    pub library: Vec<RunRecord>,
+    /// The kept runs whose curves are drawn on the charts.
+    pub overlays: Vec<String>,
+    /// A kept run whose Delete was pressed once: a second press deletes it.
+    pub confirm_delete: Option<String>,
+    /// This tab's name in run ids, and the wall clock when the page opened (ms since 1970).
+    pub tab: String,
+    pub opened_ms: f64,
     pub form: Form,
     /// The address named settings: they win over a restored model's.
     pub link_settings: bool,
@@ -190,7 +192,11 @@ impl PageState {
             model: ModelView::default(),
             messages: Messages { status: "Starting the training worker…".into(), error: None, notice: None },
             run: None,
-            runs: Vec::new(),
+            library: Vec::new(),
+            overlays: Vec::new(),
+            confirm_delete: None,
+            tab: String::new(),
+            opened_ms: 0.0,
             form: address.form.clone(),
             link_settings: address.names_settings,
             first_step_ms: None,
@@ -233,7 +239,13 @@ impl PageState {
                 }
                 say.error = None;
                 say.notice = None;
-                say.status = format!("Training with {} (lr {})…", settings.optimizer, settings.lr);
+                say.status = if resumed_from == 0 {
+                    format!("Training with {} (lr {})…", settings.optimizer, settings.lr)
+                } else {
+                    // The optimizer's state (Adam's moments) is not in the model file.
+                    format!("Continuing from epoch {resumed_from} with {} (lr {}), its state started afresh…", settings.optimizer, settings.lr)
+                };
+                self.start_record(&settings, resumed_from > 0, now_ms);
                 self.run = Some(settings);
             }
             FromWorker::Step { epoch, step, steps_per_epoch, loss } => {
@@ -292,16 +304,20 @@ impl PageState {
                 model.refused = Some(reason);
             }
             FromWorker::Checkpoint { file, epoch_end } => {
-                if epoch_end {
-                    effects.push(Effect::Save { file: file.clone(), epochs: model.history.len() });
-                }
                 model.checkpoint = Some(file);
+                if epoch_end {
+                    effects.extend(self.keep(now_ms));
+                }
             }
-            FromWorker::Restored { source, digits, shape, settings, history } => self.restored(source, digits, shape, settings, history),
+            FromWorker::Restored { source, digits, shape, settings, history } => self.restored(source, digits, shape, settings, history, now_ms),
             FromWorker::ImportRefused { source, reason } => {
                 let what = match source {
                     ModelSource::Saved => "The saved model could not be restored".to_string(),
                     ModelSource::File { name } => format!("{name} was not imported"),
+                    ModelSource::Kept { id, .. } => {
+                        let number = self.library.iter().find(|r| r.id == id).map(|r| r.number).unwrap_or_default();
+                        format!("Run #{number} could not be opened")
+                    }
                 };
                 say.error = Some(format!("{what}: {reason}. The current model is unchanged."));
             }
@@ -319,11 +335,15 @@ impl PageState {
                 self.worker.failure = Some(Failure::Crashed);
             }
             FromWorker::Stopped => {
-                self.keep_run();
+                // The model as it stopped, mid-epoch, is kept too (a run with no finished epoch
+                // is not).
+                if self.run.take().is_some() && !self.model.history.is_empty() {
+                    effects.extend(self.keep(now_ms));
+                }
                 self.messages.status = "Stopped.".into();
             }
             FromWorker::Finished => {
-                self.keep_run();
+                self.run = None;
                 self.messages.status = "Finished. Draw a digit to test the model.".into();
             }
             FromWorker::ResetDone => {
@@ -341,9 +361,11 @@ impl PageState {
 
     /// An imported or restored model is now the current one: the form follows its settings (or
     /// the link's), and its views start from its history.
-    fn restored(&mut self, source: ModelSource, digits: Digits, shape: NetShape, settings: Option<Settings>, history: Vec<EpochRow>) {
+    fn restored(&mut self, source: ModelSource, digits: Digits, shape: NetShape, settings: Option<Settings>, history: Vec<EpochRow>, now_ms: f64) {
+        let record_settings = settings.clone();
         let n = history.len();
-        let linked = matches!(source, ModelSource::Saved) && self.link_settings;
+        // The run opened at load is the page's own: the link's settings win over it.
+        let linked = matches!(source, ModelSource::Saved | ModelSource::Kept { at_load: true, .. }) && self.link_settings;
         match settings.as_ref() {
             Some(s) if !linked => self.form = Form::from_settings(s),
             // No settings in the file: no ticks from the model before it.
@@ -364,7 +386,35 @@ impl PageState {
         model.prediction = None;
         let from = match source {
             ModelSource::Saved => "Restored the saved model".to_string(),
-            ModelSource::File { name } => format!("Imported {name}"),
+            ModelSource::File { name } => {
+                // An imported model is kept as a run of its own, with the history it brings.
+                let number = self.next_number();
+                let now = self.opened_ms + now_ms;
+                self.model.record = Some(RunRecord {
+                    version: filterlab_protocol::RECORD_VERSION,
+                    id: self.run_id(now, number),
+                    number,
+                    label: format!("{name} (imported)"),
+                    parent: None,
+                    started_ms: now,
+                    updated_ms: now,
+                    device: None,
+                    settings: record_settings,
+                    history: self.model.history.clone(),
+                    batches: Vec::new(),
+                    file_bytes: 0,
+                });
+                self.model.own_record = true;
+                self.model.saved_epochs = None;
+                format!("Imported {name}")
+            }
+            ModelSource::Kept { id, at_load } => {
+                self.model.record = self.library.iter().find(|r| r.id == id).cloned();
+                self.model.own_record = false;
+                self.model.saved_epochs = self.model.record.as_ref().map(|r| r.history.len());
+                let number = self.model.record.as_ref().map(|r| r.number).unwrap_or_default();
+                format!("{} run #{number}", if at_load { "Restored" } else { "Opened" })
+            }
         };
         self.messages.status = format!("{from} ({}, {} trained). Draw a digit, or press Continue to train it further.", digits.describe(), epochs(n));
     }
@@ -389,20 +439,77 @@ impl PageState {
         }
     }
 
-    /// A model saved by an earlier visit, read from the browser's storage: it is restored once
-    /// the worker has its data (now, if it has), unless another model is already on its way.
-    pub fn saved_model_found(&mut self, bytes: Vec<u8>) -> Vec<Effect> {
-        if self.model.restore.is_some() {
+    /// The run library as listed from the browser's storage (`skipped`: the records that could
+    /// not be read, each with why). The page opens on the most recent run, unless a model is
+    /// already there or on its way.
+    pub fn library_listed(&mut self, mut runs: Vec<RunRecord>, skipped: Vec<String>) -> Vec<Effect> {
+        runs.sort_by(newest_first);
+        self.library = runs;
+        if !skipped.is_empty() {
+            self.messages.notice = Some(format!("Skipped in the run library: {}. Every other run is listed.", skipped.join("; ")));
+        }
+        match self.library.first() {
+            Some(newest) if self.model.restore.is_none() && self.model.checkpoint.is_none() && !self.training() => {
+                vec![Effect::Open { id: newest.id.clone(), at_load: true }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Opens a kept run (the Runs panel's Open): its model file is read, then given to the worker.
+    pub fn open(&mut self, id: &str) -> Vec<Effect> {
+        if self.training() || !self.library.iter().any(|r| r.id == id) {
             return Vec::new();
         }
-        self.model.restore = Some((bytes.clone(), ModelSource::Saved));
+        vec![Effect::Open { id: id.into(), at_load: false }]
+    }
+
+    /// A kept run's model file, read from the browser's storage: it becomes the current model once
+    /// the worker has its data (now, if it has), unless another model is already on its way.
+    pub fn run_file_read(&mut self, id: String, at_load: bool, bytes: Vec<u8>) -> Vec<Effect> {
+        if self.model.restore.is_some() || (at_load && self.model.checkpoint.is_some()) {
+            return Vec::new();
+        }
+        self.model.restore = Some((bytes.clone(), ModelSource::Kept { id, at_load }));
         self.model.checkpoint = Some(bytes);
         if self.worker.data_ready { self.take_restore().into_iter().collect() } else { Vec::new() }
     }
 
-    /// The model file of `epochs` epochs is stored in this browser.
-    pub fn saved(&mut self, epochs: usize) {
-        self.model.saved_epochs = Some(epochs);
+    /// The run was written to the browser's storage: it is listed, and "Saved" shows when it is
+    /// the current model's.
+    pub fn kept(&mut self, record: RunRecord) {
+        if self.model.record.as_ref().is_some_and(|r| r.id == record.id) {
+            self.model.saved_epochs = Some(record.history.len());
+        }
+        match self.library.iter_mut().find(|r| r.id == record.id) {
+            Some(listed) => *listed = record,
+            None => {
+                self.library.push(record);
+                self.library.sort_by(newest_first);
+            }
+        }
+    }
+
+    /// Delete pressed on a kept run: the first press asks to confirm, the second deletes.
+    pub fn delete(&mut self, id: &str) -> Vec<Effect> {
+        if self.confirm_delete.as_deref() == Some(id) {
+            self.confirm_delete = None;
+            vec![Effect::Delete { id: id.into() }]
+        } else {
+            self.confirm_delete = Some(id.into());
+            Vec::new()
+        }
+    }
+
+    /// A kept run was deleted from the browser's storage. A current model that was that run
+    /// stays on the page, no longer kept (its next epoch is kept as a new run).
+    pub fn deleted(&mut self, id: &str) {
+        self.library.retain(|r| r.id != id);
+        self.overlays.retain(|o| o != id);
+        if self.model.record.as_ref().is_some_and(|r| r.id == id) {
+            self.model.record = None;
+            self.model.saved_epochs = None;
+        }
     }
 
     /// The message that starts a run with the form's settings (`resume`: go on with the current
@@ -452,11 +559,11 @@ impl PageState {
         Some(ToWorker::SetFilter { filter: edit.filter, weights, bias: 0.0 })
     }
 
-    /// Forgets the model: here, in the worker and in the browser's storage.
+    /// Starts afresh: the model is forgotten here and in the worker; every kept run stays.
     pub fn reset(&mut self) -> Vec<Effect> {
         self.model = ModelView::default();
         self.form.frozen.clear();
-        vec![Effect::Send(ToWorker::Reset), Effect::ForgetSaved]
+        vec![Effect::Send(ToWorker::Reset)]
     }
 
     /// The network the parameter table shows: the current model's, or before there is one, the
@@ -476,35 +583,86 @@ impl PageState {
         self.can_train() && self.model.checkpoint.is_some()
     }
 
-    pub fn toggle_overlay(&mut self, id: usize) {
-        self.runs.iter_mut().filter(|r| r.id == id).for_each(|r| r.overlay = !r.overlay);
-    }
-
-    pub fn remove_run(&mut self, id: usize) {
-        self.runs.retain(|r| r.id != id);
+    pub fn toggle_overlay(&mut self, id: &str) {
+        if self.overlays.iter().any(|o| o == id) {
+            self.overlays.retain(|o| o != id);
+        } else if self.library.iter().any(|r| r.id == id) {
+            self.overlays.push(id.into());
+        }
     }
 
     fn take_restore(&mut self) -> Option<Effect> {
         self.model.restore.take().map(|(bytes, source)| Effect::Send(ToWorker::Import { bytes, source }))
     }
 
-    /// A run that ended goes into the run list, to be overlaid on the charts later.
-    fn keep_run(&mut self) {
-        let Some(s) = self.run.take() else { return };
-        let Some(last) = self.model.history.last() else { return };
-        let id = self.runs.last().map(|r| r.id + 1).unwrap_or(1);
-        let label = format!(
-            "#{id} {} lr {} seed {} {}, {} — {}, test acc {:.3}",
-            s.optimizer,
-            s.lr,
-            s.seed,
-            if s.digits == Digits::All { "0–9".to_string() } else { s.digits.to_string() },
-            s.shape.knobs(),
-            epochs(last.epoch),
-            last.test_acc
-        );
-        self.runs.push(Run { id, label, history: self.model.history.clone(), overlay: false });
+    /// A new run's record (Train), or Continue's: the same record when this tab started it, else
+    /// a new one naming the run it continues.
+    fn start_record(&mut self, settings: &Settings, resumed: bool, now_ms: f64) {
+        let model = &mut self.model;
+        if resumed && model.own_record && model.record.is_some() {
+            return;
+        }
+        let now = self.opened_ms + now_ms;
+        let number = self.next_number();
+        let id = self.run_id(now, number);
+        let model = &mut self.model;
+        let parent = if resumed { model.record.as_ref() } else { None };
+        let label = match parent {
+            Some(p) => format!("{} → #{} continued", filterlab_protocol::library::describe(settings), p.number),
+            None => filterlab_protocol::library::describe(settings),
+        };
+        model.record = Some(RunRecord {
+            version: filterlab_protocol::RECORD_VERSION,
+            id,
+            number,
+            label,
+            parent: parent.map(|p| p.id.clone()),
+            started_ms: now,
+            updated_ms: now,
+            device: self.worker.device.as_ref().map(|d| d.kind),
+            settings: Some(settings.clone()),
+            history: Vec::new(),
+            batches: Vec::new(),
+            file_bytes: 0,
+        });
+        model.own_record = true;
+        model.saved_epochs = None;
     }
+
+    /// The number of the next run in this library's list.
+    fn next_number(&self) -> u32 {
+        self.library.iter().chain(&self.model.record).map(|r| r.number).max().unwrap_or(0) + 1
+    }
+
+    /// A run id no other tab or browser makes: the time, the run's number, this tab's name.
+    fn run_id(&self, now_ms: f64, number: u32) -> String {
+        format!("{:011x}-{number}-{}", now_ms as u64, self.tab)
+    }
+
+    /// The current model's record brought up to date with its checkpoint, to keep, when it has a
+    /// record and a finished epoch.
+    fn keep(&mut self, now_ms: f64) -> Option<Effect> {
+        let model = &mut self.model;
+        let (Some(record), Some(file)) = (model.record.as_mut(), model.checkpoint.as_ref()) else { return None };
+        if !model.own_record {
+            return None;
+        }
+        record.updated_ms = self.opened_ms + now_ms;
+        record.settings = self.run.clone().or(record.settings.take());
+        record.history = model.history.clone();
+        record.batches = model.batches.clone();
+        record.file_bytes = file.len();
+        if let Some(d) = &self.worker.device {
+            record.device = Some(d.kind);
+        }
+        Some(Effect::Keep { record: record.clone(), file: file.clone() })
+    }
+
+}
+
+/// The run library's order: the latest started first (the higher number on a tie).
+fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
+    b.started_ms.total_cmp(&a.started_ms).then(b.number.cmp(&a.number))
 }
 
 #[cfg(test)]
@@ -542,6 +700,22 @@ mod tests {
         p.apply(FromWorker::Training { settings, steps_per_epoch: 166, resumed_from }, 0.0);
     }
 
+    /// Applies a message, and has every run it asks to keep written (as the browser would).
+    fn kept(p: &mut PageState, message: FromWorker) -> Vec<Effect> {
+        let effects = p.apply(message, 0.0);
+        for e in &effects {
+            if let Effect::Keep { record, .. } = e {
+                p.kept(record.clone());
+            }
+        }
+        effects
+    }
+
+    /// The run list as the Runs panel titles it.
+    fn listed(p: &PageState) -> Vec<String> {
+        p.library.iter().map(|r| format!("#{} {}", r.number, r.label)).collect()
+    }
+
     #[test]
     fn a_run_from_start_to_finish() {
         let mut p = page();
@@ -558,15 +732,20 @@ mod tests {
         assert_eq!(p.model.batches, vec![BatchLoss { at: 0.5, loss: 0.5 }, BatchLoss { at: 1.5, loss: 0.25 }]);
         assert_eq!(p.first_step_ms, Some(1234.0), "the first step's time stays");
         p.apply(FromWorker::Epoch { row: row(1, 10, 0.9) }, 0.0);
-        // The epoch's checkpoint is kept and saved, with the epochs it holds.
+        // The epoch's checkpoint is kept as the run's record, with its epochs and its curve;
+        // "Saved" shows once the write is done.
         let saved = p.apply(FromWorker::Checkpoint { file: vec![1, 2], epoch_end: true }, 0.0);
-        assert_eq!(saved, vec![Effect::Save { file: vec![1, 2], epochs: 1 }]);
+        let [Effect::Keep { record, file }] = &saved[..] else { panic!("{saved:?}") };
+        assert_eq!((file.clone(), record.history.len(), record.batches.len(), record.file_bytes), (vec![1, 2], 1, 2, 2));
+        assert_eq!(p.model.saved_epochs, None);
+        p.kept(record.clone());
+        assert_eq!(p.model.saved_epochs, Some(1));
         assert_eq!(p.apply(FromWorker::Checkpoint { file: vec![3], epoch_end: false }, 0.0), vec![]);
         assert_eq!(p.model.checkpoint, Some(vec![3]));
         p.apply(FromWorker::Finished, 0.0);
         assert!(!p.training() && p.can_continue());
-        assert_eq!(p.runs.len(), 1);
-        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1, 8 filters 3×3, pool 7 — 1 epoch, test acc 0.900");
+        assert_eq!(listed(&p), ["#1 SGD lr 0.001 seed 42 8,1, 8 filters 3×3, pool 7"]);
+        assert_eq!(p.library[0].test_acc(), Some(0.9));
     }
 
     /// The knobs reach the run's settings, and the run list says which network each run had.
@@ -580,8 +759,9 @@ mod tests {
         assert_eq!(settings.shape, NetShape { filters: 2, kernel: 3, pool: 4, classes: 2 });
         training(&mut p, 0);
         p.apply(FromWorker::Epoch { row: row(1, 1, 0.8) }, 0.0);
+        kept(&mut p, FromWorker::Checkpoint { file: vec![1], epoch_end: true });
         p.apply(FromWorker::Finished, 0.0);
-        assert_eq!(p.runs[0].label, "#1 SGD lr 0.001 seed 42 8,1, 2 filters 3×3, pool 4 — 1 epoch, test acc 0.800");
+        assert_eq!(listed(&p), ["#1 SGD lr 0.001 seed 42 8,1, 2 filters 3×3, pool 4"]);
         // A filter count the network cannot have stops Train, with the reason.
         p.form.filters = "0".into();
         assert!(!p.can_train());
@@ -607,20 +787,25 @@ mod tests {
         p.apply(FromWorker::Epoch { row: row(1, 10, 0.9) }, 0.0);
         p.apply(FromWorker::Step { epoch: 2, step: 40, steps_per_epoch: 166, loss: 0.3 }, 0.0);
         p.apply(FromWorker::Checkpoint { file: vec![7], epoch_end: false }, 0.0);
-        p.apply(FromWorker::Stopped, 0.0);
+        // The model as it stopped is kept.
+        let stopped = kept(&mut p, FromWorker::Stopped);
+        assert!(matches!(&stopped[..], [Effect::Keep { file, .. }] if file == &vec![7]), "{stopped:?}");
         assert!(!p.training());
         assert_eq!(p.messages.status, "Stopped.");
-        assert_eq!((p.model.history.len(), p.model.batches.len(), p.runs.len()), (1, 1, 1));
+        assert_eq!((p.model.history.len(), p.model.batches.len(), p.library.len()), (1, 1, 1));
         assert!(p.can_continue());
-        // Continue keeps the history; a fresh run clears it.
+        // Continue keeps the history and the record (this tab started it); a fresh run clears
+        // the history and starts a new record.
         training(&mut p, 1);
         assert_eq!((p.model.history.len(), p.model.total_epochs), (1, 11));
-        p.apply(FromWorker::Stopped, 0.0);
+        assert_eq!(p.messages.status, "Continuing from epoch 1 with SGD (lr 0.001), its state started afresh…");
+        kept(&mut p, FromWorker::Stopped);
+        assert_eq!(p.library.len(), 1, "Continue adds to the same record");
         training(&mut p, 0);
         assert!(p.model.history.is_empty() && p.model.batches.is_empty());
-        // A run with no finished epoch is not listed.
-        p.apply(FromWorker::Stopped, 0.0);
-        assert_eq!(p.runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 2]);
+        // A run with no finished epoch is not kept.
+        assert_eq!(kept(&mut p, FromWorker::Stopped), vec![]);
+        assert_eq!(p.library.len(), 1);
     }
 
     #[test]
@@ -665,20 +850,116 @@ mod tests {
         assert_eq!(p.model.restore, Some((vec![4, 4], ModelSource::Saved)));
     }
 
+    /// A record as the library lists it.
+    fn record(id: &str, number: u32, started_ms: f64) -> RunRecord {
+        RunRecord {
+            version: filterlab_protocol::RECORD_VERSION,
+            id: id.into(),
+            number,
+            label: format!("run {number}"),
+            parent: None,
+            started_ms,
+            updated_ms: started_ms,
+            device: None,
+            settings: Some(Settings::default()),
+            history: vec![row(1, 1, 0.9)],
+            batches: vec![],
+            file_bytes: 10,
+        }
+    }
+
     #[test]
-    fn a_saved_model_waits_for_the_data_and_an_import_in_flight_wins() {
+    fn the_newest_kept_run_opens_once_the_data_is_ready_and_an_import_in_flight_wins() {
         let mut p = page();
-        assert_eq!(p.saved_model_found(vec![1]), vec![], "no data yet");
+        let open = p.library_listed(vec![record("a", 1, 1.0), record("b", 2, 2.0)], vec![]);
+        assert_eq!(open, vec![Effect::Open { id: "b".into(), at_load: true }], "the newest");
+        assert_eq!(p.library.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["b", "a"], "newest first");
+        assert_eq!(p.run_file_read("b".into(), true, vec![1]), vec![], "no data yet");
         assert_eq!(p.model.checkpoint, Some(vec![1]));
-        started(&mut p);
+        let ready = p.apply(FromWorker::DataReady { train: 1, test: 1, digits: Digits::default() }, 0.0);
+        assert_eq!(ready[1], Effect::Send(ToWorker::Import { bytes: vec![1], source: ModelSource::Kept { id: "b".into(), at_load: true } }));
         assert!(p.model.restore.is_none());
         let mut late = page();
         started(&mut late);
-        assert_eq!(late.saved_model_found(vec![2]), vec![Effect::Send(ToWorker::Import { bytes: vec![2], source: ModelSource::Saved })]);
+        late.library_listed(vec![record("a", 1, 1.0)], vec![]);
+        let source = ModelSource::Kept { id: "a".into(), at_load: true };
+        assert_eq!(late.run_file_read("a".into(), true, vec![2]), vec![Effect::Send(ToWorker::Import { bytes: vec![2], source })]);
         let mut busy = page();
         busy.model.restore = Some((vec![3], ModelSource::File { name: "a.flab".into() }));
-        assert_eq!(busy.saved_model_found(vec![2]), vec![]);
+        assert_eq!(busy.library_listed(vec![record("a", 1, 1.0)], vec![]), vec![], "an import is on its way");
+        assert_eq!(busy.run_file_read("a".into(), true, vec![2]), vec![]);
         assert_eq!(busy.model.restore, Some((vec![3], ModelSource::File { name: "a.flab".into() })));
+        // Records that cannot be read are named; the others are listed.
+        let mut damaged = page();
+        damaged.library_listed(vec![record("a", 1, 1.0)], vec!["run x: it is damaged".into()]);
+        assert_eq!(damaged.library.len(), 1);
+        assert_eq!(damaged.messages.notice.as_deref(), Some("Skipped in the run library: run x: it is damaged. Every other run is listed."));
+    }
+
+    /// The notebook's exercise: SGD, Reset, Adam. Both runs are kept (Reset deletes nothing);
+    /// the SGD run opens from the list; Continue on it is a new run naming it.
+    #[test]
+    fn sgd_then_reset_then_adam_keeps_both_runs() {
+        let mut p = page();
+        p.tab = "t1".into();
+        p.opened_ms = 1_000_000.0;
+        started(&mut p);
+        training(&mut p, 0);
+        p.apply(FromWorker::Epoch { row: row(1, 1, 0.9) }, 0.0);
+        kept(&mut p, FromWorker::Checkpoint { file: vec![1], epoch_end: true });
+        p.apply(FromWorker::Finished, 0.0);
+        assert_eq!(p.reset(), vec![Effect::Send(ToWorker::Reset)], "nothing kept is deleted");
+        p.apply(FromWorker::ResetDone, 0.0);
+        p.form.optimizer = OptimizerKind::Adam;
+        training(&mut p, 0);
+        p.apply(FromWorker::Epoch { row: EpochRow { optimizer: OptimizerKind::Adam, ..row(1, 1, 0.97) } }, 500.0);
+        kept(&mut p, FromWorker::Checkpoint { file: vec![2], epoch_end: true });
+        p.apply(FromWorker::Finished, 0.0);
+        assert_eq!(listed(&p), ["#2 Adam lr 0.001 seed 42 8,1, 8 filters 3×3, pool 7", "#1 SGD lr 0.001 seed 42 8,1, 8 filters 3×3, pool 7"]);
+        let sgd = p.library[1].id.clone();
+        assert!(sgd.ends_with("-t1") && sgd != p.library[0].id, "{sgd}");
+        // Overlay, then open the SGD run: its record becomes the current model's.
+        p.toggle_overlay(&sgd);
+        assert_eq!(p.overlays, [sgd.clone()]);
+        assert_eq!(p.open(&sgd), vec![Effect::Open { id: sgd.clone(), at_load: false }]);
+        let import = p.run_file_read(sgd.clone(), false, vec![1]);
+        assert_eq!(import, vec![Effect::Send(ToWorker::Import { bytes: vec![1], source: ModelSource::Kept { id: sgd.clone(), at_load: false } })]);
+        let restored = FromWorker::Restored {
+            source: ModelSource::Kept { id: sgd.clone(), at_load: false },
+            digits: Digits::default(),
+            shape: NetShape::NOTEBOOK,
+            settings: Some(Settings::default()),
+            history: vec![row(1, 1, 0.9)],
+        };
+        p.apply(restored, 0.0);
+        assert!(p.messages.status.starts_with("Opened run #1 (8 vs 1, 1 epoch trained)"), "{}", p.messages.status);
+        assert_eq!((p.model.record.as_ref().map(|r| r.id.clone()), p.model.saved_epochs), (Some(sgd.clone()), Some(1)));
+        // Its checkpoint is not written back; Continue forks a new run that names it.
+        assert_eq!(kept(&mut p, FromWorker::Checkpoint { file: vec![1], epoch_end: true }), vec![]);
+        training(&mut p, 1);
+        p.apply(FromWorker::Epoch { row: row(2, 2, 0.92) }, 0.0);
+        kept(&mut p, FromWorker::Checkpoint { file: vec![3], epoch_end: true });
+        assert_eq!(p.library.len(), 3);
+        assert_eq!(p.library[0].parent, Some(sgd.clone()));
+        assert_eq!((p.library[0].number, p.library[0].history.len()), (3, 2));
+        assert!(p.library[0].label.ends_with("→ #1 continued"), "{}", p.library[0].label);
+        // Delete asks first; the deleted run leaves the list and the charts.
+        assert_eq!(p.delete(&sgd), vec![]);
+        assert_eq!(p.delete(&sgd), vec![Effect::Delete { id: sgd.clone() }]);
+        p.deleted(&sgd);
+        assert_eq!((p.library.len(), p.overlays.len()), (2, 0));
+    }
+
+    /// An imported model is kept as a run of its own.
+    #[test]
+    fn an_imported_model_is_kept_as_a_run() {
+        let mut p = page();
+        started(&mut p);
+        let restored = FromWorker::Restored { source: ModelSource::File { name: "m.flab".into() }, digits: Digits::default(), shape: NetShape::NOTEBOOK, settings: None, history: vec![] };
+        p.apply(restored, 0.0);
+        let effects = kept(&mut p, FromWorker::Checkpoint { file: vec![5], epoch_end: true });
+        assert!(matches!(&effects[..], [Effect::Keep { record, .. }] if record.label == "m.flab (imported)" && record.file_bytes == 1), "{effects:?}");
+        assert_eq!(listed(&p), ["#1 m.flab (imported)"]);
     }
 
     #[test]
@@ -737,8 +1018,8 @@ mod tests {
         assert_eq!(p.model.prediction.as_ref().map(Prediction::digit), Some(1));
         assert_eq!(p.apply(FromWorker::Epoch { row: row(2, 2, 0.9) }, 0.0), vec![Effect::Reclassify]);
         p.apply(FromWorker::Checkpoint { file: vec![1], epoch_end: false }, 0.0);
-        // Reset forgets the model here, in the worker and in the browser's storage.
-        assert_eq!(p.reset(), vec![Effect::Send(ToWorker::Reset), Effect::ForgetSaved]);
+        // Reset forgets the model here and in the worker.
+        assert_eq!(p.reset(), vec![Effect::Send(ToWorker::Reset)]);
         assert_eq!(p.model, ModelView::default());
         assert!(!p.can_continue());
     }
@@ -840,17 +1121,25 @@ mod tests {
     }
 
     #[test]
-    fn runs_can_be_overlaid_and_removed() {
+    fn kept_runs_can_be_overlaid_and_a_deleted_current_run_is_no_longer_kept() {
         let mut p = page();
         started(&mut p);
         for _ in 0..2 {
             training(&mut p, 0);
             p.apply(FromWorker::Epoch { row: row(1, 1, 0.9) }, 0.0);
+            kept(&mut p, FromWorker::Checkpoint { file: vec![1], epoch_end: true });
             p.apply(FromWorker::Finished, 0.0);
         }
-        p.toggle_overlay(2);
-        assert_eq!(p.runs.iter().map(|r| (r.id, r.overlay)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
-        p.remove_run(1);
-        assert_eq!(p.runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
+        let ids: Vec<String> = p.library.iter().map(|r| r.id.clone()).collect();
+        p.toggle_overlay(&ids[1]);
+        p.toggle_overlay("not kept");
+        assert_eq!(p.overlays, [ids[1].clone()]);
+        p.toggle_overlay(&ids[1]);
+        assert!(p.overlays.is_empty());
+        // The current model's run deleted: the model stays, unkept; its next epoch is a new run.
+        p.delete(&ids[0]);
+        p.delete(&ids[0]);
+        p.deleted(&ids[0]);
+        assert_eq!((p.model.record.clone(), p.model.saved_epochs, p.can_continue()), (None, None, true));
     }
 }

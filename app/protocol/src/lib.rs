@@ -4,6 +4,7 @@
 
 pub mod adapter;
 pub mod insight;
+pub mod library;
 pub mod messages;
 pub mod mnist;
 pub mod model_file;
@@ -16,7 +17,8 @@ pub mod weights;
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ToWorker, UnknownDevice};
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
-pub use reports::{ConfusionMatrix, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress};
+pub use library::{RECORD_VERSION, RunRecord};
+pub use reports::{BatchLoss, ConfusionMatrix, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress};
 pub use settings::{DigitError, DigitPair, Digits, Ops, OptimizerKind, Settings, SettingsError};
 pub use model_file::{ModelFile, ModelFileError};
 pub use shape::{NetShape, ParamInfo, ShapeError};

@@ -80,11 +80,13 @@ pub enum ToWorker {
 /// Where an imported model comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ModelSource {
-    /// Saved in this browser (IndexedDB) by an earlier visit, or kept by the page across a
-    /// device switch or a worker restart.
+    /// The page's latest checkpoint, given back across a device switch or a worker restart.
     Saved,
     /// A file the user picked.
     File { name: String },
+    /// A run kept in this browser's run library: opened from the list, or (`at_load`) the most
+    /// recent one, opened when the page loads.
+    Kept { id: String, at_load: bool },
 }
 
 /// What the WebGPU device's allocator holds (Burn's memory pool figures), and the GPU buffers

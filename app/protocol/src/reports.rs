@@ -20,6 +20,13 @@ pub struct DeviceInfo {
     pub note: Option<String>,
 }
 
+/// One reported training step's loss, at `at` epochs (fractional: 1.5 is half-way through the 2nd).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchLoss {
+    pub at: f64,
+    pub loss: f64,
+}
+
 /// The data set's download: bytes so far, of `total` when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {

@@ -33,17 +33,21 @@ impl Page {
     /// The page's state from its address, wired to the worker; starts the device it asks for.
     pub fn start() -> Self {
         let address = Address::parse(&query());
-        let page = Self { state: RwSignal::new(PageState::new(&address)), address: StoredValue::new(address) };
+        let mut state = PageState::new(&address);
+        // Run ids name the tab that started them, and the time.
+        state.tab = format!("{:06x}", (js_sys::Math::random() * 16_777_216.0) as u32);
+        state.opened_ms = js_sys::Date::now() - since_open_ms();
+        let page = Self { state: RwSignal::new(state), address: StoredValue::new(address) };
         worker::init(
             move |message: FromWorker| page.apply(message),
             move |crash| page.state.update(|s| s.worker_died(crash)),
         );
-        // A model saved by an earlier visit comes back once the worker has its data.
+        // The run library; the most recent run comes back once the worker has its data.
         leptos::task::spawn_local(async move {
-            match store::load().await {
-                Ok(Some(bytes)) => page.act(|s| s.saved_model_found(bytes)),
-                Ok(None) => {}
-                Err(e) => page.notice(format!("The model cannot be saved in this browser: {e}")),
+            let id = page.state.with_untracked(|s| format!("{:011x}-0-{}", s.opened_ms as u64, s.tab));
+            match store::list(id, js_sys::Date::now()).await {
+                Ok(listed) => page.act(|s| s.library_listed(listed.runs, listed.skipped)),
+                Err(e) => page.notice(format!("Runs cannot be kept in this browser: {e}")),
             }
         });
         page.launch(page.state.with_untracked(|s| s.worker.pref), false);
@@ -76,15 +80,22 @@ impl Page {
             match effect {
                 Do::Send(message) => worker::send(message),
                 Do::Reclassify => pad::resend(),
-                Do::Save { file, epochs } => leptos::task::spawn_local(async move {
-                    match store::save(&file).await {
-                        Ok(()) => self.state.update(|s| s.saved(epochs)),
+                Do::Keep { record, file } => leptos::task::spawn_local(async move {
+                    match store::keep(&record, &file).await {
+                        Ok(()) => self.state.update(|s| s.kept(record)),
                         Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
                 }),
-                Do::ForgetSaved => leptos::task::spawn_local(async move {
-                    if let Err(e) = store::clear().await {
-                        self.notice(format!("The saved model could not be deleted: {e}"));
+                Do::Open { id, at_load } => leptos::task::spawn_local(async move {
+                    match store::file(&id).await {
+                        Ok(bytes) => self.act(|s| s.run_file_read(id, at_load, bytes)),
+                        Err(e) => self.error(format!("The run could not be opened: {e}.")),
+                    }
+                }),
+                Do::Delete { id } => leptos::task::spawn_local(async move {
+                    match store::delete(&id).await {
+                        Ok(()) => self.state.update(|s| s.deleted(&id)),
+                        Err(e) => self.error(format!("The run was not deleted: {e}.")),
                     }
                 }),
                 Do::KeepOffline { ten_digits } => {
@@ -140,7 +151,7 @@ impl Page {
         }
     }
 
-    /// Forgets the model: in the worker, on the page, and in this browser's storage.
+    /// Starts afresh: the model is forgotten on the page and in the worker; kept runs stay.
     pub fn reset(self) {
         self.act(PageState::reset);
     }

@@ -1,6 +1,12 @@
-//! The model kept in this browser (IndexedDB): the latest model file the worker checkpointed at
-//! the end of an epoch (weights, settings, history), restored when the page opens again.
+//! The run library in this browser (IndexedDB): each kept run's record (JSON) in store `runs`,
+//! its model file in store `files`, both under the run's id. Listing reads only the records.
+//!
+//! Schema versions: 1 held one model file in store `models` under key `current`; 2 adds `runs`
+//! and `files`, and the first listing after the upgrade makes that model the library's first run
+//! (in one transaction: it is moved, never lost). What to keep and when is decided in
+//! `filterlab_page::state`; this only reads and writes.
 
+use filterlab_protocol::RunRecord;
 use idb::{
     Database, Error, Transaction, TransactionMode, TransactionResult,
     builder::{DatabaseBuilder, ObjectStoreBuilder},
@@ -10,14 +16,19 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DomException, IdbTransaction};
 
 const DATABASE: &str = "filterlab";
-const STORE: &str = "models";
-/// One model is kept, under this key.
-const KEY: &str = "current";
+const VERSION: u32 = 2;
+const RUNS: &str = "runs";
+const FILES: &str = "files";
+/// Version 1's one saved model, under [`OLD_KEY`].
+const OLD_MODELS: &str = "models";
+const OLD_KEY: &str = "current";
 
 async fn open() -> Result<Database, String> {
     DatabaseBuilder::new(DATABASE)
-        .version(1)
-        .add_object_store(ObjectStoreBuilder::new(STORE))
+        .version(VERSION)
+        .add_object_store(ObjectStoreBuilder::new(OLD_MODELS))
+        .add_object_store(ObjectStoreBuilder::new(RUNS))
+        .add_object_store(ObjectStoreBuilder::new(FILES))
         .build()
         .await
         .map_err(|e| format!("this browser's storage (IndexedDB) is not available: {e}"))
@@ -49,33 +60,84 @@ fn aborted(error: Option<DomException>) -> String {
     }
 }
 
-/// Keeps `file` as the saved model, replacing the one before.
-pub async fn save(file: &[u8]) -> Result<(), String> {
+fn bytes(value: JsValue) -> Option<Vec<u8>> {
+    value.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())
+}
+
+/// Every kept run, and why each record that cannot be read was skipped.
+pub struct Listed {
+    pub runs: Vec<RunRecord>,
+    pub skipped: Vec<String>,
+}
+
+/// The library's records (no model file is read). A model kept by version 1 becomes its first
+/// run, with id `id_for_old` made at `now_ms`.
+pub async fn list(id_for_old: String, now_ms: f64) -> Result<Listed, String> {
     let db = open().await?;
-    let tx = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(failed)?;
-    let store = tx.object_store(STORE).map_err(failed)?;
-    store.put(&Uint8Array::from(file).into(), Some(&JsValue::from_str(KEY))).map_err(failed)?.await.map_err(failed)?;
+    let mut skipped = Vec::new();
+    if let Err(e) = migrate(&db, id_for_old, now_ms).await {
+        skipped.push(format!("the model saved by an earlier version of this page ({e})"));
+    }
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(failed)?;
+    let store = tx.object_store(RUNS).map_err(failed)?;
+    let keys = store.get_all_keys(None, None).map_err(failed)?.await.map_err(failed)?;
+    let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+    db.close();
+    let mut runs = Vec::new();
+    for (key, value) in keys.iter().zip(values) {
+        let name = key.as_string().unwrap_or_else(|| format!("{key:?}"));
+        match value.as_string().ok_or_else(|| "it is damaged (not text)".to_string()).and_then(|json| RunRecord::from_json(&json)) {
+            Ok(record) if record.id == name => runs.push(record),
+            Ok(_) => skipped.push(format!("run {name}: it is damaged (its id does not match)")),
+            Err(why) => skipped.push(format!("run {name}: {why}")),
+        }
+    }
+    Ok(Listed { runs, skipped })
+}
+
+/// Moves version 1's one saved model into the library as a run, in one transaction.
+async fn migrate(db: &Database, id: String, now_ms: f64) -> Result<(), String> {
+    let tx = db.transaction(&[OLD_MODELS, RUNS, FILES], TransactionMode::ReadWrite).map_err(failed)?;
+    let old = tx.object_store(OLD_MODELS).map_err(failed)?;
+    let Some(file) = old.get(JsValue::from_str(OLD_KEY)).map_err(failed)?.await.map_err(failed)?.and_then(bytes) else {
+        return commit(tx).await;
+    };
+    let record = RunRecord::from_model_file(&file, id.clone(), 1, now_ms)?;
+    let key = JsValue::from_str(&id);
+    tx.object_store(RUNS).map_err(failed)?.put(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+    tx.object_store(FILES).map_err(failed)?.put(&Uint8Array::from(&file[..]).into(), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+    old.delete(JsValue::from_str(OLD_KEY)).map_err(failed)?.await.map_err(failed)?;
+    commit(tx).await
+}
+
+/// Keeps a run: its record and model file, replacing its earlier version, in one transaction.
+pub async fn keep(record: &RunRecord, file: &[u8]) -> Result<(), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[RUNS, FILES], TransactionMode::ReadWrite).map_err(failed)?;
+    let key = JsValue::from_str(&record.id);
+    tx.object_store(RUNS).map_err(failed)?.put(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+    tx.object_store(FILES).map_err(failed)?.put(&Uint8Array::from(file).into(), Some(&key)).map_err(failed)?.await.map_err(failed)?;
     let committed = commit(tx).await;
     db.close();
     committed
 }
 
-/// The saved model, if there is one.
-pub async fn load() -> Result<Option<Vec<u8>>, String> {
+/// A kept run's model file.
+pub async fn file(id: &str) -> Result<Vec<u8>, String> {
     let db = open().await?;
-    let tx = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(failed)?;
-    let store = tx.object_store(STORE).map_err(failed)?;
-    let value = store.get(JsValue::from_str(KEY)).map_err(failed)?.await.map_err(failed)?;
+    let tx = db.transaction(&[FILES], TransactionMode::ReadOnly).map_err(failed)?;
+    let value = tx.object_store(FILES).map_err(failed)?.get(JsValue::from_str(id)).map_err(failed)?.await.map_err(failed)?;
     db.close();
-    Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok()).map(|a| a.to_vec()))
+    value.and_then(bytes).ok_or_else(|| "its model file is missing from this browser's storage".into())
 }
 
-/// Forgets the saved model.
-pub async fn clear() -> Result<(), String> {
+/// Deletes a kept run, record and model file.
+pub async fn delete(id: &str) -> Result<(), String> {
     let db = open().await?;
-    let tx = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(failed)?;
-    let store = tx.object_store(STORE).map_err(failed)?;
-    store.delete(JsValue::from_str(KEY)).map_err(failed)?.await.map_err(failed)?;
+    let tx = db.transaction(&[RUNS, FILES], TransactionMode::ReadWrite).map_err(failed)?;
+    let key = JsValue::from_str(id);
+    tx.object_store(RUNS).map_err(failed)?.delete(key.clone()).map_err(failed)?.await.map_err(failed)?;
+    tx.object_store(FILES).map_err(failed)?.delete(key).map_err(failed)?.await.map_err(failed)?;
     let committed = commit(tx).await;
     db.close();
     committed

@@ -125,7 +125,7 @@ async fn confusion_matrix_cells_and_updates_per_epoch() {
 }
 
 /// Settings come from the address and go back into it; the data preview shows eight images of
-/// each class; finished runs stay in a list, can be overlaid on the charts and removed.
+/// each class; finished runs are kept in the run list, can be overlaid on the charts and deleted.
 #[tokio::test(flavor = "current_thread")]
 async fn shareable_settings_data_preview_and_run_comparison() {
     let b = Browser::open_at(Gpu::None, Fault::None, "?optimizer=adam&lr=0.005&epochs=1&seed=7").await;
@@ -143,6 +143,7 @@ async fn shareable_settings_data_preview_and_run_comparison() {
     assert!(search.contains("optimizer=sgd") && search.contains("lr=0.01") && search.contains("seed=7"), "{search}");
     b.click("train").await;
     b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.wait_text("runs", "#2 SGD lr 0.01 seed 7", Duration::from_secs(10)).await;
     let runs = b.text("runs").await;
     assert!(runs.contains("#1 Adam lr 0.005 seed 7") && runs.contains("#2 SGD lr 0.01 seed 7"), "{runs}");
 
@@ -159,14 +160,17 @@ async fn shareable_settings_data_preview_and_run_comparison() {
     b.wait_attr_eq("chart-loss", "data-overlays", "2", Duration::from_secs(5)).await;
     b.screenshot_of("chart-accuracy", "runs-compared").await;
     b.screenshot_of("preview", "preview").await;
-    b.click("run-remove-1").await;
+    // Delete asks once more before it deletes.
+    b.click("run-delete-1").await;
+    b.wait_text("run-delete-1", "Really delete?", Duration::from_secs(5)).await;
+    b.click("run-delete-1").await;
     b.wait_attr_eq("chart-loss", "data-overlays", "1", Duration::from_secs(5)).await;
     assert!(!b.text("runs").await.contains("#1 "));
 
     // The address reproduces the setup in a new page.
     let url = b.js("return window.location.href;", vec![]).await.as_str().unwrap().to_string();
     b.goto(&url).await;
-    b.wait_text("status", "Restored the saved model", MINUTE).await;
+    b.wait_text("status", "Restored run #2", MINUTE).await;
     assert_eq!(b.value("lr").await, "0.01");
     assert!(b.attr("optimizer-sgd", "class").await.contains("active"));
     b.assert_no_console_errors().await;

@@ -73,7 +73,8 @@ async fn two_filters_and_pool_4_on_the_cpu_path() {
     let rows = b.epoch_rows().await;
     let test_acc: f64 = rows[0][4].parse().unwrap();
     assert!(test_acc > 0.8, "two filters and pool 4 after an Adam epoch: test accuracy {test_acc}");
-    assert!(b.text("runs").await.contains("2 filters 3×3, pool 4"), "the run list: {}", b.text("runs").await);
+    // The run is listed once it is kept.
+    b.wait_text("runs", "2 filters 3×3, pool 4", Duration::from_secs(10)).await;
 
     // The drawn digit's maps are laid out for two filters, pooled to 7×7.
     b.draw(&harness::one()).await;
@@ -318,7 +319,8 @@ async fn all_ten_digits_on_the_cpu_path() {
     // and its matrix on the t10k file, fetched again by the new worker, is the same.
     b.wait_attr_eq("saved", "data-epochs", "2", Duration::from_secs(10)).await;
     b.goto(&b.site).await;
-    b.wait_text("status", "Restored the saved model (all ten digits, 2 epochs trained)", MINUTE).await;
+    b.wait_text("status", "(all ten digits, 2 epochs trained)", MINUTE).await;
+    assert!(b.text("status").await.starts_with("Restored run #"), "{}", b.text("status").await);
     let ticked = b.js("return document.querySelector('[data-testid=\"all-digits\"]').checked;", vec![]).await;
     assert_eq!(ticked, true, "the tick comes back");
     b.wait_attr_eq("confusion", "data-classes", "10", MINUTE).await;

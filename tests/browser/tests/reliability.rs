@@ -252,17 +252,18 @@ async fn a_worker_panic_is_shown_and_the_restarted_worker_keeps_the_model() {
     b.close().await;
 }
 
-/// The model is saved in the browser after each epoch and restored on reload, with its settings
-/// and history; Continue trains it further; Reset forgets it, also in storage.
+/// The run is kept in the browser after each epoch and the most recent run is restored on
+/// reload, with its settings and history; Continue trains it further (as a new run naming it);
+/// Reset starts afresh and deletes nothing kept.
 #[tokio::test(flavor = "current_thread")]
-async fn the_model_survives_a_reload_and_reset_forgets_it() {
+async fn the_model_survives_a_reload_and_reset_deletes_nothing_kept() {
     let b = Browser::open(Gpu::None).await;
     train_one_epoch(&b).await;
     b.wait_attr_eq("saved", "data-epochs", "1", Duration::from_secs(10)).await;
     let trained = b.epoch_rows().await;
 
     b.goto(&b.site).await;
-    b.wait_text("status", "Restored the saved model", MINUTE).await;
+    b.wait_text("status", "Restored run #1", MINUTE).await;
     assert_eq!(b.epoch_rows().await, trained, "the history should come back as it was");
     assert!(b.attr("optimizer-adam", "class").await.contains("active"), "the settings should come back");
     b.draw(&harness::one()).await;
@@ -274,16 +275,18 @@ async fn the_model_survives_a_reload_and_reset_forgets_it() {
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[1][0], "2/2");
     b.wait_attr_eq("saved", "data-epochs", "2", Duration::from_secs(10)).await;
+    b.wait_text("runs", "#2 ", Duration::from_secs(10)).await;
+    assert!(b.text("runs").await.contains("→ #1 continued"), "{}", b.text("runs").await);
 
     b.click("reset").await;
     b.wait_text("status", "Reset", Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    b.goto(&b.site).await;
-    b.wait_text("status", "Ready", MINUTE).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(!b.text("status").await.contains("Restored"));
     assert!(b.epoch_rows().await.is_empty());
     assert!(!b.enabled("continue").await);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #2 (8 vs 1, 2 epochs trained)", MINUTE).await;
+    let runs = b.text("runs").await;
+    assert!(runs.contains("#1 ") && runs.contains("#2 "), "both runs are kept: {runs}");
     b.close().await;
 }
 

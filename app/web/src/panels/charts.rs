@@ -51,7 +51,7 @@ pub fn Charts() -> impl IntoView {
     let batches = page.select(|s| s.model.batches.iter().map(|b| (b.at, b.loss)).collect::<Vec<_>>());
     let total_epochs = page.select(|s| s.model.total_epochs);
     let overlays = page.select(|s| {
-        s.runs.iter().filter(|r| r.overlay).map(|r| charts::Overlay { label: format!("#{}", r.id), history: r.history.clone() }).collect::<Vec<_>>()
+        s.library.iter().filter(|r| s.overlays.contains(&r.id)).map(|r| charts::Overlay { label: format!("#{}", r.number), history: r.history.clone() }).collect::<Vec<_>>()
     });
     let loss = NodeRef::<html::Canvas>::new();
     let accuracy = NodeRef::<html::Canvas>::new();

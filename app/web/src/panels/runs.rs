@@ -1,28 +1,55 @@
-//! Finished and stopped runs, to overlay on the charts.
+//! The run library: every run kept in this browser, newest first, with its figures; each can be
+//! opened (it becomes the current model), drawn on the charts, or deleted (asked twice).
 
+use filterlab_page::words::epochs;
+use filterlab_protocol::RunRecord;
 use leptos::prelude::*;
 
 use crate::page::page;
 
+/// "3 epochs, test acc 0.951, 2.9 kB"
+fn figures(r: &RunRecord) -> String {
+    let acc = r.test_acc().map(|a| format!(", test acc {a:.3}")).unwrap_or_default();
+    format!("{}{acc}, {:.1} kB", epochs(r.history.len()), r.file_bytes as f64 / 1000.0)
+}
+
 #[component]
 pub fn RunList() -> impl IntoView {
     let page = page();
-    let runs = page.select(|s| s.runs.clone());
+    let runs = page.select(|s| s.library.clone());
+    let overlays = page.select(|s| s.overlays.clone());
+    let confirm = page.select(|s| s.confirm_delete.clone());
+    let current = page.select(|s| s.model.record.as_ref().map(|r| r.id.clone()));
+    let training = page.select(|s| s.training());
     view! {
         <section class="panel runs-panel" aria-labelledby="runs-title">
             <h2 id="runs-title">"Runs"</h2>
-            <p class="small">"Each finished or stopped run stays here; tick one to draw its test curves on the charts."</p>
+            <p class="small">"Every run is kept in this browser until you delete it: open one to see its filters and test it, or tick it to draw its test curves on the charts."</p>
             <ul data-testid="runs" class="runs">
-                <For each=move || runs.get() key=|r| (r.id, r.overlay) let:r>
-                    <li data-testid=format!("run-{}", r.id)>
-                        <label>
-                            <input type="checkbox" data-testid=format!("run-overlay-{}", r.id) prop:checked=r.overlay
-                                on:change=move |_| page.state.update(|s| s.toggle_overlay(r.id)) />
-                            {r.label.clone()}
-                        </label>
-                        <button data-testid=format!("run-remove-{}", r.id) title="Remove from the list" aria-label=format!("Remove run #{}", r.id)
-                            on:click=move |_| page.state.update(|s| s.remove_run(r.id))>"×"</button>
-                    </li>
+                <For each=move || runs.get() key=|r| (r.id.clone(), r.updated_ms.to_bits(), r.label.clone()) let:r>
+                    {
+                        let (id, n) = (r.id.clone(), r.number);
+                        let (open_id, overlay_id, delete_id, shown_id, asked_id, here_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+                        view! {
+                            <li data-testid=format!("run-{n}") data-id=id.clone() class:current=move || current.get().as_deref() == Some(here_id.as_str())>
+                                <label>
+                                    <input type="checkbox" data-testid=format!("run-overlay-{n}") aria-label=format!("Draw run #{n} on the charts")
+                                        prop:checked=move || overlays.with(|o| o.contains(&shown_id))
+                                        on:change=move |_| page.state.update(|s| s.toggle_overlay(&overlay_id)) />
+                                    <span class="run-label">{format!("#{n} {}", r.label)}</span>
+                                </label>
+                                <span class="small run-figures">{figures(&r)}</span>
+                                <span class="run-actions">
+                                    <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
+                                        on:click=move |_| page.act(|s| s.open(&open_id))>"Open"</button>
+                                    <button data-testid=format!("run-delete-{n}") aria-label=format!("Delete run #{n}")
+                                        on:click=move |_| page.act(|s| s.delete(&delete_id))>
+                                        {move || if confirm.get().as_deref() == Some(asked_id.as_str()) { "Really delete?" } else { "Delete" }}
+                                    </button>
+                                </span>
+                            </li>
+                        }
+                    }
                 </For>
             </ul>
         </section>

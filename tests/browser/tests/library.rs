@@ -1,0 +1,144 @@
+//! The run library: every run kept in the browser until the user deletes it. The notebook's own
+//! exercise (SGD, Reset, Adam, compare) survives a reload; a browser holding the one saved model
+//! of the layout before the library opens with it as the first run; damaged or newer records are
+//! skipped with a notice while the others load.
+
+mod harness;
+
+use std::time::Duration;
+
+use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, Settings, TrainingRecord, Weights};
+use harness::{Browser, Gpu};
+use serde_json::json;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Trains one epoch with the form as it is and waits until the run is kept.
+async fn train_one_epoch(b: &Browser) {
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.wait_attr_eq("saved", "data-epochs", "1", Duration::from_secs(10)).await;
+}
+
+/// Draws a "1" on a clear pad and returns what the model read: the probabilities, as the page
+/// writes them.
+async fn read_a_one(b: &Browser) -> String {
+    b.click("clear").await;
+    b.wait_attr_empty("prediction", "data-digit", Duration::from_secs(10)).await;
+    b.draw(&harness::one()).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    b.text("prediction").await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    train_one_epoch(&b).await;
+    let sgd_filters = b.attr("filters", "data-weights").await;
+    let sgd_rows = b.epoch_rows().await;
+    let sgd_reading = read_a_one(&b).await;
+
+    b.click("reset").await;
+    b.wait_text("status", "Reset", Duration::from_secs(10)).await;
+    b.click("optimizer-adam").await;
+    train_one_epoch(&b).await;
+    assert_ne!(b.attr("filters", "data-weights").await, sgd_filters);
+
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #2", MINUTE).await;
+    let runs = b.text("runs").await;
+    assert!(runs.contains("#1 SGD lr 0.001") && runs.contains("#2 Adam lr 0.001"), "{runs}");
+    assert!(runs.contains("1 epoch, test acc 0."), "each run's figures: {runs}");
+    b.screenshot_of("runs", "library").await;
+
+    // Opening the SGD run brings its model back bit for bit: filters, history, answers.
+    b.click("run-open-1").await;
+    b.wait_text("status", "Opened run #1 (8 vs 1, 1 epoch trained)", MINUTE).await;
+    b.wait_attr_eq("filters", "data-weights", &sgd_filters, Duration::from_secs(10)).await;
+    assert_eq!(b.epoch_rows().await, sgd_rows);
+    assert!(b.attr("optimizer-sgd", "class").await.contains("active"), "its settings come back");
+    assert_eq!(read_a_one(&b).await, sgd_reading, "the opened model reads the drawing as the SGD model did");
+    b.wait_attr_eq("confusion", "data-classes", "2", MINUTE).await;
+    for screen in [harness::PHONE, harness::TABLET, harness::DESKTOP] {
+        b.emulate(screen).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(b.overflow_px().await, 0.0, "the page scrolls sideways at {} px", screen.width);
+        b.screenshot_of("runs", &format!("library-{}", screen.width)).await;
+    }
+    let violations = b.axe_violations().await;
+    assert!(violations.is_empty(), "axe: {violations:#?}");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// A model file with a training record: `epochs` epochs of Adam.
+fn old_model(epochs: usize) -> Vec<u8> {
+    let shape = NetShape::NOTEBOOK;
+    let values: Vec<f32> = (0..shape.params()).map(|i| ((i * 37 % 101) as f32 - 50.0) / 200.0).collect();
+    let row = |epoch| EpochRow { epoch, epochs, optimizer: OptimizerKind::Adam, train_loss: 0.3, train_acc: 0.9, test_loss: 0.2, test_acc: 0.94, seconds: 1.0, dispatches_per_step: None };
+    let record = TrainingRecord { settings: Some(Settings { optimizer: OptimizerKind::Adam, lr: 0.01, epochs, ..Settings::default() }), history: (1..=epochs).map(row).collect() };
+    ModelFile { weights: Weights::from_slice(shape, &values), digits: Digits::default(), record: record.to_json() }.to_bytes()
+}
+
+/// Runs `body` against IndexedDB in the page (`db`: database `filterlab` opened at `version`,
+/// `upgrade` run on a version change), then closes it; returns what it passed to `done`.
+async fn idb(b: &Browser, version: u32, upgrade: &str, body: &str, args: serde_json::Value) -> serde_json::Value {
+    let script = format!(
+        "const [args, done] = [arguments[0], arguments[arguments.length - 1]];
+         const open = indexedDB.open('filterlab', {version});
+         open.onupgradeneeded = () => {{ const db = open.result; {upgrade} }};
+         open.onerror = () => done('open failed: ' + open.error);
+         open.onsuccess = () => {{ const db = open.result; const finish = (v) => {{ db.close(); done(v); }}; {body} }};"
+    );
+    b.js_async(&script, vec![args]).await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are_skipped() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    // Today's browser as the layout before the library left it: database version 1, store
+    // `models`, the model file under `current` (the page has closed its own connection).
+    let deleted = b.js_async("const done = arguments[arguments.length - 1]; const r = indexedDB.deleteDatabase('filterlab'); r.onsuccess = () => done('ok'); r.onerror = () => done('error'); r.onblocked = () => done('blocked');", vec![]).await;
+    assert_eq!(deleted, "ok");
+    let file = old_model(3);
+    let planted = idb(
+        &b,
+        1,
+        "db.createObjectStore('models');",
+        "const tx = db.transaction('models', 'readwrite'); tx.objectStore('models').put(new Uint8Array(args), 'current'); tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
+        json!(file),
+    )
+    .await;
+    assert_eq!(planted, "ok");
+
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #1 (8 vs 1, 3 epochs trained)", MINUTE).await;
+    assert_eq!(b.epoch_rows().await.len(), 3, "the model's history comes with it");
+    assert!(b.attr("optimizer-adam", "class").await.contains("active") && b.value("lr").await == "0.01", "and its settings");
+    assert!(b.text("runs").await.contains("#1 Adam lr 0.01"), "{}", b.text("runs").await);
+    // Moved, not copied: the old key is gone, the run is in the new stores.
+    let layout = idb(&b, 2, "", "const tx = db.transaction(['models', 'runs', 'files']); const n = {}; let left = 3; for (const s of ['models', 'runs', 'files']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
+    assert_eq!(layout, json!({"models": 0, "runs": 1, "files": 1}));
+
+    // A damaged record and one from a newer page are skipped and named; the run still loads.
+    let planted = idb(
+        &b,
+        2,
+        "",
+        "const tx = db.transaction('runs', 'readwrite'); const s = tx.objectStore('runs'); s.put('{not json', 'bad'); s.put(JSON.stringify({version: 99, id: 'future'}), 'future'); tx.oncomplete = () => finish('ok');",
+        json!(null),
+    )
+    .await;
+    assert_eq!(planted, "ok");
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #1", MINUTE).await;
+    b.wait_text("notice", "Skipped in the run library", Duration::from_secs(10)).await;
+    let notice = b.text("notice").await;
+    assert!(notice.contains("run bad: it is damaged") && notice.contains("run future: it was written by a newer Filterlab"), "{notice}");
+    assert!(b.text("runs").await.contains("#1 Adam lr 0.01"));
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
