@@ -125,6 +125,11 @@ pub struct ModelView {
     /// This tab started the record: Continue adds to it. A run opened from the library is
     /// continued as a new run that names it as its parent, so no two tabs write one record.
     pub own_record: bool,
+    /// It came from a file: kept even with no epochs (a run is kept from its first epoch).
+    pub imported: bool,
+    /// The kept run being opened, until its file is read: anything the user does meanwhile
+    /// (Train, Import, Reset, another Open) wins over it.
+    pub opening: Option<String>,
 }
 
 impl Default for ModelView {
@@ -145,6 +150,8 @@ impl Default for ModelView {
             saved_epochs: None,
             record: None,
             own_record: false,
+            imported: false,
+            opening: None,
         }
     }
 }
@@ -382,7 +389,10 @@ impl PageState {
         model.total_epochs = n.max(1);
         model.optimizer = settings.map(|s| s.optimizer);
         model.history = history;
-        model.batches.clear();
+        // The same model back after a restart keeps its curve; another model brings its own.
+        if !matches!(source, ModelSource::Saved) {
+            model.batches.clear();
+        }
         model.prediction = None;
         let from = match source {
             ModelSource::Saved => "Restored the saved model".to_string(),
@@ -405,15 +415,21 @@ impl PageState {
                     file_bytes: 0,
                 });
                 self.model.own_record = true;
+                self.model.imported = true;
                 self.model.saved_epochs = None;
                 format!("Imported {name}")
             }
             ModelSource::Kept { id, at_load } => {
                 self.model.record = self.library.iter().find(|r| r.id == id).cloned();
                 self.model.own_record = false;
+                self.model.imported = false;
                 self.model.saved_epochs = self.model.record.as_ref().map(|r| r.history.len());
-                let number = self.model.record.as_ref().map(|r| r.number).unwrap_or_default();
-                format!("{} run #{number}", if at_load { "Restored" } else { "Opened" })
+                self.model.batches = self.model.record.as_ref().map(|r| r.batches.clone()).unwrap_or_default();
+                let verb = if at_load { "Restored" } else { "Opened" };
+                match &self.model.record {
+                    Some(r) => format!("{verb} run #{}", r.number),
+                    None => format!("{verb} a kept run"),
+                }
             }
         };
         self.messages.status = format!("{from} ({}, {} trained). Draw a digit, or press Continue to train it further.", digits.describe(), epochs(n));
@@ -434,7 +450,8 @@ impl PageState {
         self.worker = WorkerView { preview: self.worker.preview.take(), memory: self.worker.memory, ..WorkerView::new(to) };
         self.run = None;
         self.messages.error = None;
-        if let Some(bytes) = self.model.checkpoint.clone() {
+        // A model on its way in (an open, an import) still comes; else the latest checkpoint.
+        if let (None, Some(bytes)) = (&self.model.restore, self.model.checkpoint.clone()) {
             self.model.restore = Some((bytes, ModelSource::Saved));
         }
     }
@@ -443,14 +460,17 @@ impl PageState {
     /// not be read, each with why). The page opens on the most recent run, unless a model is
     /// already there or on its way.
     pub fn library_listed(&mut self, mut runs: Vec<RunRecord>, skipped: Vec<String>) -> Vec<Effect> {
+        // Runs kept by this tab before the list came stay listed.
+        runs.extend(self.library.drain(..).filter(|k| !runs.iter().any(|r| r.id == k.id)).collect::<Vec<_>>());
         runs.sort_by(newest_first);
         self.library = runs;
         if !skipped.is_empty() {
             self.messages.notice = Some(format!("Skipped in the run library: {}. Every other run is listed.", skipped.join("; ")));
         }
-        match self.library.first() {
-            Some(newest) if self.model.restore.is_none() && self.model.checkpoint.is_none() && !self.training() => {
-                vec![Effect::Open { id: newest.id.clone(), at_load: true }]
+        match self.library.first().map(|r| r.id.clone()) {
+            Some(newest) if self.model.restore.is_none() && self.model.checkpoint.is_none() && self.model.opening.is_none() && !self.training() => {
+                self.model.opening = Some(newest.clone());
+                vec![Effect::Open { id: newest, at_load: true }]
             }
             _ => Vec::new(),
         }
@@ -461,17 +481,20 @@ impl PageState {
         if self.training() || !self.library.iter().any(|r| r.id == id) {
             return Vec::new();
         }
+        self.model.opening = Some(id.into());
         vec![Effect::Open { id: id.into(), at_load: false }]
     }
 
     /// A kept run's model file, read from the browser's storage: it becomes the current model once
     /// the worker has its data (now, if it has), unless another model is already on its way.
     pub fn run_file_read(&mut self, id: String, at_load: bool, bytes: Vec<u8>) -> Vec<Effect> {
-        if self.model.restore.is_some() || (at_load && self.model.checkpoint.is_some()) {
+        if self.model.opening.as_deref() != Some(id.as_str()) || self.training() {
             return Vec::new();
         }
-        self.model.restore = Some((bytes.clone(), ModelSource::Kept { id, at_load }));
-        self.model.checkpoint = Some(bytes);
+        self.model.opening = None;
+        // The checkpoint follows once the worker has taken the file (a refused one changes
+        // nothing).
+        self.model.restore = Some((bytes, ModelSource::Kept { id, at_load }));
         if self.worker.data_ready { self.take_restore().into_iter().collect() } else { Vec::new() }
     }
 
@@ -492,6 +515,9 @@ impl PageState {
 
     /// Delete pressed on a kept run: the first press asks to confirm, the second deletes.
     pub fn delete(&mut self, id: &str) -> Vec<Effect> {
+        if !self.can_delete(id) {
+            return Vec::new();
+        }
         if self.confirm_delete.as_deref() == Some(id) {
             self.confirm_delete = None;
             vec![Effect::Delete { id: id.into() }]
@@ -499,6 +525,17 @@ impl PageState {
             self.confirm_delete = Some(id.into());
             Vec::new()
         }
+    }
+
+    /// A run can be deleted unless it is being trained (its next epoch would be written back).
+    pub fn can_delete(&self, id: &str) -> bool {
+        !(self.training() && self.model.record.as_ref().is_some_and(|r| r.id == id))
+    }
+
+    /// A model file picked for Import: it goes to the worker, and wins over a run being opened.
+    pub fn import(&mut self, bytes: Vec<u8>, name: String) -> Vec<Effect> {
+        self.model.opening = None;
+        vec![Effect::Send(ToWorker::Import { bytes, source: ModelSource::File { name } })]
     }
 
     /// A kept run was deleted from the browser's storage. A current model that was that run
@@ -522,6 +559,7 @@ impl PageState {
             settings.frozen = self.form.frozen.iter().copied().filter(|&f| f < model.shape.filters).collect();
         }
         self.messages.error = None;
+        self.model.opening = None;
         Some(ToWorker::Train { settings, resume })
     }
 
@@ -644,7 +682,7 @@ impl PageState {
     fn keep(&mut self, now_ms: f64) -> Option<Effect> {
         let model = &mut self.model;
         let (Some(record), Some(file)) = (model.record.as_mut(), model.checkpoint.as_ref()) else { return None };
-        if !model.own_record {
+        if !model.own_record || (model.history.is_empty() && !model.imported) {
             return None;
         }
         record.updated_ms = self.opened_ms + now_ms;
@@ -836,6 +874,24 @@ mod tests {
         assert_eq!((p.worker.failure, p.messages.error.as_deref()), (Some(Failure::Crashed), Some("the worker stopped")));
     }
 
+    /// A worker restart gives the same model back: its curve stays, and a run with no finished
+    /// epoch is still not kept.
+    #[test]
+    fn a_restart_keeps_the_curve_and_keeps_no_empty_run() {
+        let mut p = page();
+        started(&mut p);
+        training(&mut p, 0);
+        p.apply(FromWorker::Step { epoch: 1, step: 10, steps_per_epoch: 166, loss: 0.6 }, 0.0);
+        p.apply(FromWorker::Checkpoint { file: vec![1], epoch_end: false }, 0.0);
+        p.apply(FromWorker::Crashed { message: "x".into() }, 0.0);
+        p.restart(DevicePref::Cpu);
+        p.apply(FromWorker::DataReady { train: 1, test: 1, digits: Digits::default() }, 0.0);
+        let restored = FromWorker::Restored { source: ModelSource::Saved, digits: Digits::default(), shape: NetShape::NOTEBOOK, settings: None, history: vec![] };
+        p.apply(restored, 0.0);
+        assert_eq!(p.model.batches.len(), 1);
+        assert_eq!(kept(&mut p, FromWorker::Checkpoint { file: vec![1], epoch_end: true }), vec![]);
+    }
+
     #[test]
     fn a_lost_gpu_offers_the_cpu_with_the_model() {
         let mut p = page();
@@ -874,8 +930,11 @@ mod tests {
         let open = p.library_listed(vec![record("a", 1, 1.0), record("b", 2, 2.0)], vec![]);
         assert_eq!(open, vec![Effect::Open { id: "b".into(), at_load: true }], "the newest");
         assert_eq!(p.library.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["b", "a"], "newest first");
+        assert_eq!(p.run_file_read("a".into(), true, vec![9]), vec![], "not the run being opened");
         assert_eq!(p.run_file_read("b".into(), true, vec![1]), vec![], "no data yet");
-        assert_eq!(p.model.checkpoint, Some(vec![1]));
+        // A restart meanwhile (a device switch) leaves the run on its way.
+        p.restart(DevicePref::Cpu);
+        assert_eq!(p.model.restore, Some((vec![1], ModelSource::Kept { id: "b".into(), at_load: true })));
         let ready = p.apply(FromWorker::DataReady { train: 1, test: 1, digits: Digits::default() }, 0.0);
         assert_eq!(ready[1], Effect::Send(ToWorker::Import { bytes: vec![1], source: ModelSource::Kept { id: "b".into(), at_load: true } }));
         assert!(p.model.restore.is_none());
@@ -885,10 +944,18 @@ mod tests {
         let source = ModelSource::Kept { id: "a".into(), at_load: true };
         assert_eq!(late.run_file_read("a".into(), true, vec![2]), vec![Effect::Send(ToWorker::Import { bytes: vec![2], source })]);
         let mut busy = page();
-        busy.model.restore = Some((vec![3], ModelSource::File { name: "a.flab".into() }));
-        assert_eq!(busy.library_listed(vec![record("a", 1, 1.0)], vec![]), vec![], "an import is on its way");
-        assert_eq!(busy.run_file_read("a".into(), true, vec![2]), vec![]);
-        assert_eq!(busy.model.restore, Some((vec![3], ModelSource::File { name: "a.flab".into() })));
+        busy.model.restore = Some((vec![3], ModelSource::Saved));
+        assert_eq!(busy.library_listed(vec![record("a", 1, 1.0)], vec![]), vec![], "a model is on its way");
+        // What the user does while a run is being opened wins: Train, or an Import.
+        let mut user = page();
+        started(&mut user);
+        assert_eq!(user.library_listed(vec![record("a", 1, 1.0)], vec![]).len(), 1);
+        user.train(false);
+        assert_eq!(user.run_file_read("a".into(), true, vec![2]), vec![], "Train was pressed");
+        assert_eq!(user.open("a").len(), 1);
+        user.import(vec![4], "m.flab".into());
+        assert_eq!(user.run_file_read("a".into(), false, vec![2]), vec![], "a file was imported");
+        assert!(user.model.restore.is_none());
         // Records that cannot be read are named; the others are listed.
         let mut damaged = page();
         damaged.library_listed(vec![record("a", 1, 1.0)], vec!["run x: it is damaged".into()]);
@@ -1136,6 +1203,11 @@ mod tests {
         assert_eq!(p.overlays, [ids[1].clone()]);
         p.toggle_overlay(&ids[1]);
         assert!(p.overlays.is_empty());
+        // The run being trained cannot be deleted.
+        training(&mut p, 1);
+        assert!(!p.can_delete(&ids[0]) && p.can_delete(&ids[1]));
+        assert_eq!((p.delete(&ids[0]), p.delete(&ids[0])), (vec![], vec![]));
+        p.apply(FromWorker::Stopped, 0.0);
         // The current model's run deleted: the model stays, unkept; its next epoch is a new run.
         p.delete(&ids[0]);
         p.delete(&ids[0]);

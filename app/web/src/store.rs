@@ -23,7 +23,24 @@ const FILES: &str = "files";
 const OLD_MODELS: &str = "models";
 const OLD_KEY: &str = "current";
 
-async fn open() -> Result<Database, String> {
+/// An open connection, closed however the work with it ends (an open one would block the next
+/// upgrade).
+struct Db(Database);
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        &self.0
+    }
+}
+
+async fn open() -> Result<Db, String> {
     DatabaseBuilder::new(DATABASE)
         .version(VERSION)
         .add_object_store(ObjectStoreBuilder::new(OLD_MODELS))
@@ -31,6 +48,7 @@ async fn open() -> Result<Database, String> {
         .add_object_store(ObjectStoreBuilder::new(FILES))
         .build()
         .await
+        .map(Db)
         .map_err(|e| format!("this browser's storage (IndexedDB) is not available: {e}"))
 }
 
@@ -44,9 +62,11 @@ async fn commit(tx: Transaction) -> Result<(), String> {
     // The same transaction, to read its error after the commit's future has taken it.
     let raw: IdbTransaction = tx.into();
     let tx = Transaction::from(raw.clone());
-    match tx.commit().map_err(failed)?.await.map_err(failed)? {
-        TransactionResult::Committed => Ok(()),
-        TransactionResult::Aborted => Err(aborted(raw.error())),
+    match tx.commit().map_err(failed)?.await {
+        Ok(TransactionResult::Committed) => Ok(()),
+        Ok(TransactionResult::Aborted) => Err(aborted(raw.error())),
+        // An error event before the abort: the transaction's error names the cause when set.
+        Err(e) => Err(raw.error().map(|_| aborted(raw.error())).unwrap_or_else(|| failed(e))),
     }
 }
 
@@ -82,7 +102,6 @@ pub async fn list(id_for_old: String, now_ms: f64) -> Result<Listed, String> {
     let store = tx.object_store(RUNS).map_err(failed)?;
     let keys = store.get_all_keys(None, None).map_err(failed)?.await.map_err(failed)?;
     let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
-    db.close();
     let mut runs = Vec::new();
     for (key, value) in keys.iter().zip(values) {
         let name = key.as_string().unwrap_or_else(|| format!("{key:?}"));
@@ -96,7 +115,7 @@ pub async fn list(id_for_old: String, now_ms: f64) -> Result<Listed, String> {
 }
 
 /// Moves version 1's one saved model into the library as a run, in one transaction.
-async fn migrate(db: &Database, id: String, now_ms: f64) -> Result<(), String> {
+async fn migrate(db: &Db, id: String, now_ms: f64) -> Result<(), String> {
     let tx = db.transaction(&[OLD_MODELS, RUNS, FILES], TransactionMode::ReadWrite).map_err(failed)?;
     let old = tx.object_store(OLD_MODELS).map_err(failed)?;
     let Some(file) = old.get(JsValue::from_str(OLD_KEY)).map_err(failed)?.await.map_err(failed)?.and_then(bytes) else {
@@ -117,9 +136,7 @@ pub async fn keep(record: &RunRecord, file: &[u8]) -> Result<(), String> {
     let key = JsValue::from_str(&record.id);
     tx.object_store(RUNS).map_err(failed)?.put(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
     tx.object_store(FILES).map_err(failed)?.put(&Uint8Array::from(file).into(), Some(&key)).map_err(failed)?.await.map_err(failed)?;
-    let committed = commit(tx).await;
-    db.close();
-    committed
+    commit(tx).await
 }
 
 /// A kept run's model file.
@@ -127,7 +144,6 @@ pub async fn file(id: &str) -> Result<Vec<u8>, String> {
     let db = open().await?;
     let tx = db.transaction(&[FILES], TransactionMode::ReadOnly).map_err(failed)?;
     let value = tx.object_store(FILES).map_err(failed)?.get(JsValue::from_str(id)).map_err(failed)?.await.map_err(failed)?;
-    db.close();
     value.and_then(bytes).ok_or_else(|| "its model file is missing from this browser's storage".into())
 }
 
@@ -138,7 +154,5 @@ pub async fn delete(id: &str) -> Result<(), String> {
     let key = JsValue::from_str(id);
     tx.object_store(RUNS).map_err(failed)?.delete(key.clone()).map_err(failed)?.await.map_err(failed)?;
     tx.object_store(FILES).map_err(failed)?.delete(key).map_err(failed)?.await.map_err(failed)?;
-    let committed = commit(tx).await;
-    db.close();
-    committed
+    commit(tx).await
 }

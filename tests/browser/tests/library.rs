@@ -120,7 +120,7 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     assert!(b.attr("optimizer-adam", "class").await.contains("active") && b.value("lr").await == "0.01", "and its settings");
     assert!(b.text("runs").await.contains("#1 Adam lr 0.01"), "{}", b.text("runs").await);
     // Moved, not copied: the old key is gone, the run is in the new stores.
-    let layout = idb(&b, 2, "", "const tx = db.transaction(['models', 'runs', 'files']); const n = {}; let left = 3; for (const s of ['models', 'runs', 'files']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
+    let layout = idb(&b, 2, "", "const tx = db.transaction(['models', 'runs', 'files']); const n = {}; let left = 3; tx.onabort = () => finish('aborted'); for (const s of ['models', 'runs', 'files']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
     assert_eq!(layout, json!({"models": 0, "runs": 1, "files": 1}));
 
     // A damaged record and one from a newer page are skipped and named; the run still loads.
@@ -128,7 +128,7 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
         &b,
         2,
         "",
-        "const tx = db.transaction('runs', 'readwrite'); const s = tx.objectStore('runs'); s.put('{not json', 'bad'); s.put(JSON.stringify({version: 99, id: 'future'}), 'future'); tx.oncomplete = () => finish('ok');",
+        "const tx = db.transaction('runs', 'readwrite'); const s = tx.objectStore('runs'); s.put('{not json', 'bad'); s.put(JSON.stringify({version: 99, id: 'future'}), 'future'); tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
         json!(null),
     )
     .await;

@@ -29,7 +29,7 @@ pub fn RunList() -> impl IntoView {
                 <For each=move || runs.get() key=|r| (r.id.clone(), r.updated_ms.to_bits(), r.label.clone()) let:r>
                     {
                         let (id, n) = (r.id.clone(), r.number);
-                        let (open_id, overlay_id, delete_id, shown_id, asked_id, here_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+                        let (open_id, overlay_id, delete_id, shown_id, asked_id, here_id, locked_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                         view! {
                             <li data-testid=format!("run-{n}") data-id=id.clone() class:current=move || current.get().as_deref() == Some(here_id.as_str())>
                                 <label>
@@ -43,6 +43,7 @@ pub fn RunList() -> impl IntoView {
                                     <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
                                         on:click=move |_| page.act(|s| s.open(&open_id))>"Open"</button>
                                     <button data-testid=format!("run-delete-{n}") aria-label=format!("Delete run #{n}")
+                                        prop:disabled=move || !page.state.with(|s| s.can_delete(&locked_id))
                                         on:click=move |_| page.act(|s| s.delete(&delete_id))>
                                         {move || if confirm.get().as_deref() == Some(asked_id.as_str()) { "Really delete?" } else { "Delete" }}
                                     </button>

@@ -2,7 +2,7 @@
 //! way in and out of the page (Export, Import, the copy saved in this browser).
 
 use filterlab_page::Form;
-use filterlab_protocol::{GpuMemory, ModelSource, OptimizerKind, ToWorker};
+use filterlab_protocol::{GpuMemory, OptimizerKind, ToWorker};
 use leptos::{html, prelude::*};
 
 use crate::{files, page::page, worker};
@@ -73,7 +73,7 @@ pub fn TrainingPanel() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let name = file.name();
             match files::read(&file).await {
-                Ok(bytes) => worker::send(ToWorker::Import { bytes, source: ModelSource::File { name } }),
+                Ok(bytes) => page.act(|s| s.import(bytes, name)),
                 Err(reason) => page.error(format!("{name} was not imported: {reason}. The current model is unchanged.")),
             }
         });
@@ -105,7 +105,7 @@ pub fn TrainingPanel() -> impl IntoView {
                 <button data-testid="train" class="primary" title="Train a fresh model" on:click=move |_| page.train(false) prop:disabled=move || !can_train.get()>"Train"</button>
                 <button data-testid="continue" title="Train the current model for more epochs" on:click=move |_| page.train(true) prop:disabled=move || !can_continue.get()>"Continue"</button>
                 <button data-testid="stop" on:click=move |_| worker::send(ToWorker::Stop) prop:disabled=move || !training.get()>"Stop"</button>
-                <button data-testid="reset" title="Forget the model, here and in this browser's storage" on:click=move |_| page.reset()>"Reset"</button>
+                <button data-testid="reset" title="Start a fresh model (kept runs stay in the Runs panel)" on:click=move |_| page.reset()>"Reset"</button>
             </div>
             <div class="buttons">
                 <label class="file-button" class:disabled=move || training.get() || !data_ready.get()>
