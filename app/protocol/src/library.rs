@@ -93,6 +93,25 @@ impl RunRecord {
         })
     }
 
+    /// The epoch table as CSV, one row per epoch (for a lab report, pandas or matplotlib).
+    pub fn epochs_csv(&self) -> String {
+        let mut csv = String::from("epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step\n");
+        for r in &self.history {
+            let dispatches = r.dispatches_per_step.map(|d| d.to_string()).unwrap_or_default();
+            csv += &format!("{},{},{},{},{},{},{},{dispatches}\n", r.epoch, r.optimizer, r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds);
+        }
+        csv
+    }
+
+    /// The per-batch loss curve as CSV: `epoch` is fractional (1.5 is half-way through the 2nd).
+    pub fn curve_csv(&self) -> String {
+        let mut csv = String::from("epoch,batch_loss\n");
+        for b in &self.batches {
+            csv += &format!("{},{}\n", b.at, b.loss);
+        }
+        csv
+    }
+
     /// Its latest test accuracy.
     pub fn test_acc(&self) -> Option<f32> {
         self.history.last().map(|r| r.test_acc)

@@ -21,6 +21,11 @@ fn records_round_trip_and_refuse_damage_and_newer_versions() {
     assert_eq!((record.label.as_str(), record.history.len(), record.file_bytes), ("Adam lr 0.01 seed 42 8,1, 8 filters 3×3, pool 7", 2, bytes.len()));
     assert_eq!((record.version, record.test_acc()), (RECORD_VERSION, Some(0.95)));
     assert_eq!(record.settings, Some(adam));
+    let csv = record.epochs_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines, ["epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step", "1,Adam,0.2,0.9,0.1,0.95,1,", "2,Adam,0.2,0.9,0.1,0.95,1,"]);
+    let curve = RunRecord { batches: vec![filterlab_protocol::BatchLoss { at: 0.5, loss: 0.25 }], ..record.clone() }.curve_csv();
+    assert_eq!(curve, "epoch,batch_loss\n0.5,0.25\n");
 
     let newer = record.to_json().replace(&format!("\"version\":{RECORD_VERSION}"), "\"version\":99");
     assert!(RunRecord::from_json(&newer).unwrap_err().contains("newer Filterlab (record version 99"), "{newer}");

@@ -9,9 +9,14 @@ use web_sys::{Blob, BlobPropertyBag, File, HtmlAnchorElement, Url};
 
 /// A `blob:` address holding `bytes`, for a download link.
 pub fn download_url(bytes: &[u8]) -> Result<String, String> {
+    download_url_as(bytes, "application/octet-stream")
+}
+
+/// The same, of a media type (`text/csv`).
+pub fn download_url_as(bytes: &[u8], media_type: &str) -> Result<String, String> {
     let parts = Array::of1(&Uint8Array::from(bytes).into());
     let options = BlobPropertyBag::new();
-    options.set_type("application/octet-stream");
+    options.set_type(media_type);
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
     Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
 }

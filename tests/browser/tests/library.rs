@@ -61,6 +61,27 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     assert!(b.attr("optimizer-sgd", "class").await.contains("active"), "its settings come back");
     assert_eq!(read_a_one(&b).await, sgd_reading, "the opened model reads the drawing as the SGD model did");
     b.wait_attr_eq("confusion", "data-classes", "2", MINUTE).await;
+
+    // Its exports: the model file (the SGD filters, bit for bit) and the epoch table and the
+    // loss curve as CSV, one row per epoch and per reported step.
+    b.click("run-export-1").await;
+    let file = b.downloaded("filterlab-run-1.flab", Duration::from_secs(10)).await;
+    let conv: Vec<String> = harness::weights_in(&file)[..72].iter().map(|v| v.to_string()).collect();
+    assert_eq!(conv.join(","), sgd_filters);
+    b.click("run-epochs-csv-1").await;
+    let csv = String::from_utf8(b.downloaded("filterlab-run-1-epochs.csv", Duration::from_secs(10)).await).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one row per epoch: {csv}");
+    assert_eq!(lines[0], "epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step");
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!((cells[0], cells[1]), ("1", "SGD"));
+    let (csv_acc, table_acc): (f64, f64) = (cells[5].parse().unwrap(), sgd_rows[0][4].parse().unwrap());
+    assert!((csv_acc - table_acc).abs() < 1e-4, "the CSV's test accuracy {csv_acc} is the table's {table_acc}");
+    b.click("run-curve-csv-1").await;
+    let curve = String::from_utf8(b.downloaded("filterlab-run-1-curve.csv", Duration::from_secs(10)).await).unwrap();
+    assert_eq!(curve.lines().next(), Some("epoch,batch_loss"));
+    assert!(curve.lines().count() > 10, "every reported step of the epoch: {curve}");
+
     for screen in [harness::PHONE, harness::TABLET, harness::DESKTOP] {
         b.emulate(screen).await;
         tokio::time::sleep(Duration::from_millis(300)).await;

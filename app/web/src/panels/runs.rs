@@ -1,11 +1,40 @@
 //! The run library: every run kept in this browser, newest first, with its figures; each can be
-//! opened (it becomes the current model), drawn on the charts, or deleted (asked twice).
+//! opened (it becomes the current model), drawn on the charts, exported (its model file, its
+//! epoch table and loss curve as CSV) or deleted (asked twice).
 
 use filterlab_page::words::epochs;
 use filterlab_protocol::RunRecord;
 use leptos::prelude::*;
 
-use crate::page::page;
+use crate::{files, page::page, store};
+
+/// What a run's export buttons download.
+#[derive(Clone, Copy)]
+enum Export {
+    Model,
+    Epochs,
+    Curve,
+}
+
+/// Downloads a kept run's model file (read from storage) or one of its CSV tables.
+fn export(record: RunRecord, what: Export, link: web_sys::HtmlAnchorElement) {
+    let page = page();
+    leptos::task::spawn_local(async move {
+        let n = record.number;
+        let (bytes, media_type, name) = match what {
+            Export::Model => match store::file(&record.id).await {
+                Ok(bytes) => (bytes, "application/octet-stream", format!("filterlab-run-{n}.flab")),
+                Err(e) => return page.error(format!("Run #{n} was not exported: {e}.")),
+            },
+            Export::Epochs => (record.epochs_csv().into_bytes(), "text/csv", format!("filterlab-run-{n}-epochs.csv")),
+            Export::Curve => (record.curve_csv().into_bytes(), "text/csv", format!("filterlab-run-{n}-curve.csv")),
+        };
+        match files::download_url_as(&bytes, media_type) {
+            Ok(url) => files::download(&link, &url, &name),
+            Err(e) => page.error(format!("Run #{n} was not exported: {e}")),
+        }
+    });
+}
 
 /// "3 epochs, test acc 0.951, 2.9 kB"
 fn figures(r: &RunRecord) -> String {
@@ -21,6 +50,14 @@ pub fn RunList() -> impl IntoView {
     let confirm = page.select(|s| s.confirm_delete.clone());
     let current = page.select(|s| s.model.record.as_ref().map(|r| r.id.clone()));
     let training = page.select(|s| s.training());
+    let link = NodeRef::<leptos::html::A>::new();
+    let export_button = move |r: &RunRecord, what: Export, id: &str, text: &'static str, label: String| {
+        let record = r.clone();
+        view! {
+            <button data-testid=format!("{id}-{}", r.number) aria-label=label
+                on:click=move |_| if let Some(a) = link.get_untracked() { export(record.clone(), what, a) }>{text}</button>
+        }
+    };
     view! {
         <section class="panel runs-panel" aria-labelledby="runs-title">
             <h2 id="runs-title">"Runs"</h2>
@@ -42,6 +79,9 @@ pub fn RunList() -> impl IntoView {
                                 <span class="run-actions">
                                     <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
                                         on:click=move |_| page.act(|s| s.open(&open_id))>"Open"</button>
+                                    {export_button(&r, Export::Model, "run-export", ".flab", format!("Export run #{n}'s model file"))}
+                                    {export_button(&r, Export::Epochs, "run-epochs-csv", "Epochs CSV", format!("Export run #{n}'s epoch table as CSV"))}
+                                    {export_button(&r, Export::Curve, "run-curve-csv", "Curve CSV", format!("Export run #{n}'s per-batch loss curve as CSV"))}
                                     <button data-testid=format!("run-delete-{n}") aria-label=format!("Delete run #{n}")
                                         prop:disabled=move || !page.state.with(|s| s.can_delete(&locked_id))
                                         on:click=move |_| page.act(|s| s.delete(&delete_id))>
@@ -53,6 +93,7 @@ pub fn RunList() -> impl IntoView {
                     }
                 </For>
             </ul>
+            <a node_ref=link class="hidden" aria-hidden="true"></a>
         </section>
     }
 }

@@ -330,7 +330,12 @@ impl Browser {
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
                 "args": args,
-                "prefs": { "download.default_directory": downloads, "download.prompt_for_download": false },
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                    // A run's model file downloads after reading it from IndexedDB, past the click.
+                    "profile.default_content_setting_values.automatic_downloads": 1,
+                },
             },
             "goog:loggingPrefs": { "browser": "ALL" },
         });
