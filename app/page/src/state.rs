@@ -398,22 +398,8 @@ impl PageState {
             ModelSource::Saved => "Restored the saved model".to_string(),
             ModelSource::File { name } => {
                 // An imported model is kept as a run of its own, with the history it brings.
-                let number = self.next_number();
-                let now = self.opened_ms + now_ms;
-                self.model.record = Some(RunRecord {
-                    version: filterlab_protocol::RECORD_VERSION,
-                    id: self.run_id(now, number),
-                    number,
-                    label: format!("{name} (imported)"),
-                    parent: None,
-                    started_ms: now,
-                    updated_ms: now,
-                    device: None,
-                    settings: record_settings,
-                    history: self.model.history.clone(),
-                    batches: Vec::new(),
-                    file_bytes: 0,
-                });
+                let history = self.model.history.clone();
+                self.new_record(format!("{name} (imported)"), None, record_settings, history, now_ms);
                 self.model.own_record = true;
                 self.model.imported = true;
                 self.model.saved_epochs = None;
@@ -636,35 +622,38 @@ impl PageState {
     /// A new run's record (Train), or Continue's: the same record when this tab started it, else
     /// a new one naming the run it continues.
     fn start_record(&mut self, settings: &Settings, resumed: bool, now_ms: f64) {
-        let model = &mut self.model;
-        if resumed && model.own_record && model.record.is_some() {
+        if resumed && self.model.own_record && self.model.record.is_some() {
             return;
         }
+        let parent = self.model.record.as_ref().filter(|_| resumed).map(|p| (p.id.clone(), p.number));
+        let mut label = filterlab_protocol::library::describe(settings);
+        if let Some((_, number)) = parent {
+            label += &format!(" → #{number} continued");
+        }
+        self.new_record(label, parent.map(|p| p.0), Some(settings.clone()), Vec::new(), now_ms);
+        self.model.imported = false;
+    }
+
+    /// Makes the current model a new run of this tab's, numbered after every run listed.
+    fn new_record(&mut self, label: String, parent: Option<String>, settings: Option<Settings>, history: Vec<EpochRow>, now_ms: f64) {
         let now = self.opened_ms + now_ms;
         let number = self.next_number();
-        let id = self.run_id(now, number);
-        let model = &mut self.model;
-        let parent = if resumed { model.record.as_ref() } else { None };
-        let label = match parent {
-            Some(p) => format!("{} → #{} continued", filterlab_protocol::library::describe(settings), p.number),
-            None => filterlab_protocol::library::describe(settings),
-        };
-        model.record = Some(RunRecord {
+        self.model.record = Some(RunRecord {
             version: filterlab_protocol::RECORD_VERSION,
-            id,
+            id: self.run_id(now, number),
             number,
             label,
-            parent: parent.map(|p| p.id.clone()),
+            parent,
             started_ms: now,
             updated_ms: now,
             device: self.worker.device.as_ref().map(|d| d.kind),
-            settings: Some(settings.clone()),
-            history: Vec::new(),
+            settings,
+            history,
             batches: Vec::new(),
             file_bytes: 0,
         });
-        model.own_record = true;
-        model.saved_epochs = None;
+        self.model.own_record = true;
+        self.model.saved_epochs = None;
     }
 
     /// The number of the next run in this library's list.
