@@ -490,6 +490,11 @@ impl PageState {
         if self.model.record.as_ref().is_some_and(|r| r.id == record.id) {
             self.model.saved_epochs = Some(record.history.len());
         }
+        self.kept_elsewhere(record);
+    }
+
+    /// Another tab kept a run: it is listed (or its entry brought up to date).
+    pub fn kept_elsewhere(&mut self, record: RunRecord) {
         match self.library.iter_mut().find(|r| r.id == record.id) {
             Some(listed) => *listed = record,
             None => {
@@ -1186,6 +1191,10 @@ mod tests {
             kept(&mut p, FromWorker::Checkpoint { file: vec![1], epoch_end: true });
             p.apply(FromWorker::Finished, 0.0);
         }
+        // A run kept in another tab is listed here too, in its place.
+        p.kept_elsewhere(record("elsewhere", 9, -1.0));
+        assert_eq!(p.library.last().map(|r| r.id.as_str()), Some("elsewhere"));
+        p.deleted("elsewhere");
         let ids: Vec<String> = p.library.iter().map(|r| r.id.clone()).collect();
         p.toggle_overlay(&ids[1]);
         p.toggle_overlay("not kept");

@@ -12,6 +12,7 @@ mod page;
 mod panels;
 mod site;
 mod store;
+mod tabs;
 mod worker;
 
 use leptos::prelude::*;

@@ -6,7 +6,13 @@ use filterlab_page::{Address, Effect as Do, PageState};
 use filterlab_protocol::{DevicePref, FromWorker, ToWorker};
 use leptos::prelude::*;
 
-use crate::{offline, pad, site::base_url, store, worker};
+use crate::{
+    offline, pad,
+    site::base_url,
+    store,
+    tabs::{self, News},
+    worker,
+};
 
 /// What every panel gets from `use_context`: cheap to copy.
 #[derive(Clone, Copy)]
@@ -42,6 +48,15 @@ impl Page {
             move |message: FromWorker| page.apply(message),
             move |crash| page.state.update(|s| s.worker_died(crash)),
         );
+        // Runs kept or deleted in another tab of this browser appear or go here too.
+        tabs::listen(move |news| match news {
+            News::Kept(id) => leptos::task::spawn_local(async move {
+                if let Ok(Some(record)) = store::record(&id).await {
+                    page.state.update(|s| s.kept_elsewhere(record));
+                }
+            }),
+            News::Deleted(id) => page.state.update(|s| s.deleted(&id)),
+        });
         // The run library; the most recent run comes back once the worker has its data.
         leptos::task::spawn_local(async move {
             let id = page.state.with_untracked(|s| format!("{:011x}-0-{}", s.opened_ms as u64, s.tab));
@@ -82,7 +97,10 @@ impl Page {
                 Do::Reclassify => pad::resend(),
                 Do::Keep { record, file } => leptos::task::spawn_local(async move {
                     match store::keep(&record, &file).await {
-                        Ok(()) => self.state.update(|s| s.kept(record)),
+                        Ok(()) => {
+                            tabs::tell(News::Kept(record.id.clone()));
+                            self.state.update(|s| s.kept(record));
+                        }
                         Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
                 }),
@@ -94,7 +112,10 @@ impl Page {
                 }),
                 Do::Delete { id } => leptos::task::spawn_local(async move {
                     match store::delete(&id).await {
-                        Ok(()) => self.state.update(|s| s.deleted(&id)),
+                        Ok(()) => {
+                            tabs::tell(News::Deleted(id.clone()));
+                            self.state.update(|s| s.deleted(&id));
+                        }
                         Err(e) => self.error(format!("The run was not deleted: {e}.")),
                     }
                 }),

@@ -139,6 +139,14 @@ pub async fn keep(record: &RunRecord, file: &[u8]) -> Result<(), String> {
     commit(tx).await
 }
 
+/// One kept run's record, if it is there and readable.
+pub async fn record(id: &str) -> Result<Option<RunRecord>, String> {
+    let db = open().await?;
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(failed)?;
+    let value = tx.object_store(RUNS).map_err(failed)?.get(JsValue::from_str(id)).map_err(failed)?.await.map_err(failed)?;
+    Ok(value.and_then(|v| v.as_string()).and_then(|json| RunRecord::from_json(&json).ok()))
+}
+
 /// A kept run's model file.
 pub async fn file(id: &str) -> Result<Vec<u8>, String> {
     let db = open().await?;

@@ -163,3 +163,42 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     b.assert_no_console_errors().await;
     b.close().await;
 }
+
+/// Two tabs of one browser: each keeps its own run, and a run kept or deleted in one appears or
+/// disappears in the other's list without a reload.
+#[tokio::test(flavor = "current_thread")]
+async fn two_tabs_keep_their_own_runs_and_follow_each_other() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    let first = b.tab_handle().await;
+    let second = b.open_tab().await;
+    assert_eq!(second, first);
+    let second = b.tab_handle().await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.set_input("digits", "3,5").await;
+    train_one_epoch(&b).await;
+
+    // The first tab lists the second's run, then trains its own (8 vs 1).
+    b.switch_to(first.clone()).await;
+    b.wait_text("runs", "#1 SGD lr 0.001 seed 42 3,5", Duration::from_secs(10)).await;
+    train_one_epoch(&b).await;
+    b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;
+
+    // The second tab hears of it, and deletes its own run: gone from both lists.
+    b.switch_to(second).await;
+    b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;
+    b.click("run-delete-1").await;
+    b.click("run-delete-1").await;
+    b.switch_to(first).await;
+    let start = std::time::Instant::now();
+    while b.text("runs").await.contains("3,5") {
+        assert!(start.elapsed() < Duration::from_secs(10), "the deleted run should leave the other tab's list: {}", b.text("runs").await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // After a reload, the library holds exactly the run that was not deleted.
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #2 (8 vs 1, 1 epoch trained)", MINUTE).await;
+    assert!(!b.text("runs").await.contains("#1 "), "{}", b.text("runs").await);
+    b.assert_no_console_errors().await;
+    b.close().await;
+}

@@ -593,6 +593,25 @@ impl Browser {
         self.c().issue_cmd(Cdp(command, params)).await.unwrap_or_else(|e| panic!("{command}: {e}"))
     }
 
+    /// Opens the site in a new tab of the same browser profile and switches to it; returns the
+    /// tab it was in, for [`Browser::switch_to`].
+    pub async fn open_tab(&self) -> fantoccini::wd::WindowHandle {
+        let here = self.c().window().await.unwrap();
+        let tab = self.c().new_window(true).await.unwrap();
+        self.c().switch_to_window(tab.handle).await.unwrap();
+        self.goto(&self.site).await;
+        here
+    }
+
+    /// The tab WebDriver works in now.
+    pub async fn tab_handle(&self) -> fantoccini::wd::WindowHandle {
+        self.c().window().await.unwrap()
+    }
+
+    pub async fn switch_to(&self, tab: fantoccini::wd::WindowHandle) {
+        self.c().switch_to_window(tab).await.unwrap();
+    }
+
     /// Limits the site's storage to `bytes` (Chrome's quota override, as when a disk is full).
     pub async fn quota(&self, bytes: u64) {
         let url = url::Url::parse(&self.site).unwrap();
