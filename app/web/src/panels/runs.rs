@@ -6,7 +6,11 @@ use filterlab_page::words::epochs;
 use filterlab_protocol::RunRecord;
 use leptos::prelude::*;
 
-use crate::{files, page::page, store};
+use crate::{
+    files,
+    page::{Page, page},
+    store,
+};
 
 /// What a run's export buttons download.
 #[derive(Clone, Copy)]
@@ -17,8 +21,7 @@ enum Export {
 }
 
 /// Downloads a kept run's model file (read from storage) or one of its CSV tables.
-fn export(record: RunRecord, what: Export, link: web_sys::HtmlAnchorElement) {
-    let page = page();
+fn export(page: Page, record: RunRecord, what: Export, link: web_sys::HtmlAnchorElement) {
     leptos::task::spawn_local(async move {
         let n = record.number;
         let (bytes, media_type, name) = match what {
@@ -55,7 +58,7 @@ pub fn RunList() -> impl IntoView {
         let record = r.clone();
         view! {
             <button data-testid=format!("{id}-{}", r.number) aria-label=label
-                on:click=move |_| if let Some(a) = link.get_untracked() { export(record.clone(), what, a) }>{text}</button>
+                on:click=move |_| if let Some(a) = link.get_untracked() { export(page, record.clone(), what, a) }>{text}</button>
         }
     };
     view! {
