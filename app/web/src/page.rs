@@ -91,6 +91,12 @@ impl Page {
     /// Changes the state, then does what the change asks for outside it.
     pub fn act(self, change: impl FnOnce(&mut PageState) -> Vec<Do>) {
         let effects = self.state.try_update(change).unwrap_or_default();
+        self.run(effects);
+    }
+
+    /// Does what a change asked for. Not generic: an effect may change the state again (a run's
+    /// file read, then opened), and a closure inside `act` would make `act` instantiate itself.
+    fn run(self, effects: Vec<Do>) {
         for effect in effects {
             match effect {
                 Do::Send(message) => worker::send(message),
