@@ -15,7 +15,9 @@ pub fn EpochLog() -> impl IntoView {
                 <table data-testid="epoch-log">
                     <thead><tr><th scope="col">"Epoch"</th><th scope="col">"Train loss"</th><th scope="col">"Train acc"</th><th scope="col">"Test loss"</th><th scope="col">"Test acc"</th><th scope="col">"Seconds"</th><th scope="col" title="WebGPU compute dispatches per training step">"Dispatches/step"</th></tr></thead>
                     <tbody>
-                        <For each=move || history.get() key=|r| r.epoch let:r>
+                        // Keyed by the row's figures, not its number alone: an opened run's epoch 1 is not
+                        // the epoch 1 shown before it.
+                        <For each=move || history.get() key=|r| (r.epoch, r.train_loss.to_bits(), r.test_acc.to_bits(), r.seconds.to_bits()) let:r>
                             <tr class="epoch-row">
                                 <td>{format!("{}/{}", r.epoch, r.epochs)}</td>
                                 <td>{format!("{:.4}", r.train_loss)}</td>

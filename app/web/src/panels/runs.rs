@@ -83,8 +83,8 @@ pub fn RunList() -> impl IntoView {
                                     <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
                                         on:click=move |_| page.act(|s| s.open(&open_id))>"Open"</button>
                                     {export_button(&r, Export::Model, "run-export", ".flab", format!("Export run #{n}'s model file"))}
-                                    {export_button(&r, Export::Epochs, "run-epochs-csv", "Epochs CSV", format!("Export run #{n}'s epoch table as CSV"))}
-                                    {export_button(&r, Export::Curve, "run-curve-csv", "Curve CSV", format!("Export run #{n}'s per-batch loss curve as CSV"))}
+                                    {export_button(&r, Export::Epochs, "run-epochs-csv", "epochs.csv", format!("Export run #{n}'s epoch table as CSV"))}
+                                    {export_button(&r, Export::Curve, "run-curve-csv", "curve.csv", format!("Export run #{n}'s per-batch loss curve as CSV"))}
                                     <button data-testid=format!("run-delete-{n}") aria-label=format!("Delete run #{n}")
                                         prop:disabled=move || !page.state.with(|s| s.can_delete(&locked_id))
                                         on:click=move |_| page.act(|s| s.delete(&delete_id))>
