@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod form;
+pub mod library;
 pub mod presets;
 pub mod state;
 pub mod words;

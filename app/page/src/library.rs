@@ -1,0 +1,186 @@
+//! The run library's decisions: which run the current model is, when it is kept, what the list
+//! holds and what Open, Delete and the other tabs' news do to it. `app/web/src/store.rs` only
+//! reads and writes what these decide; the records themselves are `filterlab_protocol::library`.
+
+use filterlab_protocol::{EpochRow, ModelSource, RunRecord, Settings, ToWorker};
+
+use crate::state::{Effect, PageState};
+
+impl PageState {
+    /// The run library as listed from the browser's storage (`skipped`: the records that could
+    /// not be read, each with why). The page opens on the most recent run, unless a model is
+    /// already there or on its way.
+    pub fn library_listed(&mut self, mut runs: Vec<RunRecord>, skipped: Vec<String>) -> Vec<Effect> {
+        // Runs kept by this tab before the list came stay listed.
+        runs.extend(self.library.drain(..).filter(|k| !runs.iter().any(|r| r.id == k.id)).collect::<Vec<_>>());
+        runs.sort_by(newest_first);
+        self.library = runs;
+        if !skipped.is_empty() {
+            self.messages.notice = Some(format!("Skipped in the run library: {}. Every other run is listed.", skipped.join("; ")));
+        }
+        match self.library.first().map(|r| r.id.clone()) {
+            Some(newest) if self.model.restore.is_none() && self.model.checkpoint.is_none() && self.model.opening.is_none() && !self.training() => {
+                self.model.opening = Some(newest.clone());
+                vec![Effect::Open { id: newest, at_load: true }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Opens a kept run (the Runs panel's Open): its model file is read, then given to the worker.
+    pub fn open(&mut self, id: &str) -> Vec<Effect> {
+        if self.training() || !self.library.iter().any(|r| r.id == id) {
+            return Vec::new();
+        }
+        self.model.opening = Some(id.into());
+        vec![Effect::Open { id: id.into(), at_load: false }]
+    }
+
+    /// A kept run's model file, read from the browser's storage: it becomes the current model once
+    /// the worker has its data (now, if it has), unless another model is already on its way.
+    pub fn run_file_read(&mut self, id: String, at_load: bool, bytes: Vec<u8>) -> Vec<Effect> {
+        if self.model.opening.as_deref() != Some(id.as_str()) || self.training() {
+            return Vec::new();
+        }
+        self.model.opening = None;
+        // The checkpoint follows once the worker has taken the file (a refused one changes
+        // nothing).
+        self.model.restore = Some((bytes, ModelSource::Kept { id, at_load }));
+        if self.worker.data_ready { self.take_restore().into_iter().collect() } else { Vec::new() }
+    }
+
+    /// The run was written to the browser's storage: it is listed, and "Saved" shows when it is
+    /// the current model's.
+    pub fn kept(&mut self, record: RunRecord) {
+        if self.model.record.as_ref().is_some_and(|r| r.id == record.id) {
+            self.model.saved_epochs = Some(record.history.len());
+        }
+        self.kept_elsewhere(record);
+    }
+
+    /// Another tab kept a run: it is listed (or its entry brought up to date).
+    pub fn kept_elsewhere(&mut self, record: RunRecord) {
+        match self.library.iter_mut().find(|r| r.id == record.id) {
+            Some(listed) => *listed = record,
+            None => {
+                self.library.push(record);
+                self.library.sort_by(newest_first);
+            }
+        }
+    }
+
+    /// Delete pressed on a kept run: the first press asks to confirm, the second deletes.
+    pub fn delete(&mut self, id: &str) -> Vec<Effect> {
+        if !self.can_delete(id) {
+            return Vec::new();
+        }
+        if self.confirm_delete.as_deref() == Some(id) {
+            self.confirm_delete = None;
+            vec![Effect::Delete { id: id.into() }]
+        } else {
+            self.confirm_delete = Some(id.into());
+            Vec::new()
+        }
+    }
+
+    /// A run can be deleted unless it is being trained (its next epoch would be written back).
+    pub fn can_delete(&self, id: &str) -> bool {
+        !(self.training() && self.model.record.as_ref().is_some_and(|r| r.id == id))
+    }
+
+    /// A model file picked for Import: it goes to the worker, and wins over a run being opened.
+    pub fn import(&mut self, bytes: Vec<u8>, name: String) -> Vec<Effect> {
+        self.model.opening = None;
+        vec![Effect::Send(ToWorker::Import { bytes, source: ModelSource::File { name } })]
+    }
+
+    /// A kept run was deleted from the browser's storage. A current model that was that run
+    /// stays on the page, no longer kept (its next epoch is kept as a new run).
+    pub fn deleted(&mut self, id: &str) {
+        self.library.retain(|r| r.id != id);
+        self.overlays.retain(|o| o != id);
+        if self.model.record.as_ref().is_some_and(|r| r.id == id) {
+            self.model.record = None;
+            self.model.saved_epochs = None;
+        }
+    }
+
+    pub fn toggle_overlay(&mut self, id: &str) {
+        if self.overlays.iter().any(|o| o == id) {
+            self.overlays.retain(|o| o != id);
+        } else if self.library.iter().any(|r| r.id == id) {
+            self.overlays.push(id.into());
+        }
+    }
+
+    /// A new run's record (Train), or Continue's: the same record when this tab started it, else
+    /// a new one naming the run it continues.
+    pub(crate) fn start_record(&mut self, settings: &Settings, resumed: bool, now_ms: f64) {
+        if resumed && self.model.own_record && self.model.record.is_some() {
+            return;
+        }
+        let parent = self.model.record.as_ref().filter(|_| resumed).map(|p| (p.id.clone(), p.number));
+        let mut label = filterlab_protocol::library::describe(settings);
+        if let Some((_, number)) = parent {
+            label += &format!(" → #{number} continued");
+        }
+        self.new_record(label, parent.map(|p| p.0), Some(settings.clone()), Vec::new(), now_ms);
+        self.model.imported = false;
+    }
+
+    /// Makes the current model a new run of this tab's, numbered after every run listed.
+    pub(crate) fn new_record(&mut self, label: String, parent: Option<String>, settings: Option<Settings>, history: Vec<EpochRow>, now_ms: f64) {
+        let now = self.opened_ms + now_ms;
+        let number = self.next_number();
+        self.model.record = Some(RunRecord {
+            version: filterlab_protocol::RECORD_VERSION,
+            id: self.run_id(now, number),
+            number,
+            label,
+            parent,
+            started_ms: now,
+            updated_ms: now,
+            device: self.worker.device.as_ref().map(|d| d.kind),
+            settings,
+            history,
+            batches: Vec::new(),
+            file_bytes: 0,
+        });
+        self.model.own_record = true;
+        self.model.saved_epochs = None;
+    }
+
+    /// The number of the next run in this library's list.
+    fn next_number(&self) -> u32 {
+        self.library.iter().chain(&self.model.record).map(|r| r.number).max().unwrap_or(0) + 1
+    }
+
+    /// A run id no other tab or browser makes: the time, the run's number, this tab's name.
+    fn run_id(&self, now_ms: f64, number: u32) -> String {
+        format!("{:011x}-{number}-{}", now_ms as u64, self.tab)
+    }
+
+    /// The current model's record brought up to date with its checkpoint, to keep, when it has a
+    /// record and a finished epoch.
+    pub(crate) fn keep(&mut self, now_ms: f64) -> Option<Effect> {
+        let model = &mut self.model;
+        let (Some(record), Some(file)) = (model.record.as_mut(), model.checkpoint.as_ref()) else { return None };
+        if !model.own_record || (model.history.is_empty() && !model.imported) {
+            return None;
+        }
+        record.updated_ms = self.opened_ms + now_ms;
+        record.settings = self.run.clone().or(record.settings.take());
+        record.history = model.history.clone();
+        record.batches = model.batches.clone();
+        record.file_bytes = file.len();
+        if let Some(d) = &self.worker.device {
+            record.device = Some(d.kind);
+        }
+        Some(Effect::Keep { record: record.clone(), file: file.clone() })
+    }
+}
+
+/// The run library's order: the latest started first (the higher number on a tie).
+fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
+    b.started_ms.total_cmp(&a.started_ms).then(b.number.cmp(&a.number))
+}
