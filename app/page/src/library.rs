@@ -83,6 +83,16 @@ impl PageState {
         }
     }
 
+    /// Whether to ask the browser for persistent storage now: once, after a run is kept (the
+    /// browser may grant it, refuse it or ask the user).
+    pub fn ask_persist(&mut self) -> bool {
+        let ask = self.persist.is_none() && !self.library.is_empty();
+        if ask {
+            self.persist = Some(None);
+        }
+        ask
+    }
+
     /// A run can be deleted unless it is being trained (its next epoch would be written back).
     pub fn can_delete(&self, id: &str) -> bool {
         !(self.training() && self.model.record.as_ref().is_some_and(|r| r.id == id))

@@ -180,6 +180,11 @@ pub struct PageState {
     pub overlays: Vec<String>,
     /// A kept run whose Delete was pressed once: a second press deletes it.
     pub confirm_delete: Option<String>,
+    /// What this site stores in the browser, and what the browser allows it, in bytes (as
+    /// `navigator.storage.estimate()` says), once measured.
+    pub storage: Option<(f64, f64)>,
+    /// Persistent storage was asked for (once, after the first kept run), and the answer.
+    pub persist: Option<Option<bool>>,
     /// This tab's name in run ids, and the wall clock when the page opened (ms since 1970).
     pub tab: String,
     pub opened_ms: f64,
@@ -202,6 +207,8 @@ impl PageState {
             library: Vec::new(),
             overlays: Vec::new(),
             confirm_delete: None,
+            storage: None,
+            persist: None,
             tab: String::new(),
             opened_ms: 0.0,
             form: address.form.clone(),
@@ -828,6 +835,8 @@ mod tests {
         assert_eq!((p.library[0].number, p.library[0].history.len()), (3, 2));
         assert!(p.library[0].label.ends_with("→ #1 continued"), "{}", p.library[0].label);
         // Delete asks first; the deleted run leaves the list and the charts.
+        // Persistent storage is asked for once, now that runs are kept.
+        assert!(p.ask_persist() && !p.ask_persist());
         assert_eq!(p.delete(&sgd), vec![]);
         assert_eq!(p.delete(&sgd), vec![Effect::Delete { id: sgd.clone() }]);
         p.deleted(&sgd);

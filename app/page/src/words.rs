@@ -28,6 +28,25 @@ pub fn reading(p: &Prediction) -> String {
     format!("It is {article} {digit} — {shares}")
 }
 
+/// "1.5 kB", "11.2 MB", "1.2 GB"
+pub fn bytes(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{:.1} GB", n / 1e9),
+        n if n >= 1e6 => format!("{:.1} MB", n / 1e6),
+        n => format!("{:.1} kB", n / 1e3),
+    }
+}
+
+/// The Runs panel's storage line: the runs' model files, and (once measured) what the site stores
+/// against what the browser allows it.
+pub fn storage(runs: usize, file_bytes: usize, measured: Option<(f64, f64)>) -> String {
+    let kept = format!("{runs} {} kept, {} of model files.", if runs == 1 { "run" } else { "runs" }, bytes(file_bytes as f64));
+    match measured {
+        Some((usage, quota)) => format!("{kept} This site stores {} in this browser (with the offline copy of the app and MNIST), of the {} it may use.", bytes(usage), bytes(quota)),
+        None => kept,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +66,10 @@ mod tests {
         assert_eq!(reading(&prediction(Digits::All, ten)), "It is a 7 — P(7) = 91.0 %");
         assert_eq!([short(-0.0001), short(0.12345), short(10.0)], ["0", "0.123", "10"]);
         assert_eq!((epochs(1), epochs(3)), ("1 epoch".to_string(), "3 epochs".to_string()));
+        assert_eq!(storage(1, 1700, None), "1 run kept, 1.7 kB of model files.");
+        assert_eq!(
+            storage(2, 3400, Some((11.2e6, 1.2e9))),
+            "2 runs kept, 3.4 kB of model files. This site stores 11.2 MB in this browser (with the offline copy of the app and MNIST), of the 1.2 GB it may use."
+        );
     }
 }

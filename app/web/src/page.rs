@@ -61,7 +61,10 @@ impl Page {
         leptos::task::spawn_local(async move {
             let id = page.state.with_untracked(|s| format!("{:011x}-0-{}", s.opened_ms as u64, s.tab));
             match store::list(id, js_sys::Date::now()).await {
-                Ok(listed) => page.act(|s| s.library_listed(listed.runs, listed.skipped)),
+                Ok(listed) => {
+                    page.act(|s| s.library_listed(listed.runs, listed.skipped));
+                    page.measure_storage();
+                }
                 Err(e) => page.notice(format!("Runs cannot be kept in this browser: {e}")),
             }
         });
@@ -106,6 +109,13 @@ impl Page {
                         Ok(()) => {
                             tabs::tell(News::Kept(record.id.clone()));
                             self.state.update(|s| s.kept(record));
+                            self.measure_storage();
+                            if self.state.try_update(PageState::ask_persist).unwrap_or(false) {
+                                leptos::task::spawn_local(async move {
+                                    let answer = store::persist().await;
+                                    self.state.update(|s| s.persist = Some(answer));
+                                });
+                            }
                         }
                         Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
@@ -121,6 +131,7 @@ impl Page {
                         Ok(()) => {
                             tabs::tell(News::Deleted(id.clone()));
                             self.state.update(|s| s.deleted(&id));
+                            self.measure_storage();
                         }
                         Err(e) => self.error(format!("The run was not deleted: {e}.")),
                     }
@@ -132,6 +143,15 @@ impl Page {
                 }
             }
         }
+    }
+
+    /// Measures what the site stores against what the browser allows it, for the Runs panel.
+    fn measure_storage(self) {
+        leptos::task::spawn_local(async move {
+            if let Some(measured) = store::estimate().await {
+                self.state.update(|s| s.storage = Some(measured));
+            }
+        });
     }
 
     pub fn notice(self, text: String) {

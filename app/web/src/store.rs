@@ -164,3 +164,18 @@ pub async fn delete(id: &str) -> Result<(), String> {
     tx.object_store(FILES).map_err(failed)?.delete(key).map_err(failed)?.await.map_err(failed)?;
     commit(tx).await
 }
+
+/// What this site stores in the browser and what the browser allows it, in bytes
+/// (`navigator.storage.estimate()`), where the browser says.
+pub async fn estimate() -> Option<(f64, f64)> {
+    let promise = web_sys::window()?.navigator().storage().estimate().ok()?;
+    let estimate: web_sys::StorageEstimate = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.unchecked_into();
+    Some((estimate.get_usage()?, estimate.get_quota()?))
+}
+
+/// Asks the browser to keep this site's storage under storage pressure
+/// (`navigator.storage.persist()`): its answer, where it gives one.
+pub async fn persist() -> Option<bool> {
+    let promise = web_sys::window()?.navigator().storage().persist().ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.as_bool()
+}

@@ -51,6 +51,12 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     let runs = b.text("runs").await;
     assert!(runs.contains("#1 SGD lr 0.001") && runs.contains("#2 Adam lr 0.001"), "{runs}");
     assert!(runs.contains("1 epoch, test acc 0."), "each run's figures: {runs}");
+    // The space the runs take, and what the browser allows the site.
+    b.wait_attr_nonempty("storage", "data-quota", Duration::from_secs(10)).await;
+    let (usage, quota) = (b.number("storage", "data-usage").await, b.number("storage", "data-quota").await);
+    assert!(usage > 3000.0 && quota > usage, "usage {usage}, quota {quota}");
+    let storage = b.text("storage").await;
+    assert!(storage.starts_with("2 runs kept, ") && storage.contains("of the"), "{storage}");
     b.screenshot_of("runs", "library").await;
 
     // Opening the SGD run brings its model back bit for bit: filters, history, answers.

@@ -2,7 +2,7 @@
 //! opened (it becomes the current model), drawn on the charts, exported (its model file, its
 //! epoch table and loss curve as CSV) or deleted (asked twice).
 
-use filterlab_page::words::epochs;
+use filterlab_page::words::{self, epochs};
 use filterlab_protocol::RunRecord;
 use leptos::prelude::*;
 
@@ -53,6 +53,8 @@ pub fn RunList() -> impl IntoView {
     let confirm = page.select(|s| s.confirm_delete.clone());
     let current = page.select(|s| s.model.record.as_ref().map(|r| r.id.clone()));
     let training = page.select(|s| s.training());
+    let storage = page.select(|s| (s.library.len(), s.library.iter().map(|r| r.file_bytes).sum::<usize>(), s.storage));
+    let persisted = page.select(|s| s.persist.flatten());
     let link = NodeRef::<leptos::html::A>::new();
     let export_button = move |r: &RunRecord, what: Export, id: &str, text: &'static str, label: String| {
         let record = r.clone();
@@ -96,6 +98,13 @@ pub fn RunList() -> impl IntoView {
                     }
                 </For>
             </ul>
+            <p data-testid="storage" class="small"
+                data-usage=move || storage.get().2.map(|m| m.0.to_string()).unwrap_or_default()
+                data-quota=move || storage.get().2.map(|m| m.1.to_string()).unwrap_or_default()>
+                {move || { let (n, bytes, measured) = storage.get(); words::storage(n, bytes, measured) }}
+                {move || match persisted.get() { Some(true) => " The browser keeps them even when space runs short.", Some(false) => " The browser may clear them when space runs short.", None => "" }}
+            </p>
+            <p class="small">"Runs live in this browser profile only: clearing the site's data deletes them, and Safari deletes them after seven days without a visit. Download a run's .flab to keep a copy."</p>
             <a node_ref=link class="hidden" aria-hidden="true"></a>
         </section>
     }
