@@ -86,11 +86,23 @@ fn train(split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, devi
 }
 
 /// Like [`train`], from these weights rather than the seed's.
+/// One seeded model at a time: the CPU backend's random generator is one for the process, and a
+/// model's parameters are drawn lazily, so two tests seeding and drawing at once would mix their
+/// draws. Every `Trainer::new` here holds this until its weights are drawn.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The seed's initial weights for this config.
+fn seeded(split: &Split, config: TrainConfig, device: &Device) -> Weights {
+    let _turn = one_at_a_time();
+    pollster::block_on(Trainer::new(split, config, device).unwrap().weights()).unwrap()
+}
+
 fn train_from(start: Option<&Weights>, split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, device: &Device) -> After {
-    // One run at a time: the CPU backend's random generator is one for the process, and a model's
-    // parameters are drawn lazily, so two tests seeding and drawing at once would mix their draws.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = one_at_a_time();
     let mut trainer = match start {
         Some(w) => Trainer::with_model(split, config, Model::from_weights(w, device), device),
         None => Trainer::new(split, config, device).unwrap(),
@@ -131,10 +143,7 @@ fn compare(split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, de
 /// the first position of each window (the stock tie rule) gives the stock gradient for its taps.
 fn compare_gradient(split: &Split, batch: usize, model: ModelConfig, device: &Device) {
     let config = || TrainConfig::new().with_model(model).with_lr(1.0).with_batch_size(batch).with_seed(3);
-    let seeded = {
-        let trainer = Trainer::new(split, config(), device).unwrap();
-        pollster::block_on(trainer.weights()).unwrap()
-    };
+    let seeded = seeded(split, config(), device);
     let mut tied = seeded.clone();
     tied.conv_weight[..9].fill(0.0);
     compare_gradient_from(&seeded, split, batch, device);
@@ -189,10 +198,7 @@ fn on(device: &Device) {
 /// After a few steps on each path, the frozen filters' weights and biases are bit-identical to
 /// the start, and every other filter and the linear layer moved.
 fn stay_frozen(split: &Split, config: TrainConfig, frozen: &[usize], device: &Device) {
-    let start = {
-        let trainer = Trainer::new(split, config.clone(), device).unwrap();
-        pollster::block_on(trainer.weights()).unwrap()
-    };
+    let start = seeded(split, config.clone(), device);
     for ops in [Ops::Fused, Ops::Stock] {
         let after = train(split, config.clone().with_ops(ops), 5, false, device).weights;
         for f in 0..8 {
@@ -275,7 +281,7 @@ fn fused_step_matches_stock_burn_for_other_shapes_on_the_cpu() {
     }
     // The gradient itself, through an SGD step of lr 1, for one of them.
     let config = |ops| TrainConfig::new().with_model(shapes[0]).with_lr(1.0).with_batch_size(64).with_seed(3).with_ops(ops);
-    let start = pollster::block_on(Trainer::new(&split, config(Ops::Stock), &device).unwrap().weights()).unwrap();
+    let start = seeded(&split, config(Ops::Stock), &device);
     let step = |ops| train_from(Some(&start), &split, config(ops), 1, false, &device).weights.to_vec();
     let (fused, stock) = (step(Ops::Fused), step(Ops::Stock));
     assert_close("one SGD step of lr 1, 2 filters pool 4", &fused, &stock, 1e-4, 1e-2);
