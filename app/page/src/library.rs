@@ -83,6 +83,32 @@ impl PageState {
         }
     }
 
+    /// Rename pressed on a kept run: its name becomes editable.
+    pub fn start_rename(&mut self, id: &str) {
+        self.renaming = self.library.iter().find(|r| r.id == id).map(|r| (r.id.clone(), r.label.clone()));
+    }
+
+    /// Save pressed: the typed name is written (a blank one is refused, the name stays).
+    pub fn finish_rename(&mut self) -> Vec<Effect> {
+        let Some((id, draft)) = self.renaming.take() else { return Vec::new() };
+        let name = draft.trim();
+        if name.is_empty() {
+            self.messages.error = Some("A run needs a name: the old one stays.".into());
+            return Vec::new();
+        }
+        let Some(record) = self.library.iter().find(|r| r.id == id) else { return Vec::new() };
+        let record = RunRecord { label: name.chars().take(120).collect(), ..record.clone() };
+        vec![Effect::Relabel { record }]
+    }
+
+    /// A run's new name is written: the list and the current model's record follow.
+    pub fn relabelled(&mut self, record: RunRecord) {
+        if let Some(current) = self.model.record.as_mut().filter(|r| r.id == record.id) {
+            current.label = record.label.clone();
+        }
+        self.kept_elsewhere(record);
+    }
+
     /// Whether to ask the browser for persistent storage now: once, after a run is kept (the
     /// browser may grant it, refuse it or ask the user).
     pub fn ask_persist(&mut self) -> bool {

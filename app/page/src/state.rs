@@ -60,6 +60,8 @@ pub enum Effect {
     /// Keep this run in the browser's run library, with its model file (replacing its earlier
     /// version).
     Keep { record: RunRecord, file: Vec<u8> },
+    /// Write this kept run's record alone (a new name).
+    Relabel { record: RunRecord },
     /// Read this kept run's model file and open it ([`PageState::run_file_read`]).
     Open { id: String, at_load: bool },
     /// Delete this kept run.
@@ -180,6 +182,8 @@ pub struct PageState {
     pub overlays: Vec<String>,
     /// A kept run whose Delete was pressed once: a second press deletes it.
     pub confirm_delete: Option<String>,
+    /// The kept run being renamed, and its name as typed.
+    pub renaming: Option<(String, String)>,
     /// What this site stores in the browser, and what the browser allows it, in bytes (as
     /// `navigator.storage.estimate()` says), once measured.
     pub storage: Option<(f64, f64)>,
@@ -207,6 +211,7 @@ impl PageState {
             library: Vec::new(),
             overlays: Vec::new(),
             confirm_delete: None,
+            renaming: None,
             storage: None,
             persist: None,
             tab: String::new(),
@@ -835,6 +840,18 @@ mod tests {
         assert_eq!((p.library[0].number, p.library[0].history.len()), (3, 2));
         assert!(p.library[0].label.ends_with("→ #1 continued"), "{}", p.library[0].label);
         // Delete asks first; the deleted run leaves the list and the charts.
+        // Rename: a blank name is refused; a new one is written, and the list follows.
+        p.start_rename(&sgd);
+        p.renaming.as_mut().unwrap().1 = "  ".into();
+        assert_eq!(p.finish_rename(), vec![]);
+        assert!(p.messages.error.as_deref().unwrap().starts_with("A run needs a name"));
+        p.start_rename(&sgd);
+        assert_eq!(p.renaming.as_ref().map(|r| r.1.as_str()), Some("SGD lr 0.001 seed 42 8,1, 8 filters 3×3, pool 7"));
+        p.renaming.as_mut().unwrap().1 = " SGD, the first half ".into();
+        let [Effect::Relabel { record }] = &p.finish_rename()[..] else { panic!() };
+        assert_eq!((record.id.as_str(), record.label.as_str(), record.history.len()), (sgd.as_str(), "SGD, the first half", 1));
+        p.relabelled(record.clone());
+        assert_eq!(listed(&p)[2], "#1 SGD, the first half");
         // Persistent storage is asked for once, now that runs are kept.
         assert!(p.ask_persist() && !p.ask_persist());
         assert_eq!(p.delete(&sgd), vec![]);

@@ -120,6 +120,15 @@ impl Page {
                         Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
                 }),
+                Do::Relabel { record } => leptos::task::spawn_local(async move {
+                    match store::put_record(&record).await {
+                        Ok(()) => {
+                            tabs::tell(News::Kept(record.id.clone()));
+                            self.state.update(|s| s.relabelled(record));
+                        }
+                        Err(e) => self.error(format!("The run was not renamed: {e}.")),
+                    }
+                }),
                 Do::Open { id, at_load } => leptos::task::spawn_local(async move {
                     match store::file(&id).await {
                         Ok(bytes) => self.act(|s| s.run_file_read(id, at_load, bytes)),

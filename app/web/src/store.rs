@@ -147,6 +147,15 @@ pub async fn record(id: &str) -> Result<Option<RunRecord>, String> {
     Ok(value.and_then(|v| v.as_string()).and_then(|json| RunRecord::from_json(&json).ok()))
 }
 
+/// Writes a kept run's record alone (its model file stays as it is).
+pub async fn put_record(record: &RunRecord) -> Result<(), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadWrite).map_err(failed)?;
+    let key = JsValue::from_str(&record.id);
+    tx.object_store(RUNS).map_err(failed)?.put(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+    commit(tx).await
+}
+
 /// A kept run's model file.
 pub async fn file(id: &str) -> Result<Vec<u8>, String> {
     let db = open().await?;

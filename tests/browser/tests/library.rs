@@ -88,6 +88,12 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     assert_eq!(curve.lines().next(), Some("epoch,batch_loss"));
     assert!(curve.lines().count() > 10, "every reported step of the epoch: {curve}");
 
+    // A new name for the Adam run, kept with it.
+    b.click("run-rename-2").await;
+    b.type_into("run-name-2", "Adam, the notebook's second half").await;
+    b.click("run-rename-save-2").await;
+    b.wait_text("runs", "#2 Adam, the notebook's second half", Duration::from_secs(10)).await;
+
     for screen in [harness::PHONE, harness::TABLET, harness::DESKTOP] {
         b.emulate(screen).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -97,6 +103,9 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     let violations = b.axe_violations().await;
     assert!(violations.is_empty(), "axe: {violations:#?}");
     b.assert_no_console_errors().await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #2", MINUTE).await;
+    assert!(b.text("runs").await.contains("#2 Adam, the notebook's second half"), "the name is kept: {}", b.text("runs").await);
     b.close().await;
 }
 

@@ -1,8 +1,11 @@
 //! The run library: every run kept in this browser, newest first, with its figures; each can be
 //! opened (it becomes the current model), drawn on the charts, exported (its model file, its
-//! epoch table and loss curve as CSV) or deleted (asked twice).
+//! epoch table and loss curve as CSV), renamed or deleted (asked twice).
 
-use filterlab_page::words::{self, epochs};
+use filterlab_page::{
+    PageState,
+    words::{self, epochs},
+};
 use filterlab_protocol::RunRecord;
 use leptos::prelude::*;
 
@@ -53,6 +56,10 @@ pub fn RunList() -> impl IntoView {
     let confirm = page.select(|s| s.confirm_delete.clone());
     let current = page.select(|s| s.model.record.as_ref().map(|r| r.id.clone()));
     let training = page.select(|s| s.training());
+    // Which run is being renamed apart from what is typed: the field is made once, not at
+    // every key.
+    let renaming = page.select(|s| s.renaming.as_ref().map(|r| r.0.clone()));
+    let draft = page.select(|s| s.renaming.as_ref().map(|r| r.1.clone()).unwrap_or_default());
     let storage = page.select(|s| (s.library.len(), s.library.iter().map(|r| r.file_bytes).sum::<usize>(), s.storage));
     let persisted = page.select(|s| s.persist.flatten());
     let link = NodeRef::<leptos::html::A>::new();
@@ -71,7 +78,8 @@ pub fn RunList() -> impl IntoView {
                 <For each=move || runs.get() key=|r| (r.id.clone(), r.updated_ms.to_bits(), r.label.clone()) let:r>
                     {
                         let (id, n) = (r.id.clone(), r.number);
-                        let (open_id, overlay_id, delete_id, shown_id, asked_id, here_id, locked_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+                        let (open_id, overlay_id, delete_id, shown_id, asked_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+                        let (here_id, locked_id, name_id, rename_id) = (id.clone(), id.clone(), id.clone(), id.clone());
                         view! {
                             <li data-testid=format!("run-{n}") data-id=id.clone() class:current=move || current.get().as_deref() == Some(here_id.as_str())>
                                 <label>
@@ -80,6 +88,15 @@ pub fn RunList() -> impl IntoView {
                                         on:change=move |_| page.state.update(|s| s.toggle_overlay(&overlay_id)) />
                                     <span class="run-label">{format!("#{n} {}", r.label)}</span>
                                 </label>
+                                {move || (renaming.get().as_ref() == Some(&name_id)).then(|| view! {
+                                    <span class="run-rename">
+                                        <input data-testid=format!("run-name-{n}") aria-label=format!("A new name for run #{n}")
+                                            prop:value=move || draft.get()
+                                            on:input=move |ev| page.state.update(|s| if let Some(r) = s.renaming.as_mut() { r.1 = event_target_value(&ev) }) />
+                                        <button data-testid=format!("run-rename-save-{n}") on:click=move |_| page.act(PageState::finish_rename)>"Save"</button>
+                                        <button data-testid=format!("run-rename-cancel-{n}") on:click=move |_| page.state.update(|s| s.renaming = None)>"Cancel"</button>
+                                    </span>
+                                })}
                                 <span class="small run-figures">{figures(&r)}</span>
                                 <span class="run-actions">
                                     <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
@@ -87,6 +104,8 @@ pub fn RunList() -> impl IntoView {
                                     {export_button(&r, Export::Model, "run-export", ".flab", format!("Export run #{n}'s model file"))}
                                     {export_button(&r, Export::Epochs, "run-epochs-csv", "epochs.csv", format!("Export run #{n}'s epoch table as CSV"))}
                                     {export_button(&r, Export::Curve, "run-curve-csv", "curve.csv", format!("Export run #{n}'s per-batch loss curve as CSV"))}
+                                    <button data-testid=format!("run-rename-{n}") aria-label=format!("Rename run #{n}")
+                                        on:click=move |_| page.state.update(|s| s.start_rename(&rename_id))>"Rename"</button>
                                     <button data-testid=format!("run-delete-{n}") aria-label=format!("Delete run #{n}")
                                         prop:disabled=move || !page.state.with(|s| s.can_delete(&locked_id))
                                         on:click=move |_| page.act(|s| s.delete(&delete_id))>
