@@ -7,9 +7,7 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Browser, Fault, Gpu};
-
-const MINUTE: Duration = Duration::from_secs(60);
+use harness::{Browser, Fault, Gpu, MINUTE};
 
 /// A model with spread-out weights (the scale of PyTorch's initialisation), the same for both devices.
 fn start_model() -> Vec<u8> {

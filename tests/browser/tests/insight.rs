@@ -6,9 +6,7 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Browser, Fault, Gpu};
-
-const MINUTE: Duration = Duration::from_secs(60);
+use harness::{Browser, Fault, Gpu, MINUTE};
 
 /// Filter 0 copies the image (centre 1), filter 1 is a constant 0.5 (its bias), the rest are
 /// zero; class 1 weighs filter 0's sixteen pooled values by 1, class 0 weighs nothing; biases

@@ -7,9 +7,7 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Browser, Fault, Gpu};
-
-const MINUTE: Duration = Duration::from_secs(60);
+use harness::{Browser, Fault, Gpu, MINUTE};
 
 async fn count(b: &Browser) -> String {
     b.text("param-count").await

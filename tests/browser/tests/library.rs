@@ -8,10 +8,8 @@ mod harness;
 use std::time::Duration;
 
 use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, Settings, TrainingRecord, Weights};
-use harness::{Browser, Gpu};
+use harness::{Browser, Gpu, MINUTE};
 use serde_json::json;
-
-const MINUTE: Duration = Duration::from_secs(60);
 
 /// Trains one epoch with the form as it is and waits until the run is kept.
 async fn train_one_epoch(b: &Browser) {

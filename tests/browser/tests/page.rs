@@ -7,10 +7,8 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Browser, DESKTOP, Fault, Gpu, PHONE, Pointer, SMALL_PHONE, Screen, TABLET, WIDE};
+use harness::{Browser, DESKTOP, Fault, Gpu, MINUTE, PHONE, Pointer, Screen, SMALL_PHONE, TABLET, WIDE};
 use serde_json::Value;
-
-const MINUTE: Duration = Duration::from_secs(60);
 
 /// Panels drawn over one another: the names of each pair.
 const OVERLAPS: &str = "

@@ -8,9 +8,7 @@ mod harness;
 use std::time::Duration;
 
 use filterlab_protocol::{DigitPair, ModelFile, NetShape, Weights};
-use harness::{Browser, Fault, Gpu, Pointer};
-
-const MINUTE: Duration = Duration::from_secs(60);
+use harness::{Browser, Fault, Gpu, MINUTE, Pointer};
 
 /// Trains one epoch of Adam on the CPU path (about a second) and waits for it to finish.
 async fn train_one_epoch(b: &Browser) {

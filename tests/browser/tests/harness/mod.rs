@@ -264,6 +264,9 @@ pub struct Screen {
     pub mobile: bool,
 }
 
+/// The tests' unit of patience: a download, a device start, an epoch on the CPU path.
+pub const MINUTE: Duration = Duration::from_secs(60);
+
 pub const PHONE: Screen = Screen { name: "phone", width: 390, height: 844, mobile: true };
 pub const SMALL_PHONE: Screen = Screen { name: "small-phone", width: 360, height: 740, mobile: true };
 pub const TABLET: Screen = Screen { name: "tablet", width: 768, height: 1024, mobile: true };
