@@ -36,6 +36,8 @@ impl Session {
             if let Err(e) = session.post_confusion().await {
                 e.post();
             }
+            // What opening models costs (the library's runs, one after another).
+            session.post_memory();
         });
         Ok(())
     }

@@ -7,7 +7,7 @@ mod harness;
 
 use std::time::Duration;
 
-use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, Settings, TrainingRecord, Weights};
+use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, RunRecord, Settings, TrainingRecord, Weights};
 use harness::{Browser, Gpu, MINUTE};
 use serde_json::json;
 
@@ -212,6 +212,49 @@ async fn two_tabs_keep_their_own_runs_and_follow_each_other() {
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #2 (8 vs 1, 1 epoch trained)", MINUTE).await;
     assert!(!b.text("runs").await.contains("#1 "), "{}", b.text("runs").await);
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Fifty kept runs (planted in the browser's storage) opened one after another: the worker's
+/// memory after the 50th is what it was after the 10th.
+#[tokio::test(flavor = "current_thread")]
+async fn fifty_runs_opened_one_after_another_keep_memory_flat() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    let file = old_model(1);
+    let records: Vec<String> = (1..=50u32)
+        .map(|n| {
+            let record = RunRecord::from_model_file(&file, format!("planted-{n:02}"), n, 1.0e12 + n as f64).unwrap();
+            RunRecord { label: format!("planted {n}"), ..record }.to_json()
+        })
+        .collect();
+    let planted = idb(
+        &b,
+        2,
+        "db.createObjectStore('models'); db.createObjectStore('runs'); db.createObjectStore('files');",
+        "const [records, file] = args; const tx = db.transaction(['runs', 'files'], 'readwrite');
+         for (const json of records) { const id = JSON.parse(json).id; tx.objectStore('runs').put(json, id); tx.objectStore('files').put(new Uint8Array(file), id); }
+         tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
+        json!([records, file]),
+    )
+    .await;
+    assert_eq!(planted, "ok");
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #50", MINUTE).await;
+    let mut at_ten = 0.0;
+    for n in 1..=50 {
+        b.click(&format!("run-open-{n}")).await;
+        b.wait_text("status", &format!("Opened run #{n} "), Duration::from_secs(30)).await;
+        if n == 10 {
+            b.wait_attr_nonempty("memory", "data-wasm-bytes", Duration::from_secs(10)).await;
+            at_ten = b.number("memory", "data-wasm-bytes").await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let at_fifty = b.number("memory", "data-wasm-bytes").await;
+    println!("50 runs opened: worker memory {at_ten} bytes after the 10th, {at_fifty} after the 50th");
+    assert!(at_ten > 0.0 && at_fifty <= at_ten + 1e6, "memory grew: {at_ten} → {at_fifty} bytes");
     b.assert_no_console_errors().await;
     b.close().await;
 }
