@@ -191,6 +191,12 @@ impl PageState {
         self.library.iter().chain(&self.model.record).map(|r| r.number).max().unwrap_or(0) + 1
     }
 
+    /// The id for a model kept by the layout before the library, should the store find one: it
+    /// becomes run #1 (number 0 in its id, so no run of this tab has it).
+    pub fn old_model_id(&self) -> String {
+        self.run_id(self.opened_ms, 0)
+    }
+
     /// A run id no other tab or browser makes: the time, the run's number, this tab's name.
     fn run_id(&self, now_ms: f64, number: u32) -> String {
         format!("{:011x}-{number}-{}", now_ms as u64, self.tab)

@@ -59,7 +59,7 @@ impl Page {
         });
         // The run library; the most recent run comes back once the worker has its data.
         leptos::task::spawn_local(async move {
-            let id = page.state.with_untracked(|s| format!("{:011x}-0-{}", s.opened_ms as u64, s.tab));
+            let id = page.state.with_untracked(PageState::old_model_id);
             match store::list(id, js_sys::Date::now()).await {
                 Ok(listed) => {
                     page.act(|s| s.library_listed(listed.runs, listed.skipped));

@@ -100,6 +100,14 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     }
     let violations = b.axe_violations().await;
     assert!(violations.is_empty(), "axe: {violations:#?}");
+    // Dark, on a phone: the same panel, its contrast checked by axe too.
+    b.dark(true).await;
+    b.emulate(harness::PHONE).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.screenshot_of("runs", "library-390-dark").await;
+    let violations = b.axe_violations().await;
+    assert!(violations.is_empty(), "axe, dark: {violations:#?}");
+    b.dark(false).await;
     b.assert_no_console_errors().await;
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #2", MINUTE).await;
