@@ -2,7 +2,7 @@
 //! holds and what Open, Delete and the other tabs' news do to it. `app/web/src/store.rs` only
 //! reads and writes what these decide; the records themselves are `filterlab_protocol::library`.
 
-use filterlab_protocol::{EpochRow, ModelSource, RunRecord, Settings, ToWorker};
+use filterlab_protocol::{EpochRow, KeptRun, ModelSource, RunRecord, Settings, ToWorker};
 
 use crate::state::{Effect, PageState};
 
@@ -141,6 +141,57 @@ impl PageState {
         }
     }
 
+    /// A library file was read ("Import library"): its runs join the library, numbered after
+    /// every run listed, oldest first. A run already here (same id, same epochs and model size) is
+    /// recognised and left alone; one with the same id but other content comes in as a copy under
+    /// a new id. Nothing kept is overwritten, and a refused file changes nothing.
+    pub fn import_library(&mut self, name: &str, read: Result<Vec<KeptRun>, String>, now_ms: f64) -> Vec<Effect> {
+        let mut incoming = match read {
+            Ok(runs) => runs,
+            Err(why) => {
+                self.messages.error = Some(format!("{name} was not imported: {why}. Nothing was changed."));
+                return Vec::new();
+            }
+        };
+        incoming.sort_by(|a, b| a.record.started_ms.total_cmp(&b.record.started_ms).then(a.record.number.cmp(&b.record.number)));
+        let first = self.next_number();
+        let (mut add, mut already) = (Vec::new(), 0);
+        for KeptRun { mut record, file } in incoming {
+            let number = first + add.len() as u32;
+            match self.library.iter().find(|r| r.id == record.id) {
+                Some(here) if here.history == record.history && here.file_bytes == record.file_bytes => {
+                    already += 1;
+                    continue;
+                }
+                Some(_) => {
+                    record.id = self.run_id(self.opened_ms + now_ms, number);
+                    record.label += " (imported copy)";
+                }
+                None => {}
+            }
+            record.number = number;
+            add.push(KeptRun { record, file });
+        }
+        if add.is_empty() {
+            self.messages.notice = Some(format!("{name}: {} already here, nothing to import.", runs_word(already)));
+            return Vec::new();
+        }
+        vec![Effect::KeepAll { runs: add, already, name: name.into() }]
+    }
+
+    /// The runs of an imported library file were written (all in one transaction): they are
+    /// listed.
+    pub fn library_imported(&mut self, runs: Vec<RunRecord>, already: usize, name: &str) {
+        let mut said = format!("Imported {} from {name}", runs_word(runs.len()));
+        if already > 0 {
+            said += &format!(" ({} already here)", runs_word(already));
+        }
+        self.messages.notice = Some(said + ".");
+        for record in runs {
+            self.kept_elsewhere(record);
+        }
+    }
+
     pub fn toggle_overlay(&mut self, id: &str) {
         if self.overlays.iter().any(|o| o == id) {
             self.overlays.retain(|o| o != id);
@@ -225,4 +276,58 @@ impl PageState {
 /// The run library's order: the latest started first (the higher number on a tie).
 fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
     b.started_ms.total_cmp(&a.started_ms).then(b.number.cmp(&a.number))
+}
+
+/// "1 run", "3 runs".
+fn runs_word(n: usize) -> String {
+    if n == 1 { "1 run".into() } else { format!("{n} runs") }
+}
+
+#[cfg(test)]
+mod tests {
+    use filterlab_protocol::KeptRun;
+
+    use crate::state::{
+        Effect,
+        tests::{page, record, row},
+    };
+
+    fn kept(id: &str, number: u32, started_ms: f64) -> KeptRun {
+        KeptRun { record: record(id, number, started_ms), file: vec![number as u8; 10] }
+    }
+
+    #[test]
+    fn an_imported_library_adds_what_is_new_and_overwrites_nothing() {
+        let mut p = page();
+        p.tab = "tab".into();
+        p.library_listed(vec![record("a", 1, 1.0), record("b", 2, 2.0)], vec![]);
+        // "a" is the same run; "b" has the same id but went on training elsewhere; "c" and "d" are new.
+        let mut b = kept("b", 5, 2.0);
+        b.record.history.push(row(2, 2, 0.95));
+        let effects = p.import_library("lib.zip", Ok(vec![kept("d", 9, 4.0), kept("a", 1, 1.0), b, kept("c", 3, 3.0)]), 50.0);
+        let [Effect::KeepAll { runs, already: 1, name }] = &effects[..] else { panic!("{effects:?}") };
+        assert_eq!(name, "lib.zip");
+        let added: Vec<_> = runs.iter().map(|r| (r.record.id.as_str(), r.record.number, r.record.label.as_str())).collect();
+        // Oldest first, numbered after the library's runs; the changed "b" comes in under a new id.
+        assert_eq!(added[0].1..added[2].1 + 1, 3..6);
+        assert_eq!((added[0].0 != "b", added[0].2), (true, "run 5 (imported copy)"));
+        assert_eq!((added[1].0, added[2].0), ("c", "d"));
+        assert!(p.library.iter().all(|r| r.label.starts_with("run ")), "nothing listed changed before the write");
+        let records = runs.iter().map(|r| r.record.clone()).collect();
+        p.library_imported(records, 1, "lib.zip");
+        assert_eq!(p.messages.notice.as_deref(), Some("Imported 3 runs from lib.zip (1 run already here)."));
+        assert_eq!(p.library.len(), 5);
+        assert_eq!(p.library.iter().find(|r| r.id == "b").unwrap().history.len(), 1, "the kept b is as it was");
+    }
+
+    #[test]
+    fn a_library_already_here_or_refused_changes_nothing() {
+        let mut p = page();
+        p.library_listed(vec![record("a", 1, 1.0)], vec![]);
+        assert_eq!(p.import_library("same.zip", Ok(vec![kept("a", 1, 1.0)]), 0.0), vec![]);
+        assert_eq!(p.messages.notice.as_deref(), Some("same.zip: 1 run already here, nothing to import."));
+        assert_eq!(p.import_library("bad.zip", Err("it is not a zip file Filterlab can read (x)".into()), 0.0), vec![]);
+        assert_eq!(p.messages.error.as_deref(), Some("bad.zip was not imported: it is not a zip file Filterlab can read (x). Nothing was changed."));
+        assert_eq!(p.library.len(), 1);
+    }
 }

@@ -9,7 +9,7 @@
 
 use filterlab_protocol::{
     BatchLoss, ConfusionMatrix, DeviceInfo, DevicePref, Digits, EpochRow, ExampleSet, Filters, FromWorker, Memory, ModelSource,
-    NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker,
+    KeptRun, NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker,
 };
 
 use crate::{
@@ -60,6 +60,9 @@ pub enum Effect {
     /// Keep this run in the browser's run library, with its model file (replacing its earlier
     /// version).
     Keep { record: RunRecord, file: Vec<u8> },
+    /// Keep these runs of an imported library file, all or none (`already`: how many of the file's
+    /// runs were here before).
+    KeepAll { runs: Vec<KeptRun>, already: usize, name: String },
     /// Write this kept run's record alone (a new name).
     Relabel { record: RunRecord },
     /// Read this kept run's model file and open it ([`PageState::run_file_read`]).
@@ -533,15 +536,15 @@ impl PageState {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use filterlab_protocol::{Confusion, DeviceKind, Example, Explanation};
 
-    fn page() -> PageState {
+    pub(crate) fn page() -> PageState {
         PageState::new(&Address::parse(""))
     }
 
-    fn row(epoch: usize, epochs: usize, test_acc: f32) -> EpochRow {
+    pub(crate) fn row(epoch: usize, epochs: usize, test_acc: f32) -> EpochRow {
         EpochRow {
             epoch,
             epochs,
@@ -736,7 +739,7 @@ mod tests {
     }
 
     /// A record as the library lists it.
-    fn record(id: &str, number: u32, started_ms: f64) -> RunRecord {
+    pub(crate) fn record(id: &str, number: u32, started_ms: f64) -> RunRecord {
         RunRecord {
             version: filterlab_protocol::RECORD_VERSION,
             id: id.into(),

@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod insight;
 pub mod library;
+pub mod library_file;
 pub mod messages;
 pub mod mnist;
 pub mod model_file;
@@ -18,6 +19,7 @@ pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, Mode
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use library::{RECORD_VERSION, RunRecord};
+pub use library_file::KeptRun;
 pub use reports::{BatchLoss, ConfusionMatrix, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress};
 pub use settings::{DigitError, DigitPair, Digits, Ops, OptimizerKind, Settings, SettingsError};
 pub use model_file::{ModelFile, ModelFileError};

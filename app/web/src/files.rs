@@ -35,9 +35,14 @@ pub fn download(link: &HtmlAnchorElement, url: &str, name: &str) {
 
 /// The bytes of a picked file, refusing one too large to be a model before reading it.
 pub async fn read(file: &File) -> Result<Vec<u8>, String> {
+    read_up_to(file, MAX_MODEL_FILE_BYTES, "a model file").await
+}
+
+/// The bytes of a picked file, refusing one larger than `limit` (what `kind` can be) unread.
+pub async fn read_up_to(file: &File, limit: usize, kind: &str) -> Result<Vec<u8>, String> {
     let size = file.size() as usize;
-    if size > MAX_MODEL_FILE_BYTES {
-        return Err(format!("it is {size} bytes, more than the {MAX_MODEL_FILE_BYTES} a model file can be"));
+    if size > limit {
+        return Err(format!("it is {size} bytes, more than the {limit} {kind} can be"));
     }
     let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| format!("it could not be read: {e:?}"))?;
     Ok(Uint8Array::new(&buffer.unchecked_into::<JsValue>()).to_vec())

@@ -120,6 +120,19 @@ impl Page {
                         Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
                 }),
+                Do::KeepAll { runs, already, name } => leptos::task::spawn_local(async move {
+                    match store::keep_all(&runs).await {
+                        Ok(()) => {
+                            let records: Vec<_> = runs.into_iter().map(|r| r.record).collect();
+                            for r in &records {
+                                tabs::tell(News::Kept(r.id.clone()));
+                            }
+                            self.state.update(|s| s.library_imported(records, already, &name));
+                            self.measure_storage();
+                        }
+                        Err(e) => self.error(format!("{name} was not imported: {e}. Nothing was changed.")),
+                    }
+                }),
                 Do::Relabel { record } => leptos::task::spawn_local(async move {
                     match store::put_record(&record).await {
                         Ok(()) => {

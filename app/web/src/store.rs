@@ -6,7 +6,7 @@
 //! (in one transaction: it is moved, never lost). What to keep and when is decided in
 //! `filterlab_page::state`; this only reads and writes.
 
-use filterlab_protocol::RunRecord;
+use filterlab_protocol::{KeptRun, RunRecord};
 use idb::{
     Database, Error, Transaction, TransactionMode, TransactionResult,
     builder::{DatabaseBuilder, ObjectStoreBuilder},
@@ -93,11 +93,19 @@ pub struct Listed {
 /// The library's records (no model file is read). A model kept by version 1 becomes its first
 /// run, with id `id_for_old` made at `now_ms`.
 pub async fn list(id_for_old: String, now_ms: f64) -> Result<Listed, String> {
-    let db = open().await?;
     let mut skipped = Vec::new();
-    if let Err(e) = migrate(&db, id_for_old, now_ms).await {
+    if let Err(e) = migrate(&open().await?, id_for_old, now_ms).await {
         skipped.push(format!("the model saved by an earlier version of this page ({e})"));
     }
+    let mut listed = list_only().await?;
+    listed.skipped.splice(0..0, skipped);
+    Ok(listed)
+}
+
+/// The records as they are, each checked.
+async fn list_only() -> Result<Listed, String> {
+    let db = open().await?;
+    let mut skipped = Vec::new();
     let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(failed)?;
     let store = tx.object_store(RUNS).map_err(failed)?;
     let keys = store.get_all_keys(None, None).map_err(failed)?.await.map_err(failed)?;
@@ -137,6 +145,36 @@ pub async fn keep(record: &RunRecord, file: &[u8]) -> Result<(), String> {
     tx.object_store(RUNS).map_err(failed)?.put(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
     tx.object_store(FILES).map_err(failed)?.put(&Uint8Array::from(file).into(), Some(&key)).map_err(failed)?.await.map_err(failed)?;
     commit(tx).await
+}
+
+/// Keeps every run of an imported library, all in one transaction: all are kept or none.
+pub async fn keep_all(runs: &[KeptRun]) -> Result<(), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[RUNS, FILES], TransactionMode::ReadWrite).map_err(failed)?;
+    let (records, files) = (tx.object_store(RUNS).map_err(failed)?, tx.object_store(FILES).map_err(failed)?);
+    for KeptRun { record, file } in runs {
+        let key = JsValue::from_str(&record.id);
+        // `add`, not `put`: a run kept meanwhile under the same id fails the whole import.
+        records.add(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+        files.add(&Uint8Array::from(&file[..]).into(), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+    }
+    commit(tx).await
+}
+
+/// Every kept run whole, record and model file ("Export library"), and the ones skipped.
+pub async fn everything() -> Result<(Vec<KeptRun>, Vec<String>), String> {
+    let listed = list_only().await?;
+    let db = open().await?;
+    let tx = db.transaction(&[FILES], TransactionMode::ReadOnly).map_err(failed)?;
+    let store = tx.object_store(FILES).map_err(failed)?;
+    let (mut runs, mut skipped) = (Vec::new(), listed.skipped);
+    for record in listed.runs {
+        match store.get(JsValue::from_str(&record.id)).map_err(failed)?.await.map_err(failed)?.and_then(bytes) {
+            Some(file) => runs.push(KeptRun { record, file }),
+            None => skipped.push(format!("run #{}: its model file is missing", record.number)),
+        }
+    }
+    Ok((runs, skipped))
 }
 
 /// One kept run's record, if it is there and readable.

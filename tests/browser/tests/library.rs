@@ -1,5 +1,6 @@
 //! The run library: every run kept in the browser until the user deletes it. The notebook's own
-//! exercise (SGD, Reset, Adam, compare) survives a reload; a browser holding the one saved model
+//! exercise (SGD, Reset, Adam, compare) survives a reload; the library moves to another browser
+//! as one file; a browser holding the one saved model
 //! of the layout before the library opens with it as the first run; damaged or newer records are
 //! skipped with a notice while the others load.
 
@@ -11,12 +12,12 @@ use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, R
 use harness::{Browser, Gpu, MINUTE};
 use serde_json::json;
 
-/// Trains one epoch with the form as it is and waits until the run is kept.
-async fn train_one_epoch(b: &Browser) {
-    b.set_input("epochs", "1").await;
+/// Trains `epochs` epochs with the form as it is and waits until the run is kept.
+async fn train(b: &Browser, epochs: usize) {
+    b.set_input("epochs", &epochs.to_string()).await;
     b.click("train").await;
     b.wait_text("status", "Finished", 2 * MINUTE).await;
-    b.wait_attr_eq("saved", "data-epochs", "1", Duration::from_secs(10)).await;
+    b.wait_attr_eq("saved", "data-epochs", &epochs.to_string(), Duration::from_secs(10)).await;
 }
 
 /// Draws a "1" on a clear pad and returns what the model read: the probabilities, as the page
@@ -33,7 +34,7 @@ async fn read_a_one(b: &Browser) -> String {
 async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
-    train_one_epoch(&b).await;
+    train(&b, 2).await;
     let sgd_filters = b.attr("filters", "data-weights").await;
     let sgd_rows = b.epoch_rows().await;
     let sgd_reading = read_a_one(&b).await;
@@ -41,14 +42,14 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     b.click("reset").await;
     b.wait_text("status", "Reset", Duration::from_secs(10)).await;
     b.click("optimizer-adam").await;
-    train_one_epoch(&b).await;
+    train(&b, 2).await;
     assert_ne!(b.attr("filters", "data-weights").await, sgd_filters);
 
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #2", MINUTE).await;
     let runs = b.text("runs").await;
     assert!(runs.contains("#1 SGD lr 0.001") && runs.contains("#2 Adam lr 0.001"), "{runs}");
-    assert!(runs.contains("1 epoch, test acc 0."), "each run's figures: {runs}");
+    assert!(runs.contains("2 epochs, test acc 0."), "each run's figures: {runs}");
     // The space the runs take, and what the browser allows the site.
     b.wait_attr_nonempty("storage", "data-quota", Duration::from_secs(10)).await;
     let (usage, quota) = (b.number("storage", "data-usage").await, b.number("storage", "data-quota").await);
@@ -59,7 +60,7 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
 
     // Opening the SGD run brings its model back bit for bit: filters, history, answers.
     b.click("run-open-1").await;
-    b.wait_text("status", "Opened run #1 (8 vs 1, 1 epoch trained)", MINUTE).await;
+    b.wait_text("status", "Opened run #1 (8 vs 1, 2 epochs trained)", MINUTE).await;
     b.wait_attr_eq("filters", "data-weights", &sgd_filters, Duration::from_secs(10)).await;
     assert_eq!(b.epoch_rows().await, sgd_rows);
     assert!(b.attr("optimizer-sgd", "class").await.contains("active"), "its settings come back");
@@ -75,7 +76,7 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     b.click("run-epochs-csv-1").await;
     let csv = String::from_utf8(b.downloaded("filterlab-run-1-epochs.csv", Duration::from_secs(10)).await).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 2, "a header and one row per epoch: {csv}");
+    assert_eq!(lines.len(), 3, "a header and one row per epoch: {csv}");
     assert_eq!(lines[0], "epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step");
     let cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!((cells[0], cells[1]), ("1", "SGD"));
@@ -197,12 +198,12 @@ async fn two_tabs_keep_their_own_runs_and_follow_each_other() {
     let second = b.tab_handle().await;
     b.wait_text("status", "Ready", MINUTE).await;
     b.set_input("digits", "3,5").await;
-    train_one_epoch(&b).await;
+    train(&b, 1).await;
 
     // The first tab lists the second's run, then trains its own (8 vs 1).
     b.switch_to(first.clone()).await;
     b.wait_text("runs", "#1 SGD lr 0.001 seed 42 3,5", Duration::from_secs(10)).await;
-    train_one_epoch(&b).await;
+    train(&b, 1).await;
     b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;
 
     // The second tab hears of it, and deletes its own run: gone from both lists.
@@ -230,24 +231,7 @@ async fn two_tabs_keep_their_own_runs_and_follow_each_other() {
 async fn fifty_runs_opened_one_after_another_keep_memory_flat() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
-    let file = old_model(1);
-    let records: Vec<String> = (1..=50u32)
-        .map(|n| {
-            let record = RunRecord::from_model_file(&file, format!("planted-{n:02}"), n, 1.0e12 + n as f64).unwrap();
-            RunRecord { label: format!("planted {n}"), ..record }.to_json()
-        })
-        .collect();
-    let planted = idb(
-        &b,
-        2,
-        "db.createObjectStore('models'); db.createObjectStore('runs'); db.createObjectStore('files');",
-        "const [records, file] = args; const tx = db.transaction(['runs', 'files'], 'readwrite');
-         for (const json of records) { const id = JSON.parse(json).id; tx.objectStore('runs').put(json, id); tx.objectStore('files').put(new Uint8Array(file), id); }
-         tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
-        json!([records, file]),
-    )
-    .await;
-    assert_eq!(planted, "ok");
+    plant(&b, "planted", 50).await;
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #50", MINUTE).await;
     let mut at_ten = 0.0;
@@ -263,6 +247,97 @@ async fn fifty_runs_opened_one_after_another_keep_memory_flat() {
     let at_fifty = b.number("memory", "data-wasm-bytes").await;
     println!("50 runs opened: worker memory {at_ten} bytes after the 10th, {at_fifty} after the 50th");
     assert!(at_ten > 0.0 && at_fifty <= at_ten + 1e6, "memory grew: {at_ten} → {at_fifty} bytes");
+    b.assert_no_console_errors().await;
+    b.close().await;
+}
+
+/// Plants kept runs in the page's IndexedDB (ids `{prefix}-NN`, started one millisecond apart).
+async fn plant(b: &Browser, prefix: &str, count: u32) {
+    let file = old_model(1);
+    let records: Vec<String> = (1..=count)
+        .map(|n| {
+            let record = RunRecord::from_model_file(&file, format!("{prefix}-{n:02}"), n, 1.0e12 + n as f64).unwrap();
+            RunRecord { label: format!("{prefix} {n}"), ..record }.to_json()
+        })
+        .collect();
+    let planted = idb(
+        b,
+        2,
+        "db.createObjectStore('models'); db.createObjectStore('runs'); db.createObjectStore('files');",
+        "const [records, file] = args; const tx = db.transaction(['runs', 'files'], 'readwrite');
+         for (const json of records) { const id = JSON.parse(json).id; tx.objectStore('runs').put(json, id); tx.objectStore('files').put(new Uint8Array(file), id); }
+         tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
+        json!([records, file]),
+    )
+    .await;
+    assert_eq!(planted, "ok");
+}
+
+/// The ids of the listed runs, newest first.
+async fn listed_ids(b: &Browser) -> Vec<String> {
+    let ids = b.js("return [...document.querySelectorAll('[data-testid=runs] li')].map((li) => li.dataset.id);", vec![]).await;
+    serde_json::from_value(ids).unwrap()
+}
+
+/// "Export library" in one browser, "Import library" in another: the same runs, merged with the
+/// ones there; a second import finds them all already there; a damaged file changes nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn the_library_moves_to_another_browser_as_one_file() {
+    let a = Browser::open(Gpu::None).await;
+    a.wait_text("status", "Ready", MINUTE).await;
+    plant(&a, "from-a", 3).await;
+    a.goto(&a.site).await;
+    a.wait_text("status", "Restored run #3", MINUTE).await;
+    let exported_ids = listed_ids(&a).await;
+    a.click("export-library").await;
+    let day = a.js("return new Date().toISOString().slice(0, 10);", vec![]).await;
+    let name = format!("filterlab-library-{}.zip", day.as_str().unwrap());
+    let zip = a.downloaded(&name, Duration::from_secs(10)).await;
+    a.wait_text("notice", &format!("Exported 3 runs as {name}"), Duration::from_secs(10)).await;
+    a.close().await;
+
+    // What another tool sees in it: Python's zipfile, and its csv module on an epoch table.
+    let path = harness::temp_file(&name, &zip);
+    let python = "import sys, zipfile, csv, io, json
+z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None
+names = z.namelist(); runs = json.loads(z.read('filterlab-library.json'))['runs']
+table = sorted(n for n in names if n.endswith('epochs.csv'))[0]
+rows = list(csv.DictReader(io.TextIOWrapper(z.open(table))))
+print(runs, len(names), len(rows), rows[0]['test_acc'], z.read(table.replace('epochs.csv', 'model.flab'))[:4].decode())";
+    let out = std::process::Command::new("python3").arg("-c").arg(python).arg(&path).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 13 1 0.94 FLAB", "runs, entries, rows, test acc, magic");
+
+    // Another browser with a run of its own.
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    plant(&b, "from-b", 1).await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #1", MINUTE).await;
+    b.choose_file("import-library", &path).await;
+    b.wait_text("notice", &format!("Imported 3 runs from {name}."), Duration::from_secs(10)).await;
+    let ids = listed_ids(&b).await;
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    for id in &exported_ids {
+        assert!(ids.contains(id), "{id} imported: {ids:?}");
+    }
+    let runs = b.text("runs").await;
+    assert!(runs.contains("#1 from-b 1") && runs.contains("#4 from-a 3"), "numbered after the runs there, oldest first: {runs}");
+    b.click("run-open-4").await;
+    b.wait_text("status", "Opened run #4 (8 vs 1, 1 epoch trained)", MINUTE).await;
+
+    // Again: every run is recognised, nothing is added or overwritten.
+    b.choose_file("import-library", &path).await;
+    b.wait_text("notice", &format!("{name}: 3 runs already here, nothing to import."), Duration::from_secs(10)).await;
+    assert_eq!(listed_ids(&b).await, ids);
+    // A damaged library file: refused, named, nothing changed.
+    let broken = harness::temp_file("broken-library.zip", &zip[..zip.len() - 30]);
+    b.choose_file("import-library", &broken).await;
+    b.wait_text("error", "broken-library.zip was not imported: it is not a zip file Filterlab can read", Duration::from_secs(10)).await;
+    assert!(b.text("error").await.ends_with("Nothing was changed."));
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #4", MINUTE).await;
+    assert_eq!(listed_ids(&b).await, ids, "the same four runs after a reload");
     b.assert_no_console_errors().await;
     b.close().await;
 }

@@ -6,7 +6,7 @@ use filterlab_page::{
     PageState,
     words::{self, epochs},
 };
-use filterlab_protocol::RunRecord;
+use filterlab_protocol::{RunRecord, library_file};
 use leptos::prelude::*;
 
 use crate::{
@@ -39,6 +39,40 @@ fn export(page: Page, record: RunRecord, what: Export, link: web_sys::HtmlAnchor
             Ok(url) => files::download(&link, &url, &name),
             Err(e) => page.error(format!("Run #{n} was not exported: {e}")),
         }
+    });
+}
+
+/// Downloads every kept run as one zip file (`filterlab_protocol::library_file`).
+fn export_library(page: Page, link: web_sys::HtmlAnchorElement) {
+    leptos::task::spawn_local(async move {
+        let (runs, skipped) = match store::everything().await {
+            Ok(all) => all,
+            Err(e) => return page.error(format!("The library was not exported: {e}.")),
+        };
+        let bytes = library_file::write(&runs);
+        let day = js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default().chars().take(10).collect::<String>();
+        match files::download_url_as(&bytes, "application/zip") {
+            Ok(url) => files::download(&link, &url, &format!("filterlab-library-{day}.zip")),
+            Err(e) => return page.error(format!("The library was not exported: {e}")),
+        }
+        let left_out = if skipped.is_empty() { String::new() } else { format!(" Left out, unreadable: {}.", skipped.join("; ")) };
+        page.notice(format!("Exported {} runs as filterlab-library-{day}.zip.{left_out}", runs.len()));
+    });
+}
+
+/// Reads a picked library file and merges its runs into this browser's library.
+fn import_library(page: Page, ev: leptos::ev::Event) {
+    let input: web_sys::HtmlInputElement = event_target(&ev);
+    let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+    input.set_value("");
+    leptos::task::spawn_local(async move {
+        let name = file.name();
+        let read = files::read_up_to(&file, library_file::MAX_LIBRARY_BYTES, "a library file").await.and_then(|bytes| library_file::read(&bytes));
+        let now = js_sys::Date::now();
+        page.act(|s| {
+            let since_open = now - s.opened_ms;
+            s.import_library(&name, read, since_open)
+        });
     });
 }
 
@@ -123,7 +157,18 @@ pub fn RunList() -> impl IntoView {
                 {move || { let (n, bytes, measured) = storage.get(); words::storage(n, bytes, measured) }}
                 {move || match persisted.get() { Some(true) => " The browser keeps them even when space runs short.", Some(false) => " The browser may clear them when space runs short.", None => "" }}
             </p>
-            <p class="small">"Runs live in this browser profile only: clearing the site's data deletes them, and Safari deletes them after seven days without a visit. Download a run's .flab to keep a copy."</p>
+            <p class="small">"Runs live in this browser profile only: clearing the site's data deletes them, and Safari deletes them after seven days without a visit. Export the library to keep a copy or move it to another browser."</p>
+            <div class="buttons">
+                <button data-testid="export-library" title="Download every kept run (model, record, epoch table, loss curve) as one .zip"
+                    prop:disabled=move || storage.get().0 == 0
+                    on:click=move |_| if let Some(a) = link.get_untracked() { export_library(page, a) }>"Export library"</button>
+                <label class="file-button">
+                    "Import library…"
+                    <input type="file" class="visually-hidden" accept=".zip" data-testid="import-library"
+                        aria-label="Import a library file (.zip): its runs join this browser's, nothing here is overwritten"
+                        on:change=move |ev| import_library(page, ev) />
+                </label>
+            </div>
             <a node_ref=link class="hidden" aria-hidden="true"></a>
         </section>
     }
