@@ -2,9 +2,9 @@
 //! holds and what Open, Delete and the other tabs' news do to it. `app/web/src/store.rs` only
 //! reads and writes what these decide; the records themselves are `filterlab_protocol::library`.
 
-use filterlab_protocol::{EpochRow, KeptRun, ModelSource, RunRecord, Settings, ToWorker};
+use filterlab_protocol::{EpochRow, Filters, KeptRun, ModelFile, ModelSource, RunRecord, Settings, ToWorker};
 
-use crate::state::{Effect, PageState};
+use crate::state::{Compared, Effect, PageState};
 
 impl PageState {
     /// The run library as listed from the browser's storage (`skipped`: the records that could
@@ -135,6 +135,7 @@ impl PageState {
     pub fn deleted(&mut self, id: &str) {
         self.library.retain(|r| r.id != id);
         self.overlays.retain(|o| o != id);
+        self.compare.take_if(|c| c.id == id);
         if self.model.record.as_ref().is_some_and(|r| r.id == id) {
             self.model.record = None;
             self.model.saved_epochs = None;
@@ -189,6 +190,30 @@ impl PageState {
         self.messages.notice = Some(said + ".");
         for record in runs {
             self.kept_elsewhere(record);
+        }
+    }
+
+    /// Compare pressed on a kept run: its filters are shown next to the current model's (a second
+    /// press, or Compare on another run, changes that).
+    pub fn compare(&mut self, id: &str) -> Vec<Effect> {
+        if self.compare.as_ref().is_some_and(|c| c.id == id) {
+            self.compare = None;
+            return Vec::new();
+        }
+        let Some(run) = self.library.iter().find(|r| r.id == id) else { return Vec::new() };
+        self.compare = Some(Compared { id: id.into(), title: format!("#{} {}", run.number, run.label), filters: None });
+        vec![Effect::Compare { id: id.into() }]
+    }
+
+    /// The compared run's model file was read: its filters are shown.
+    pub fn compare_read(&mut self, id: &str, bytes: Result<Vec<u8>, String>) {
+        let Some(compared) = self.compare.as_mut().filter(|c| c.id == id) else { return };
+        match bytes.and_then(|b| ModelFile::from_bytes(&b).map_err(|e| e.to_string())) {
+            Ok(file) => compared.filters = Some(Filters::from(&file.weights)),
+            Err(e) => {
+                self.messages.error = Some(format!("The filters of {} could not be read: {e}.", compared.title));
+                self.compare = None;
+            }
         }
     }
 
@@ -318,6 +343,31 @@ mod tests {
         assert_eq!(p.messages.notice.as_deref(), Some("Imported 3 runs from lib.zip (1 run already here)."));
         assert_eq!(p.library.len(), 5);
         assert_eq!(p.library.iter().find(|r| r.id == "b").unwrap().history.len(), 1, "the kept b is as it was");
+    }
+
+    #[test]
+    fn a_kept_runs_filters_are_compared_with_the_current_models() {
+        let mut p = page();
+        p.library_listed(vec![record("a", 1, 1.0), record("b", 2, 2.0)], vec![]);
+        assert_eq!(p.compare("a"), vec![Effect::Compare { id: "a".into() }]);
+        assert_eq!(p.compare.as_ref().map(|c| (c.title.as_str(), c.filters.is_none())), Some(("#1 run 1", true)));
+        let shape = filterlab_protocol::NetShape::NOTEBOOK;
+        let weights = filterlab_protocol::Weights::from_slice(shape, &vec![0.25; shape.params()]);
+        let file = filterlab_protocol::ModelFile { weights, digits: Default::default(), record: String::new() }.to_bytes();
+        p.compare_read("b", Ok(file.clone()));
+        assert!(p.compare.as_ref().unwrap().filters.is_none(), "a file read for another run is not shown");
+        p.compare_read("a", Ok(file));
+        let filters = p.compare.as_ref().unwrap().filters.clone().unwrap();
+        assert_eq!((filters.weights.len(), filters.biases.len(), filters.weights[0]), (72, 8, 0.25));
+        // Again: closed. A damaged file says so; a deleted run's comparison goes with it.
+        assert_eq!(p.compare("a"), vec![]);
+        assert!(p.compare.is_none());
+        p.compare("b");
+        p.compare_read("b", Ok(b"FLAB".to_vec()));
+        assert!(p.compare.is_none() && p.messages.error.as_deref().unwrap().starts_with("The filters of #2 run 2 could not be read: "));
+        p.compare("a");
+        p.deleted("a");
+        assert!(p.compare.is_none());
     }
 
     #[test]

@@ -69,11 +69,23 @@ pub enum Effect {
     Open { id: String, at_load: bool },
     /// Delete this kept run.
     Delete { id: String },
+    /// Read this kept run's model file for its filters ([`PageState::compare_read`]).
+    Compare { id: String },
     /// Classify the drawing on the pad again (the model changed).
     Reclassify,
     /// Ask the service worker to keep what this visit used for offline use: the worker build and
     /// the train files, and with `ten_digits` the t10k files too.
     KeepOffline { ten_digits: bool },
+}
+
+/// A kept run's filters, shown next to the current model's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compared {
+    pub id: String,
+    /// "#1 SGD lr 0.001 …", as the run list names it.
+    pub title: String,
+    /// Once its model file is read.
+    pub filters: Option<Filters>,
 }
 
 /// The worker, its device and its data: new with each worker start or device switch.
@@ -183,6 +195,8 @@ pub struct PageState {
     pub library: Vec<RunRecord>,
     /// The kept runs whose curves are drawn on the charts.
     pub overlays: Vec<String>,
+    /// A kept run whose filters are shown next to the current model's ("Compare").
+    pub compare: Option<Compared>,
     /// A kept run whose Delete was pressed once: a second press deletes it.
     pub confirm_delete: Option<String>,
     /// The kept run being renamed, and its name as typed.
@@ -213,6 +227,7 @@ impl PageState {
             run: None,
             library: Vec::new(),
             overlays: Vec::new(),
+            compare: None,
             confirm_delete: None,
             renaming: None,
             storage: None,

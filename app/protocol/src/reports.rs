@@ -43,6 +43,12 @@ pub struct Filters {
     pub biases: Vec<f32>,
 }
 
+impl From<&crate::Weights> for Filters {
+    fn from(w: &crate::Weights) -> Self {
+        Self { shape: w.shape, weights: w.conv_weight.clone(), biases: w.conv_bias.clone() }
+    }
+}
+
 /// What the model made of a drawing: the 28×28 image it saw, each class's probability, and every
 /// intermediate on the way (feature maps, contributions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

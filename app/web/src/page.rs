@@ -148,6 +148,10 @@ impl Page {
                         Err(e) => self.error(format!("The run could not be opened: {e}.")),
                     }
                 }),
+                Do::Compare { id } => leptos::task::spawn_local(async move {
+                    let bytes = store::file(&id).await;
+                    self.state.update(|s| s.compare_read(&id, bytes));
+                }),
                 Do::Delete { id } => leptos::task::spawn_local(async move {
                     match store::delete(&id).await {
                         Ok(()) => {

@@ -176,7 +176,7 @@ impl Session {
     /// them) and shows them: the filters, and as asked the model file.
     pub fn publish(&self, weights: &Weights, digits: Digits, device: &Device, checkpoint: Checkpoint) {
         self.with(|s| s.model = Some((Model::from_weights(weights, device), digits)));
-        post(&FromWorker::Filters(Filters { shape: weights.shape, weights: weights.conv_weight.clone(), biases: weights.conv_bias.clone() }));
+        post(&FromWorker::Filters(Filters::from(weights)));
         if checkpoint == Checkpoint::None {
             return;
         }

@@ -43,7 +43,8 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     b.wait_text("status", "Reset", Duration::from_secs(10)).await;
     b.click("optimizer-adam").await;
     train(&b, 2).await;
-    assert_ne!(b.attr("filters", "data-weights").await, sgd_filters);
+    let adam_filters = b.attr("filters", "data-weights").await;
+    assert_ne!(adam_filters, sgd_filters);
 
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #2", MINUTE).await;
@@ -57,6 +58,14 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     let storage = b.text("storage").await;
     assert!(storage.starts_with("2 runs kept, ") && storage.contains("of the"), "{storage}");
     b.screenshot_of("runs", "library").await;
+
+    // One click from the list: the SGD run's filters next to the Adam run's, on the page now.
+    b.click("run-compare-1").await;
+    b.wait_attr_eq("compare-kept", "data-weights", &sgd_filters, Duration::from_secs(10)).await;
+    assert_eq!(b.attr("compare-current", "data-weights").await, adam_filters);
+    let compare = b.text("compare").await;
+    assert!(compare.contains("Now on the page: #2 Adam") && compare.contains("#1 SGD"), "{compare}");
+    b.screenshot_of("compare", "library-compare").await;
 
     // Opening the SGD run brings its model back bit for bit: filters, history, answers.
     b.click("run-open-1").await;
@@ -333,8 +342,8 @@ print(runs, len(names), len(rows), rows[0]['test_acc'], z.read(table.replace('ep
     // A damaged library file: refused, named, nothing changed.
     let broken = harness::temp_file("broken-library.zip", &zip[..zip.len() - 30]);
     b.choose_file("import-library", &broken).await;
-    b.wait_text("error", "broken-library.zip was not imported: it is not a zip file Filterlab can read", Duration::from_secs(10)).await;
-    assert!(b.text("error").await.ends_with("Nothing was changed."));
+    let error = b.wait_error("broken-library.zip was not imported: it is not a zip file Filterlab can read", Duration::from_secs(10)).await;
+    assert!(error.ends_with("Nothing was changed."), "{error}");
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #4", MINUTE).await;
     assert_eq!(listed_ids(&b).await, ids, "the same four runs after a reload");

@@ -23,22 +23,6 @@ async fn hidden(b: &Browser, id: &str) -> bool {
     b.attr(id, "class").await.split(' ').any(|c| c == "hidden")
 }
 
-/// Waits for the error box to mention `needle`, and returns its text.
-async fn wait_error(b: &Browser, needle: &str, timeout: Duration) -> String {
-    let start = std::time::Instant::now();
-    loop {
-        let error = b.text("error").await;
-        if error.contains(needle) {
-            return error;
-        }
-        if start.elapsed() > timeout {
-            b.screenshot("timeout").await;
-            panic!("the error box never said {needle:?}; it says {error:?}, status {:?}", b.text("status").await);
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// A missing, truncated, not-idx or not-gzip data file, a download cut halfway or one that
 /// stalls: the error names the file and what is wrong, Train stays off, and Retry asks the
 /// (living) worker again.
@@ -59,7 +43,7 @@ async fn bad_data_files_name_the_file_and_offer_retry() {
         assert!(!hidden(&b, "retry").await, "Retry should be offered: {error}");
         // The worker is alive: Retry gets the same answer again, not silence.
         b.click("retry").await;
-        let again = wait_error(&b, file, MINUTE).await;
+        let again = b.wait_error(file, MINUTE).await;
         assert!(again.contains(expected), "after Retry: {again}");
         b.screenshot(&format!("bad-data-{}", expected.replace(' ', "-"))).await;
         b.close().await;
@@ -77,7 +61,7 @@ async fn a_failed_t10k_download_names_the_file_and_train_again_gets_it() {
     b.click("optimizer-adam").await;
     b.click("all-digits").await;
     b.click("train").await;
-    let error = wait_error(&b, "t10k-images", MINUTE).await;
+    let error = b.wait_error("t10k-images", MINUTE).await;
     assert!(error.contains("HTTP 404"), "{error}");
     assert!(b.enabled("train").await, "Train is offered again");
     assert!(b.epoch_rows().await.is_empty());
@@ -142,7 +126,7 @@ async fn a_lost_gpu_keeps_the_model_and_training_goes_on_on_the_cpu() {
     b.set_input("lr", "0.01").await;
     b.set_input("epochs", "1").await;
     b.click("train").await;
-    let error = wait_error(&b, "GPU", 3 * MINUTE).await;
+    let error = b.wait_error("GPU", 3 * MINUTE).await;
     assert!(error.contains("lost") || error.contains("failed"), "error: {error}");
     assert!(b.enabled("train").await, "training should have stopped");
     assert!(!hidden(&b, "continue-cpu").await, "Continue on the CPU should be offered");
@@ -195,7 +179,7 @@ async fn nonsense_settings_are_refused_by_the_form_and_by_the_worker() {
   };
 })();"#;
     let b = Browser::open_with(Gpu::None, Fault::WorkerPrelude(BAD_TRAIN)).await;
-    let error = wait_error(&b, "training refused", MINUTE).await;
+    let error = b.wait_error("training refused", MINUTE).await;
     assert!(error.contains("learning rate"), "error: {error}");
     for (field, value, reason) in [
         ("lr", "fast", "not a number"),
@@ -239,7 +223,7 @@ async fn a_worker_panic_is_shown_and_the_restarted_worker_keeps_the_model() {
     b.wait_text("status", "Ready", MINUTE).await;
     b.set_input("epochs", "1").await;
     b.click("train").await;
-    let error = wait_error(&b, "crashed", 2 * MINUTE).await;
+    let error = b.wait_error("crashed", 2 * MINUTE).await;
     assert!(error.contains("could not post a message") && error.contains("test fault"), "error: {error}");
     assert!(!hidden(&b, "restart").await, "Restart should be offered");
     b.screenshot("worker-crashed").await;
@@ -350,7 +334,7 @@ async fn export_and_import_and_bad_files_are_refused() {
     ];
     for (name, bytes, reason) in bad {
         b.choose_file("import", &harness::temp_file(name, &bytes)).await;
-        let error = wait_error(&b, name, Duration::from_secs(30)).await;
+        let error = b.wait_error(name, Duration::from_secs(30)).await;
         assert!(error.contains(reason) && error.contains("unchanged"), "{name}: {error}");
         assert_eq!(b.epoch_rows().await, trained, "{name} changed the model");
     }

@@ -3,6 +3,7 @@
 //! that part changes. A new chart is a component here and a draw function in `draw/`.
 
 mod charts;
+mod compare;
 mod confusion;
 mod data;
 mod device;

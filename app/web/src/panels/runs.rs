@@ -1,6 +1,7 @@
 //! The run library: every run kept in this browser, newest first, with its figures; each can be
-//! opened (it becomes the current model), drawn on the charts, exported (its model file, its
-//! epoch table and loss curve as CSV), renamed or deleted (asked twice).
+//! opened (it becomes the current model), drawn on the charts, its filters compared with the
+//! current model's, exported (its model file, its epoch table and loss curve as CSV), renamed or
+//! deleted (asked twice); the whole library exported and imported as one file.
 
 use filterlab_page::{
     PageState,
@@ -9,6 +10,7 @@ use filterlab_page::{
 use filterlab_protocol::{RunRecord, library_file};
 use leptos::prelude::*;
 
+use super::compare::Compare;
 use crate::{
     files,
     page::{Page, page},
@@ -90,6 +92,7 @@ pub fn RunList() -> impl IntoView {
     let confirm = page.select(|s| s.confirm_delete.clone());
     let current = page.select(|s| s.model.record.as_ref().map(|r| r.id.clone()));
     let training = page.select(|s| s.training());
+    let compared = page.select(|s| s.compare.as_ref().map(|c| c.id.clone()));
     // Which run is being renamed apart from what is typed: the field is made once, not at
     // every key.
     let renaming = page.select(|s| s.renaming.as_ref().map(|r| r.0.clone()));
@@ -114,6 +117,7 @@ pub fn RunList() -> impl IntoView {
                         let (id, n) = (r.id.clone(), r.number);
                         let (open_id, overlay_id, delete_id, shown_id, asked_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                         let (here_id, locked_id, name_id, rename_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+                        let (compare_id, pressed_id) = (id.clone(), id.clone());
                         view! {
                             <li data-testid=format!("run-{n}") data-id=id.clone() class:current=move || current.get().as_deref() == Some(here_id.as_str())>
                                 <label>
@@ -138,6 +142,9 @@ pub fn RunList() -> impl IntoView {
                                     {export_button(&r, Export::Model, "run-export", ".flab", format!("Export run #{n}'s model file"))}
                                     {export_button(&r, Export::Epochs, "run-epochs-csv", "epochs.csv", format!("Export run #{n}'s epoch table as CSV"))}
                                     {export_button(&r, Export::Curve, "run-curve-csv", "curve.csv", format!("Export run #{n}'s per-batch loss curve as CSV"))}
+                                    <button data-testid=format!("run-compare-{n}") aria-label=format!("Show run #{n}'s filters next to the current model's")
+                                        aria-pressed=move || (compared.get().as_deref() == Some(pressed_id.as_str())).to_string()
+                                        on:click=move |_| page.act(|s| s.compare(&compare_id))>"Compare"</button>
                                     <button data-testid=format!("run-rename-{n}") aria-label=format!("Rename run #{n}")
                                         on:click=move |_| page.state.update(|s| s.start_rename(&rename_id))>"Rename"</button>
                                     <button data-testid=format!("run-delete-{n}") aria-label=format!("Delete run #{n}")
@@ -151,6 +158,7 @@ pub fn RunList() -> impl IntoView {
                     }
                 </For>
             </ul>
+            <Compare />
             <p data-testid="storage" class="small"
                 data-usage=move || storage.get().2.map(|m| m.0.to_string()).unwrap_or_default()
                 data-quota=move || storage.get().2.map(|m| m.1.to_string()).unwrap_or_default()>

@@ -488,6 +488,17 @@ impl Browser {
         .await
     }
 
+    /// Waits for the error box to mention `needle`, and returns its text.
+    pub async fn wait_error(&self, needle: &str, timeout: Duration) -> String {
+        let mut error = String::new();
+        self.wait(&format!("the error box to say {needle:?}"), timeout, async || {
+            error = self.text("error").await;
+            error.contains(needle)
+        })
+        .await;
+        error
+    }
+
     pub async fn wait_attr_at_least(&self, id: &str, name: &str, n: usize, timeout: Duration) {
         self.wait(&format!("{id}[{name}] ≥ {n}"), timeout, async || {
             self.attr(id, name).await.parse::<usize>().unwrap_or(0) >= n
