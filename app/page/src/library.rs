@@ -119,9 +119,39 @@ impl PageState {
         ask
     }
 
-    /// A run can be deleted unless it is being trained (its next epoch would be written back).
+    /// A run can be deleted unless it is being trained, here or in another tab (its next epoch
+    /// would be written back).
     pub fn can_delete(&self, id: &str) -> bool {
-        !(self.training() && self.model.record.as_ref().is_some_and(|r| r.id == id))
+        !(self.training() && self.model.record.as_ref().is_some_and(|r| r.id == id)) && !self.training_elsewhere(id)
+    }
+
+    /// Whether another tab that is still open is training this run.
+    pub fn training_elsewhere(&self, id: &str) -> bool {
+        self.elsewhere.iter().any(|(e, _)| e == id)
+    }
+
+    /// Another tab beat for the run it trains.
+    pub fn beat_heard(&mut self, id: String, now_ms: f64) {
+        match self.elsewhere.iter_mut().find(|(e, _)| *e == id) {
+            Some(entry) => entry.1 = now_ms,
+            None => self.elsewhere.push((id, now_ms)),
+        }
+    }
+
+    /// This tab's beat, once a second: the run it trains, to tell the other tabs.
+    pub fn beat(&self) -> Option<String> {
+        self.model.record.as_ref().filter(|_| self.training()).map(|r| r.id.clone())
+    }
+
+    /// Whether a run's mark is older than [`BEAT_LOST_MS`]: its tab is gone (closed, killed,
+    /// frozen) or has stopped training.
+    pub fn beats_lost(&self, now_ms: f64) -> bool {
+        self.elsewhere.iter().any(|(_, at)| now_ms - at > BEAT_LOST_MS)
+    }
+
+    /// Forgets the marks whose beats were lost.
+    pub fn forget_lost_beats(&mut self, now_ms: f64) {
+        self.elsewhere.retain(|(_, at)| now_ms - at <= BEAT_LOST_MS);
     }
 
     /// A model file picked for Import: it goes to the worker, and wins over a run being opened.
@@ -298,6 +328,10 @@ impl PageState {
     }
 }
 
+/// How long after its last beat a run stops being marked as training in another tab: a few beats
+/// (one a second), as a background tab's timers may run late.
+pub const BEAT_LOST_MS: f64 = 4000.0;
+
 /// The run library's order: the latest started first (the higher number on a tie).
 fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
     b.started_ms.total_cmp(&a.started_ms).then(b.number.cmp(&a.number))
@@ -312,6 +346,7 @@ fn runs_word(n: usize) -> String {
 mod tests {
     use filterlab_protocol::KeptRun;
 
+    use super::BEAT_LOST_MS;
     use crate::state::{
         Effect,
         tests::{page, record, row},
@@ -368,6 +403,22 @@ mod tests {
         p.compare("a");
         p.deleted("a");
         assert!(p.compare.is_none());
+    }
+
+    #[test]
+    fn a_run_training_in_another_tab_is_marked_while_that_tab_beats() {
+        let mut p = page();
+        p.library_listed(vec![record("a", 1, 1.0), record("b", 2, 2.0)], vec![]);
+        p.beat_heard("a".into(), 1000.0);
+        assert!(p.training_elsewhere("a") && !p.can_delete("a") && p.can_delete("b"));
+        assert_eq!(p.delete("a"), vec![]);
+        p.beat_heard("a".into(), 2000.0);
+        assert!(!p.beats_lost(2000.0 + BEAT_LOST_MS));
+        // The tab is closed or killed: no more beats, no mark left behind.
+        assert!(p.beats_lost(2001.0 + BEAT_LOST_MS));
+        p.forget_lost_beats(2001.0 + BEAT_LOST_MS);
+        assert!(!p.training_elsewhere("a") && p.can_delete("a"));
+        assert_eq!(p.beat(), None, "this tab trains nothing");
     }
 
     #[test]

@@ -195,6 +195,9 @@ pub struct PageState {
     pub library: Vec<RunRecord>,
     /// The kept runs whose curves are drawn on the charts.
     pub overlays: Vec<String>,
+    /// Runs training in other tabs now: each with when its tab last beat (ms since this page
+    /// opened).
+    pub elsewhere: Vec<(String, f64)>,
     /// A kept run whose filters are shown next to the current model's ("Compare").
     pub compare: Option<Compared>,
     /// A kept run whose Delete was pressed once: a second press deletes it.
@@ -227,6 +230,7 @@ impl PageState {
             run: None,
             library: Vec::new(),
             overlays: Vec::new(),
+            elsewhere: Vec::new(),
             compare: None,
             confirm_delete: None,
             renaming: None,

@@ -56,7 +56,20 @@ impl Page {
                 }
             }),
             News::Deleted(id) => page.state.update(|s| s.deleted(&id)),
+            News::Training(id) => page.state.update(|s| s.beat_heard(id, since_open_ms())),
         });
+        // Once a second: this tab's beat while it trains, and the marks of tabs that stopped.
+        let heartbeat = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            let now = since_open_ms();
+            if page.state.with_untracked(|s| s.beats_lost(now)) {
+                page.state.update(|s| s.forget_lost_beats(now));
+            }
+            if let Some(id) = page.state.with_untracked(PageState::beat) {
+                tabs::tell(News::Training(id));
+            }
+        });
+        let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(wasm_bindgen::JsCast::unchecked_ref(heartbeat.as_ref()), 1000);
+        heartbeat.forget();
         // The run library; the most recent run comes back once the worker has its data.
         leptos::task::spawn_local(async move {
             let id = page.state.with_untracked(PageState::old_model_id);

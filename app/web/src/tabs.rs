@@ -1,6 +1,8 @@
 //! The other tabs of this site in this browser: each tells the others when it has kept or
-//! deleted a run (`BroadcastChannel`), so every tab's run list follows without a reload. What a
-//! message changes is decided in `filterlab_page::state` (`kept_elsewhere`, `deleted`).
+//! deleted a run (`BroadcastChannel`), so every tab's run list follows without a reload, and beats
+//! once a second while it trains a run (a tab that is closed or killed stops beating, so no mark
+//! outlives it). What a message changes is decided in `filterlab_page::library` (`kept_elsewhere`,
+//! `deleted`, `beat_heard`).
 
 use std::cell::RefCell;
 
@@ -17,6 +19,8 @@ thread_local! {
 pub enum News {
     Kept(String),
     Deleted(String),
+    /// This run is training here now.
+    Training(String),
 }
 
 impl News {
@@ -24,6 +28,7 @@ impl News {
         match self {
             News::Kept(id) => format!("kept {id}"),
             News::Deleted(id) => format!("deleted {id}"),
+            News::Training(id) => format!("training {id}"),
         }
     }
 
@@ -32,6 +37,7 @@ impl News {
         match what {
             "kept" => Some(News::Kept(id.into())),
             "deleted" => Some(News::Deleted(id.into())),
+            "training" => Some(News::Training(id.into())),
             _ => None,
         }
     }

@@ -195,10 +195,11 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     b.close().await;
 }
 
-/// Two tabs of one browser: each keeps its own run, and a run kept or deleted in one appears or
-/// disappears in the other's list without a reload.
+/// Two tabs of one browser training at once: each keeps its own run, a run kept or deleted in
+/// one appears or disappears in the other's list without a reload, and a run training in the
+/// other tab is marked (and cannot be deleted) only while that tab beats: closed, its mark goes.
 #[tokio::test(flavor = "current_thread")]
-async fn two_tabs_keep_their_own_runs_and_follow_each_other() {
+async fn two_tabs_train_at_once_keep_their_own_runs_and_follow_each_other() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
     let first = b.tab_handle().await;
@@ -206,30 +207,47 @@ async fn two_tabs_keep_their_own_runs_and_follow_each_other() {
     assert_eq!(second, first);
     let second = b.tab_handle().await;
     b.wait_text("status", "Ready", MINUTE).await;
+    // The second tab trains 3 vs 5 for long enough to outlast the rest of the test.
     b.set_input("digits", "3,5").await;
-    train(&b, 1).await;
+    b.set_input("epochs", "400").await;
+    b.click("train").await;
+    b.wait_attr_at_least("saved", "data-epochs", 1, MINUTE).await;
 
-    // The first tab lists the second's run, then trains its own (8 vs 1).
+    // The first tab lists it as training elsewhere, with Delete off, and trains its own (8 vs 1)
+    // meanwhile.
     b.switch_to(first.clone()).await;
     b.wait_text("runs", "#1 SGD lr 0.001 seed 42 3,5", Duration::from_secs(10)).await;
+    b.wait_text("run-elsewhere-1", "training in another tab", Duration::from_secs(10)).await;
+    assert!(!b.enabled("run-delete-1").await, "a run training in another tab cannot be deleted");
     train(&b, 1).await;
     b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;
 
-    // The second tab hears of it, and deletes its own run: gone from both lists.
-    b.switch_to(second).await;
+    // The second tab, still training, hears of it, and deletes it: gone from both lists.
+    b.switch_to(second.clone()).await;
     b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;
-    b.click("run-delete-1").await;
-    b.click("run-delete-1").await;
-    b.switch_to(first).await;
+    assert!(b.enabled("stop").await, "still training: {}", b.text("status").await);
+    b.click("run-delete-2").await;
+    b.click("run-delete-2").await;
+    b.switch_to(first.clone()).await;
     let start = std::time::Instant::now();
-    while b.text("runs").await.contains("3,5") {
+    while b.text("runs").await.contains("8,1") {
         assert!(start.elapsed() < Duration::from_secs(10), "the deleted run should leave the other tab's list: {}", b.text("runs").await);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The training tab is closed mid-run, saying nothing: its beats stop, and so does the mark.
+    b.switch_to(second).await;
+    b.close_tab().await;
+    b.switch_to(first).await;
+    let start = std::time::Instant::now();
+    while !b.enabled("run-delete-1").await {
+        assert!(start.elapsed() < Duration::from_secs(15), "the closed tab's run stays marked: {}", b.text("runs").await);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(!b.text("runs").await.contains("training in another tab"));
     // After a reload, the library holds exactly the run that was not deleted.
     b.goto(&b.site).await;
-    b.wait_text("status", "Restored run #2 (8 vs 1, 1 epoch trained)", MINUTE).await;
-    assert!(!b.text("runs").await.contains("#1 "), "{}", b.text("runs").await);
+    b.wait_text("status", "Restored run #1 (3 vs 5,", MINUTE).await;
+    assert!(!b.text("runs").await.contains("#2 "), "{}", b.text("runs").await);
     b.assert_no_console_errors().await;
     b.close().await;
 }

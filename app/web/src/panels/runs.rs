@@ -93,6 +93,8 @@ pub fn RunList() -> impl IntoView {
     let current = page.select(|s| s.model.record.as_ref().map(|r| r.id.clone()));
     let training = page.select(|s| s.training());
     let compared = page.select(|s| s.compare.as_ref().map(|c| c.id.clone()));
+    // The runs training in other tabs (not when each beat: a row changes only when its mark does).
+    let away = page.select(|s| s.elsewhere.iter().map(|e| e.0.clone()).collect::<Vec<_>>());
     // Which run is being renamed apart from what is typed: the field is made once, not at
     // every key.
     let renaming = page.select(|s| s.renaming.as_ref().map(|r| r.0.clone()));
@@ -117,7 +119,7 @@ pub fn RunList() -> impl IntoView {
                         let (id, n) = (r.id.clone(), r.number);
                         let (open_id, overlay_id, delete_id, shown_id, asked_id) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                         let (here_id, locked_id, name_id, rename_id) = (id.clone(), id.clone(), id.clone(), id.clone());
-                        let (compare_id, pressed_id) = (id.clone(), id.clone());
+                        let (compare_id, pressed_id, away_id) = (id.clone(), id.clone(), id.clone());
                         view! {
                             <li data-testid=format!("run-{n}") data-id=id.clone() class:current=move || current.get().as_deref() == Some(here_id.as_str())>
                                 <label>
@@ -135,7 +137,9 @@ pub fn RunList() -> impl IntoView {
                                         <button data-testid=format!("run-rename-cancel-{n}") on:click=move |_| page.state.update(|s| s.renaming = None)>"Cancel"</button>
                                     </span>
                                 })}
-                                <span class="small run-figures">{figures(&r)}</span>
+                                <span class="small run-figures">{figures(&r)}
+                                    {move || away.with(|a| a.contains(&away_id)).then(|| view! { <strong data-testid=format!("run-elsewhere-{n}")>" · training in another tab"</strong> })}
+                                </span>
                                 <span class="run-actions">
                                     <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
                                         on:click=move |_| page.act(|s| s.open(&open_id))>"Open"</button>

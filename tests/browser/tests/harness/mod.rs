@@ -626,6 +626,11 @@ impl Browser {
         self.c().switch_to_window(tab).await.unwrap();
     }
 
+    /// Closes the tab WebDriver works in (switch to another before the next command).
+    pub async fn close_tab(&self) {
+        self.c().close_window().await.unwrap();
+    }
+
     /// Limits the site's storage to `bytes` (Chrome's quota override, as when a disk is full).
     pub async fn quota(&self, bytes: u64) {
         let url = url::Url::parse(&self.site).unwrap();
