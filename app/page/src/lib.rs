@@ -6,6 +6,7 @@ pub mod address;
 pub mod form;
 pub mod library;
 pub mod presets;
+pub mod room;
 pub mod state;
 pub mod words;
 

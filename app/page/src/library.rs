@@ -54,6 +54,7 @@ impl PageState {
     pub fn kept(&mut self, record: RunRecord) {
         if self.model.record.as_ref().is_some_and(|r| r.id == record.id) {
             self.model.saved_epochs = Some(record.history.len());
+            self.room = None;
         }
         self.kept_elsewhere(record);
     }

@@ -60,6 +60,8 @@ pub enum Effect {
     /// Keep this run in the browser's run library, with its model file (replacing its earlier
     /// version).
     Keep { record: RunRecord, file: Vec<u8> },
+    /// Delete these kept runs, then keep this run (the storage was full).
+    MakeRoom { delete: Vec<String>, record: RunRecord, file: Vec<u8> },
     /// Keep these runs of an imported library file, all or none (`already`: how many of the file's
     /// runs were here before).
     KeepAll { runs: Vec<KeptRun>, already: usize, name: String },
@@ -198,6 +200,8 @@ pub struct PageState {
     /// Runs training in other tabs now: each with when its tab last beat (ms since this page
     /// opened).
     pub elsewhere: Vec<(String, f64)>,
+    /// The oldest runs offered for deletion after a write failed for lack of space.
+    pub room: Option<crate::room::Room>,
     /// A kept run whose filters are shown next to the current model's ("Compare").
     pub compare: Option<Compared>,
     /// A kept run whose Delete was pressed once: a second press deletes it.
@@ -231,6 +235,7 @@ impl PageState {
             library: Vec::new(),
             overlays: Vec::new(),
             elsewhere: Vec::new(),
+            room: None,
             compare: None,
             confirm_delete: None,
             renaming: None,

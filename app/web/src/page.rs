@@ -117,21 +117,14 @@ impl Page {
             match effect {
                 Do::Send(message) => worker::send(message),
                 Do::Reclassify => pad::resend(),
-                Do::Keep { record, file } => leptos::task::spawn_local(async move {
-                    match store::keep(&record, &file).await {
-                        Ok(()) => {
-                            tabs::tell(News::Kept(record.id.clone()));
-                            self.state.update(|s| s.kept(record));
-                            self.measure_storage();
-                            if self.state.try_update(PageState::ask_persist).unwrap_or(false) {
-                                leptos::task::spawn_local(async move {
-                                    let answer = store::persist().await;
-                                    self.state.update(|s| s.persist = Some(answer));
-                                });
-                            }
+                Do::Keep { record, file } => leptos::task::spawn_local(self.keep(record, file)),
+                Do::MakeRoom { delete, record, file } => leptos::task::spawn_local(async move {
+                    for id in delete {
+                        if let Err(e) = self.delete(id).await {
+                            return self.error(format!("No room was made: {e}."));
                         }
-                        Err(e) => self.notice(format!("The model is not saved in this browser: {e}")),
                     }
+                    self.keep(record, file).await;
                 }),
                 Do::KeepAll { runs, already, name } => leptos::task::spawn_local(async move {
                     match store::keep_all(&runs).await {
@@ -166,13 +159,8 @@ impl Page {
                     self.state.update(|s| s.compare_read(&id, bytes));
                 }),
                 Do::Delete { id } => leptos::task::spawn_local(async move {
-                    match store::delete(&id).await {
-                        Ok(()) => {
-                            tabs::tell(News::Deleted(id.clone()));
-                            self.state.update(|s| s.deleted(&id));
-                            self.measure_storage();
-                        }
-                        Err(e) => self.error(format!("The run was not deleted: {e}.")),
+                    if let Err(e) = self.delete(id).await {
+                        self.error(format!("The run was not deleted: {e}."));
                     }
                 }),
                 Do::KeepOffline { ten_digits } => {
@@ -182,6 +170,31 @@ impl Page {
                 }
             }
         }
+    }
+
+    /// Keeps a run in the browser's storage; "Saved" once the write completed, else why not.
+    async fn keep(self, record: filterlab_protocol::RunRecord, file: Vec<u8>) {
+        match store::keep(&record, &file).await {
+            Ok(()) => {
+                tabs::tell(News::Kept(record.id.clone()));
+                self.state.update(|s| s.kept(record));
+                self.measure_storage();
+                if self.state.try_update(PageState::ask_persist).unwrap_or(false) {
+                    let answer = store::persist().await;
+                    self.state.update(|s| s.persist = Some(answer));
+                }
+            }
+            Err(e) => self.state.update(|s| s.keep_failed(&record, file.len(), &e, e == store::FULL)),
+        }
+    }
+
+    /// Deletes a kept run, and tells the other tabs.
+    async fn delete(self, id: String) -> Result<(), String> {
+        store::delete(&id).await?;
+        tabs::tell(News::Deleted(id.clone()));
+        self.state.update(|s| s.deleted(&id));
+        self.measure_storage();
+        Ok(())
     }
 
     /// Measures what the site stores against what the browser allows it, for the Runs panel.

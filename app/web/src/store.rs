@@ -70,11 +70,12 @@ async fn commit(tx: Transaction) -> Result<(), String> {
     }
 }
 
+/// Why a write failed when the site's storage is full.
+pub const FULL: &str = "this browser has no more storage space for this site (QuotaExceededError)";
+
 fn aborted(error: Option<DomException>) -> String {
     match error {
-        Some(e) if e.name() == "QuotaExceededError" => {
-            "this browser has no more storage space for this site (QuotaExceededError)".into()
-        }
+        Some(e) if e.name() == "QuotaExceededError" => FULL.into(),
         Some(e) => format!("the browser did not complete the write: {}: {}", e.name(), e.message()),
         None => "the browser did not complete the write".into(),
     }

@@ -7,8 +7,9 @@ mod harness;
 
 use std::time::Duration;
 
-use filterlab_protocol::{DigitPair, ModelFile, NetShape, Weights};
+use filterlab_protocol::{BatchLoss, DigitPair, ModelFile, NetShape, RunRecord, Weights};
 use harness::{Browser, Fault, Gpu, MINUTE, Pointer};
+use serde_json::json;
 
 /// Trains one epoch of Adam on the CPU path (about a second) and waits for it to finish.
 async fn train_one_epoch(b: &Browser) {
@@ -291,6 +292,60 @@ async fn a_full_storage_never_says_saved() {
     b.wait_text("status", "Ready", MINUTE).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(!b.text("status").await.contains("Restored"), "nothing was kept to restore");
+    b.close().await;
+}
+
+/// With the storage full but a large old run kept, the notice offers to delete the oldest run
+/// and save again: one click, and the new run is saved, the old one gone (here and after a reload).
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_storage_offers_to_delete_the_oldest_run_and_save_again() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    // An old run with a long loss curve (about 2 MB), planted in the library.
+    let shape = NetShape::NOTEBOOK;
+    let file = ModelFile { weights: Weights::from_slice(shape, &vec![0.01; shape.params()]), digits: DigitPair::default().into(), record: String::new() }.to_bytes();
+    let old = RunRecord::from_model_file(&file, "old-run".into(), 1, 1.0e12).unwrap();
+    let old = RunRecord { batches: (0..60_000).map(|i| BatchLoss { at: i as f64 / 166.0, loss: 0.5 + (i % 7) as f64 / 100.0 }).collect(), ..old };
+    let planted = b
+        .js_async(
+            "const [json, file, done] = arguments; const open = indexedDB.open('filterlab', 2);
+             open.onupgradeneeded = () => { for (const s of ['models', 'runs', 'files']) open.result.createObjectStore(s); };
+             open.onsuccess = () => { const db = open.result; const tx = db.transaction(['runs', 'files'], 'readwrite');
+               tx.objectStore('runs').put(json, 'old-run'); tx.objectStore('files').put(new Uint8Array(file), 'old-run');
+               tx.oncomplete = () => { db.close(); done('ok'); }; tx.onabort = () => { db.close(); done('aborted'); }; };",
+            vec![json!(old.to_json()), json!(file)],
+        )
+        .await;
+    assert_eq!(planted, "ok");
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #1", MINUTE).await;
+    // The site's usage once the page has settled (the offline cache too), and a quota just above it.
+    let mut usage = 0.0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = b.js_async("const done = arguments[0]; navigator.storage.estimate().then((e) => done(e.usage));", vec![]).await.as_f64().unwrap();
+        if now == usage {
+            break;
+        }
+        usage = now;
+    }
+    b.quota(usage as u64 + 1024).await;
+
+    b.set_input("epochs", "1").await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", 2 * MINUTE).await;
+    b.wait_text("notice", "not saved in this browser", Duration::from_secs(10)).await;
+    assert_eq!(b.attr("saved", "data-epochs").await, "", "nothing was saved yet");
+    assert_eq!(b.text("make-room").await, "Delete run #1, the oldest, and save again");
+    b.screenshot("storage-full-offer").await;
+    b.click("make-room").await;
+    b.wait_attr_eq("saved", "data-epochs", "1", Duration::from_secs(10)).await;
+    let runs = b.text("runs").await;
+    assert!(runs.contains("#2 ") && !runs.contains("#1 "), "the new run kept, the oldest gone: {runs}");
+    b.assert_no_console_errors().await;
+    b.goto(&b.site).await;
+    b.wait_text("status", "Restored run #2", MINUTE).await;
+    assert!(!b.text("runs").await.contains("#1 "), "{}", b.text("runs").await);
     b.close().await;
 }
 

@@ -34,6 +34,7 @@ pub fn Problems() -> impl IntoView {
     let page = page();
     let error = page.select(|s| s.messages.error.clone());
     let notice = page.select(|s| s.messages.notice.clone());
+    let room = page.select(|s| s.room.as_ref().map(|r| r.offer()));
     let failure = page.select(|s| s.worker.failure);
     let data_ready = page.select(|s| s.worker.data_ready);
     let pref = move || page.state.with_untracked(|s| s.worker.pref);
@@ -45,6 +46,12 @@ pub fn Problems() -> impl IntoView {
             <button data-testid="continue-cpu" class:hidden=move || failure.get() != Some(Failure::DeviceLost) on:click=move |_| page.switch(DevicePref::Cpu)>"Continue on the CPU"</button>
             <button data-testid="restart" class:hidden=move || failure.get() != Some(Failure::Crashed) on:click=move |_| page.restart(pref(), true)>"Restart the worker"</button>
         </div>
-        <div data-testid="notice" class="notice" role="status" class:hidden=move || notice.get().is_none()>{move || notice.get().unwrap_or_default()}</div>
+        <div data-testid="notice" class="notice" role="status" class:hidden=move || notice.get().is_none()>
+            <span>{move || notice.get().unwrap_or_default()}</span>
+            // The storage is full: the oldest runs that make room, deleted with one click.
+            {move || room.get().map(|offer| view! {
+                <button data-testid="make-room" on:click=move |_| { let now = page.state.with_untracked(|s| s.opened_ms); page.act(|s| s.make_room(js_sys::Date::now() - now)) }>{offer}</button>
+            })}
+        </div>
     }
 }
