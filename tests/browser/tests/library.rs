@@ -105,7 +105,7 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     for screen in [harness::PHONE, harness::TABLET, harness::DESKTOP] {
         b.emulate(screen).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(b.overflow_px().await, 0.0, "the page scrolls sideways at {} px", screen.width);
+        assert_eq!(b.overflow_px().await, 0.0, "the page scrolls sideways at {} px: {:?}", screen.width, b.sticking_out().await);
         b.screenshot_of("runs", &format!("library-{}", screen.width)).await;
     }
     let violations = b.axe_violations().await;
@@ -217,7 +217,8 @@ async fn two_tabs_train_at_once_keep_their_own_runs_and_follow_each_other() {
     // meanwhile.
     b.switch_to(first.clone()).await;
     b.wait_text("runs", "#1 SGD lr 0.001 seed 42 3,5", Duration::from_secs(10)).await;
-    b.wait_text("run-elsewhere-1", "training in another tab", Duration::from_secs(10)).await;
+    b.wait_text("runs", "training in another tab", Duration::from_secs(10)).await;
+    assert!(b.text("run-elsewhere-1").await.contains("training in another tab"));
     assert!(!b.enabled("run-delete-1").await, "a run training in another tab cannot be deleted");
     train(&b, 1).await;
     b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;

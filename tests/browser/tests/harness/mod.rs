@@ -677,6 +677,18 @@ impl Browser {
         self.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![]).await.as_f64().unwrap()
     }
 
+    /// The elements that reach past the right edge of the window (tag, class, test id, right
+    /// edge), for a failing `overflow_px`'s message.
+    pub async fn sticking_out(&self) -> Vec<String> {
+        let found = self.js(
+            "const w = document.documentElement.clientWidth;
+             return [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 0.5)
+               .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${e.dataset.testid || ''} ${Math.round(e.getBoundingClientRect().right)}`);",
+            vec![],
+        );
+        serde_json::from_value(found.await).unwrap_or_default()
+    }
+
     /// The `data-testid` of the element that has the keyboard focus after one more Tab.
     pub async fn tab(&self) -> String {
         self.press('\u{E004}').await;
