@@ -221,6 +221,8 @@ pub struct PageState {
     pub link_settings: bool,
     /// When the first training step of this page's life finished (ms since open), for the benchmark.
     pub first_step_ms: Option<f64>,
+    /// When the run library was listed (ms since open), for the benchmark.
+    pub listed_ms: Option<f64>,
     /// Presets of random filters given so far (each one differs).
     pub randoms: u32,
 }
@@ -246,6 +248,7 @@ impl PageState {
             form: address.form.clone(),
             link_settings: address.names_settings,
             first_step_ms: None,
+            listed_ms: None,
             randoms: 0,
         }
     }

@@ -75,7 +75,11 @@ impl Page {
             let id = page.state.with_untracked(PageState::old_model_id);
             match store::list(id, js_sys::Date::now()).await {
                 Ok(listed) => {
-                    page.act(|s| s.library_listed(listed.runs, listed.skipped));
+                    let now = since_open_ms();
+                    page.act(|s| {
+                        s.listed_ms = Some(now);
+                        s.library_listed(listed.runs, listed.skipped)
+                    });
                     page.measure_storage();
                 }
                 Err(e) => page.notice(format!("Runs cannot be kept in this browser: {e}")),

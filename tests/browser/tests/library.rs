@@ -8,8 +8,7 @@ mod harness;
 
 use std::time::Duration;
 
-use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, RunRecord, Settings, TrainingRecord, Weights};
-use harness::{Browser, Gpu, MINUTE};
+use harness::{Browser, Gpu, MINUTE, runs};
 use serde_json::json;
 
 /// Trains `epochs` epochs with the form as it is and waits until the run is kept.
@@ -125,28 +124,6 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     b.close().await;
 }
 
-/// A model file with a training record: `epochs` epochs of Adam.
-fn old_model(epochs: usize) -> Vec<u8> {
-    let shape = NetShape::NOTEBOOK;
-    let values: Vec<f32> = (0..shape.params()).map(|i| ((i * 37 % 101) as f32 - 50.0) / 200.0).collect();
-    let row = |epoch| EpochRow { epoch, epochs, optimizer: OptimizerKind::Adam, train_loss: 0.3, train_acc: 0.9, test_loss: 0.2, test_acc: 0.94, seconds: 1.0, dispatches_per_step: None };
-    let record = TrainingRecord { settings: Some(Settings { optimizer: OptimizerKind::Adam, lr: 0.01, epochs, ..Settings::default() }), history: (1..=epochs).map(row).collect() };
-    ModelFile { weights: Weights::from_slice(shape, &values), digits: Digits::default(), record: record.to_json() }.to_bytes()
-}
-
-/// Runs `body` against IndexedDB in the page (`db`: database `filterlab` opened at `version`,
-/// `upgrade` run on a version change), then closes it; returns what it passed to `done`.
-async fn idb(b: &Browser, version: u32, upgrade: &str, body: &str, args: serde_json::Value) -> serde_json::Value {
-    let script = format!(
-        "const [args, done] = [arguments[0], arguments[arguments.length - 1]];
-         const open = indexedDB.open('filterlab', {version});
-         open.onupgradeneeded = () => {{ const db = open.result; {upgrade} }};
-         open.onerror = () => done('open failed: ' + open.error);
-         open.onsuccess = () => {{ const db = open.result; const finish = (v) => {{ db.close(); done(v); }}; {body} }};"
-    );
-    b.js_async(&script, vec![args]).await
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are_skipped() {
     let b = Browser::open(Gpu::None).await;
@@ -155,8 +132,8 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     // `models`, the model file under `current` (the page has closed its own connection).
     let deleted = b.js_async("const done = arguments[arguments.length - 1]; const r = indexedDB.deleteDatabase('filterlab'); r.onsuccess = () => done('ok'); r.onerror = () => done('error'); r.onblocked = () => done('blocked');", vec![]).await;
     assert_eq!(deleted, "ok");
-    let file = old_model(3);
-    let planted = idb(
+    let file = runs::old_model(3);
+    let planted = runs::idb(
         &b,
         1,
         "db.createObjectStore('models');",
@@ -172,11 +149,11 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     assert!(b.attr("optimizer-adam", "class").await.contains("active") && b.value("lr").await == "0.01", "and its settings");
     assert!(b.text("runs").await.contains("#1 Adam lr 0.01"), "{}", b.text("runs").await);
     // Moved, not copied: the old key is gone, the run is in the new stores.
-    let layout = idb(&b, 2, "", "const tx = db.transaction(['models', 'runs', 'files']); const n = {}; let left = 3; tx.onabort = () => finish('aborted'); for (const s of ['models', 'runs', 'files']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
+    let layout = runs::idb(&b, 2, "", "const tx = db.transaction(['models', 'runs', 'files']); const n = {}; let left = 3; tx.onabort = () => finish('aborted'); for (const s of ['models', 'runs', 'files']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
     assert_eq!(layout, json!({"models": 0, "runs": 1, "files": 1}));
 
     // A damaged record and one from a newer page are skipped and named; the run still loads.
-    let planted = idb(
+    let planted = runs::idb(
         &b,
         2,
         "",
@@ -259,7 +236,7 @@ async fn two_tabs_train_at_once_keep_their_own_runs_and_follow_each_other() {
 async fn fifty_runs_opened_one_after_another_keep_memory_flat() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
-    plant(&b, "planted", 50).await;
+    runs::plant(&b, "planted", 50, 1).await;
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #50", MINUTE).await;
     let mut at_ten = 0.0;
@@ -279,28 +256,6 @@ async fn fifty_runs_opened_one_after_another_keep_memory_flat() {
     b.close().await;
 }
 
-/// Plants kept runs in the page's IndexedDB (ids `{prefix}-NN`, started one millisecond apart).
-async fn plant(b: &Browser, prefix: &str, count: u32) {
-    let file = old_model(1);
-    let records: Vec<String> = (1..=count)
-        .map(|n| {
-            let record = RunRecord::from_model_file(&file, format!("{prefix}-{n:02}"), n, 1.0e12 + n as f64).unwrap();
-            RunRecord { label: format!("{prefix} {n}"), ..record }.to_json()
-        })
-        .collect();
-    let planted = idb(
-        b,
-        2,
-        "db.createObjectStore('models'); db.createObjectStore('runs'); db.createObjectStore('files');",
-        "const [records, file] = args; const tx = db.transaction(['runs', 'files'], 'readwrite');
-         for (const json of records) { const id = JSON.parse(json).id; tx.objectStore('runs').put(json, id); tx.objectStore('files').put(new Uint8Array(file), id); }
-         tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
-        json!([records, file]),
-    )
-    .await;
-    assert_eq!(planted, "ok");
-}
-
 /// The ids of the listed runs, newest first.
 async fn listed_ids(b: &Browser) -> Vec<String> {
     let ids = b.js("return [...document.querySelectorAll('[data-testid=runs] li')].map((li) => li.dataset.id);", vec![]).await;
@@ -313,7 +268,7 @@ async fn listed_ids(b: &Browser) -> Vec<String> {
 async fn the_library_moves_to_another_browser_as_one_file() {
     let a = Browser::open(Gpu::None).await;
     a.wait_text("status", "Ready", MINUTE).await;
-    plant(&a, "from-a", 3).await;
+    runs::plant(&a, "from-a", 3, 1).await;
     a.goto(&a.site).await;
     a.wait_text("status", "Restored run #3", MINUTE).await;
     let exported_ids = listed_ids(&a).await;
@@ -339,7 +294,7 @@ print(runs, len(names), len(rows), rows[0]['test_acc'], z.read(table.replace('ep
     // Another browser with a run of its own.
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
-    plant(&b, "from-b", 1).await;
+    runs::plant(&b, "from-b", 1, 1).await;
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #1", MINUTE).await;
     b.choose_file("import-library", &path).await;

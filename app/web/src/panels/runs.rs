@@ -94,6 +94,7 @@ pub fn RunList() -> impl IntoView {
     let training = page.select(|s| s.training());
     let compared = page.select(|s| s.compare.as_ref().map(|c| c.id.clone()));
     // The runs training in other tabs (not when each beat: a row changes only when its mark does).
+    let listed_ms = page.select(|s| s.listed_ms);
     let away = page.select(|s| s.elsewhere.iter().map(|e| e.0.clone()).collect::<Vec<_>>());
     // Which run is being renamed apart from what is typed: the field is made once, not at
     // every key.
@@ -113,7 +114,7 @@ pub fn RunList() -> impl IntoView {
         <section class="panel runs-panel" aria-labelledby="runs-title">
             <h2 id="runs-title">"Runs"</h2>
             <p class="small">"Every run is kept in this browser until you delete it: open one to see its filters and test it, or tick it to draw its test curves on the charts."</p>
-            <ul data-testid="runs" class="runs">
+            <ul data-testid="runs" class="runs" data-listed-ms=move || listed_ms.get().map(|ms| format!("{ms:.0}")).unwrap_or_default()>
                 <For each=move || runs.get() key=|r| (r.id.clone(), r.updated_ms.to_bits(), r.label.clone()) let:r>
                     {
                         let (id, n) = (r.id.clone(), r.number);

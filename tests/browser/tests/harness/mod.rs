@@ -4,6 +4,8 @@
 //! The test bench: a static server for `dist/`, chromedriver, and a Chromium session, plus the
 //! few page operations the tests need (find by `data-testid`, wait, draw, screenshot).
 
+pub mod runs;
+
 use std::{
     io::Write,
     net::TcpListener,
