@@ -204,6 +204,8 @@ async fn two_tabs_train_at_once_keep_their_own_runs_and_follow_each_other() {
     b.switch_to(second.clone()).await;
     b.wait_text("runs", "#2 SGD lr 0.001 seed 42 8,1", Duration::from_secs(10)).await;
     assert!(b.enabled("stop").await, "still training: {}", b.text("status").await);
+    // The first tab's run was marked here while it trained, until a few seconds after its last beat.
+    b.wait_enabled("run-delete-2", Duration::from_secs(10)).await;
     b.click("run-delete-2").await;
     b.click("run-delete-2").await;
     b.switch_to(first.clone()).await;

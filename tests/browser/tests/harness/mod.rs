@@ -366,9 +366,13 @@ impl Browser {
 
     /// Waits for the browser to finish downloading a file called `name`, and returns its bytes.
     pub async fn downloaded(&self, name: &str, timeout: Duration) -> Vec<u8> {
-        let path = self._profile.0.join("downloads").join(name);
+        let folder = self._profile.0.join("downloads");
+        let path = folder.join(name);
+        // Chromium makes an empty file of the name first and writes a .crdownload beside it: the
+        // download is done when the file has bytes and no .crdownload is left.
+        let writing = || std::fs::read_dir(&folder).into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
         let start = Instant::now();
-        while !path.exists() {
+        while std::fs::metadata(&path).map_or(true, |m| m.len() == 0) || writing() {
             assert!(start.elapsed() < timeout, "{name} was never downloaded");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -441,6 +445,11 @@ impl Browser {
             Value::String(v) => v,
             _ => panic!("no element {id} on the page"),
         }
+    }
+
+    /// Waits until a button (or field) can be used.
+    pub async fn wait_enabled(&self, id: &str, timeout: Duration) {
+        self.wait(&format!("{id} to be enabled"), timeout, async || self.enabled(id).await).await
     }
 
     pub async fn enabled(&self, id: &str) -> bool {
