@@ -40,7 +40,11 @@ pub fn bytes(n: f64) -> String {
 /// The Runs panel's storage line: the runs' model files, and (once measured) what the site stores
 /// against what the browser allows it.
 pub fn storage(runs: usize, file_bytes: usize, measured: Option<(f64, f64)>) -> String {
-    let kept = format!("{runs} {} kept, {} of model files.", if runs == 1 { "run" } else { "runs" }, bytes(file_bytes as f64));
+    let kept = match runs {
+        0 => "No run is kept in this browser.".to_string(),
+        1 => format!("1 run kept, {} of model files.", bytes(file_bytes as f64)),
+        n => format!("{n} runs kept, {} of model files.", bytes(file_bytes as f64)),
+    };
     match measured {
         Some((usage, quota)) => format!("{kept} This site stores {} in this browser (with the offline copy of the app and MNIST), of the {} it may use.", bytes(usage), bytes(quota)),
         None => kept,
@@ -67,6 +71,7 @@ mod tests {
         assert_eq!([short(-0.0001), short(0.12345), short(10.0)], ["0", "0.123", "10"]);
         assert_eq!((epochs(1), epochs(3)), ("1 epoch".to_string(), "3 epochs".to_string()));
         assert_eq!(storage(1, 1700, None), "1 run kept, 1.7 kB of model files.");
+        assert_eq!(storage(0, 0, None), "No run is kept in this browser.");
         assert_eq!(
             storage(2, 3400, Some((11.2e6, 1.2e9))),
             "2 runs kept, 3.4 kB of model files. This site stores 11.2 MB in this browser (with the offline copy of the app and MNIST), of the 1.2 GB it may use."

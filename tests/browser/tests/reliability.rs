@@ -273,26 +273,29 @@ async fn the_model_survives_a_reload_and_reset_deletes_nothing_kept() {
     b.close().await;
 }
 
-/// With the site's storage all but full (a quota of 2 KB), an epoch's model cannot be kept: the
-/// page never says "Saved", a notice names the lack of space, the model stays on the page (the
-/// drawing is read); after a reload nothing is restored. "Saved" means the write completed.
+/// With the site's storage all but full (a quota of 1 byte, then 2 KB), an epoch's model cannot
+/// be kept: the page never says "Saved", a notice names the lack of space, the model stays on the
+/// page (the drawing is read); after a reload the page says no run is kept. "Saved" means the
+/// write completed.
 #[tokio::test(flavor = "current_thread")]
 async fn a_full_storage_never_says_saved() {
-    let b = Browser::open(Gpu::None).await;
-    b.quota(2048).await;
-    train_one_epoch(&b).await;
-    b.wait_text("notice", "not saved in this browser", Duration::from_secs(10)).await;
-    let notice = b.text("notice").await;
-    assert!(notice.contains("no more storage space"), "the notice should name the cause: {notice:?}");
-    assert_eq!(b.attr("saved", "data-epochs").await, "", "nothing was saved");
-    b.draw(&harness::one()).await;
-    b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
-    b.assert_no_console_errors().await;
-    b.goto(&b.site).await;
-    b.wait_text("status", "Ready", MINUTE).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(!b.text("status").await.contains("Restored"), "nothing was kept to restore");
-    b.close().await;
+    for quota in [1, 2048] {
+        let b = Browser::open(Gpu::None).await;
+        b.quota(quota).await;
+        train_one_epoch(&b).await;
+        b.wait_text("notice", "not saved in this browser", Duration::from_secs(10)).await;
+        let notice = b.text("notice").await;
+        assert!(notice.contains("no more storage space"), "quota {quota}: the notice should name the cause: {notice:?}");
+        assert_eq!(b.attr("saved", "data-epochs").await, "", "quota {quota}: nothing was saved");
+        b.draw(&harness::one()).await;
+        b.wait_attr_eq("prediction", "data-digit", "1", Duration::from_secs(30)).await;
+        b.assert_no_console_errors().await;
+        b.goto(&b.site).await;
+        b.wait_text("status", "Ready", MINUTE).await;
+        b.wait_text("storage", "No run is kept in this browser.", Duration::from_secs(10)).await;
+        assert!(!b.text("status").await.contains("Restored"), "quota {quota}: nothing was kept to restore");
+        b.close().await;
+    }
 }
 
 /// With the storage full but a large old run kept, the notice offers to delete the oldest run
