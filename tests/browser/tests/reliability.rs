@@ -298,8 +298,9 @@ async fn a_full_storage_never_says_saved() {
     }
 }
 
-/// With the storage full but a large old run kept, the notice offers to delete the oldest run
-/// and save again: one click, and the new run is saved, the old one gone (here and after a reload).
+/// With the storage full (a quota just under the site's usage) and a large old run kept, the
+/// notice offers to delete the oldest run and save again: one click, and the new run is saved,
+/// the old one gone (here and after a reload).
 #[tokio::test(flavor = "current_thread")]
 async fn a_full_storage_offers_to_delete_the_oldest_run_and_save_again() {
     let b = Browser::open(Gpu::None).await;
@@ -322,7 +323,8 @@ async fn a_full_storage_offers_to_delete_the_oldest_run_and_save_again() {
     assert_eq!(planted, "ok");
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #1", MINUTE).await;
-    // The site's usage once the page has settled (the offline cache too), and a quota just above it.
+    // The site's usage once the page has settled (the offline cache too), and a quota a little
+    // under it: no write fits until the old run is deleted.
     let mut usage = 0.0;
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -332,7 +334,8 @@ async fn a_full_storage_offers_to_delete_the_oldest_run_and_save_again() {
         }
         usage = now;
     }
-    b.quota(usage as u64 + 1024).await;
+    assert!(usage > 2e6, "the old run is kept: {usage} bytes");
+    b.quota(usage as u64 - 65_536).await;
 
     b.set_input("epochs", "1").await;
     b.click("train").await;
