@@ -29,7 +29,8 @@ impl PageState {
     /// Keeping the current run failed (`full`: for lack of space). Training goes on; the run
     /// stays on the page, and with `full` the oldest runs that would make room are offered.
     pub fn keep_failed(&mut self, record: &RunRecord, file_bytes: usize, why: &str, full: bool) {
-        let mut said = format!("The model is not saved in this browser: {why}. Training goes on, and the run stays on this page.");
+        let goes_on = if self.training() { " Training goes on, and the run stays on this page." } else { " The run stays on this page." };
+        let mut said = format!("The model is not saved in this browser: {why}.{goes_on}");
         self.room = None;
         if full {
             let needed = record.to_json().len() + file_bytes;
@@ -84,7 +85,7 @@ mod tests {
 
         p.keep_failed(&current, 1400, "no space (QuotaExceededError)", true);
         let notice = p.messages.notice.clone().unwrap();
-        assert!(notice.contains("no space") && notice.contains("Training goes on"), "{notice}");
+        assert!(notice.contains("no space") && notice.ends_with("The run stays on this page."), "{notice}");
         // The oldest run alone is large enough.
         assert_eq!(p.room.as_ref().map(|r| r.offer()).as_deref(), Some("Delete run #1, the oldest, and save again"));
         let effects = p.make_room(10.0);
