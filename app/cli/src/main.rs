@@ -10,7 +10,10 @@ use filterlab_core::{
     training,
     model_file::ModelFile,
 };
-use filterlab_protocol::{Settings, TrainingRecord};
+use filterlab_protocol::{
+    Settings, TrainingRecord,
+    notebook_file::{self, Opened},
+};
 
 #[derive(Parser)]
 #[command(version, about = "Train the MNIST 1-vs-8 CNN of the notebook (or any digit pair, or all ten digits)")]
@@ -33,36 +36,41 @@ enum Command {
         batch_size: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Class-0 digit, class-1 digit (the notebook: 8 → 0, 1 → 1); or `all` for all ten
-        /// digits (a 10-way linear layer, tested on the t10k files).
-        #[arg(long, default_value = "8,1")]
-        digits: Digits,
+        /// Class-0 digit, class-1 digit (the notebook: 8 → 0, 1 → 1, the default); or `all` for
+        /// all ten digits (a 10-way linear layer, tested on the t10k files).
+        #[arg(long)]
+        digits: Option<Digits>,
         #[arg(long, default_value = "cpu")]
         device: DeviceKind,
         /// How a step runs: the fused op (one kernel per step on a GPU, for every network) or
         /// Burn's stock autodiff path.
         #[arg(long, default_value = "fused")]
         ops: Ops,
-        /// Conv filters, 1–32.
-        #[arg(long, default_value_t = 8)]
-        filters: usize,
-        /// Conv kernel side, 3 or 5 (padding keeps 28×28).
-        #[arg(long, default_value_t = 3)]
-        kernel: usize,
-        /// Max-pool side and stride, 4, 7 or 14 (28×28 → 7×7, 4×4 or 2×2).
-        #[arg(long, default_value_t = 7)]
-        pool: usize,
+        /// Conv filters, 1–32 (default 8).
+        #[arg(long)]
+        filters: Option<usize>,
+        /// Conv kernel side, 3 or 5 (padding keeps 28×28; default 3).
+        #[arg(long)]
+        kernel: Option<usize>,
+        /// Max-pool side and stride, 4, 7 or 14 (28×28 → 7×7, 4×4 or 2×2; default 7).
+        #[arg(long)]
+        pool: Option<usize>,
+        /// Start from this file's weights (.flab, PyTorch .pt/.pth, .safetensors) instead of a
+        /// fresh model: the network is the file's, and so are its digits unless --digits says.
+        #[arg(long)]
+        init: Option<PathBuf>,
         /// Filters to leave as initialised (for example 0,1,2): training moves only the rest.
         #[arg(long, value_delimiter = ',')]
         freeze: Vec<usize>,
         /// Folder holding the MNIST idx files (gzip or raw): train, and t10k for `--digits all`.
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
-        /// Write the trained model here (a Filterlab model file: filterlab_protocol::model_file).
+        /// Write the trained model here: a Filterlab model file, or the notebook's
+        /// `.safetensors` when the name ends so.
         #[arg(long)]
         save: Option<PathBuf>,
     },
-    /// Evaluate a saved model on the test set of its digits.
+    /// Evaluate a saved model (.flab, PyTorch .pt/.pth, .safetensors) on the test set of its digits.
     Eval {
         model: PathBuf,
         #[arg(long, default_value = "cpu")]
@@ -70,6 +78,9 @@ enum Command {
         #[arg(long, default_value = "public/mnist")]
         data: PathBuf,
     },
+    /// Convert a model file: read any format `eval` reads, write the notebook's `.safetensors`
+    /// when the output's name ends so, else a `.flab`.
+    Export { from: PathBuf, to: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -99,8 +110,28 @@ fn load_split(folder: &PathBuf, digits: Digits) -> Result<Split, String> {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, freeze, data, save } => {
-            let model = ModelConfig::new().with_filters(filters).with_kernel(kernel).with_pool(pool).with_classes(digits.classes());
+        Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, init, freeze, data, save } => {
+            let init = init.map(|path| open(&path)).transpose()?;
+            let (digits, shape) = match &init {
+                Some(opened) => {
+                    let shape = opened.file.weights.shape;
+                    let asked = [(filters, shape.filters, "--filters"), (kernel, shape.kernel, "--kernel"), (pool, shape.pool, "--pool")];
+                    if let Some((_, _, flag)) = asked.iter().find(|(asked, has, _)| asked.is_some_and(|a| a != *has)) {
+                        return Err(format!("{flag} differs from the network of the --init file ({shape})"));
+                    }
+                    (digits.unwrap_or(opened.file.digits), shape)
+                }
+                None => {
+                    let digits = digits.unwrap_or_default();
+                    let n = NetShape::NOTEBOOK;
+                    let shape = NetShape { filters: filters.unwrap_or(n.filters), kernel: kernel.unwrap_or(n.kernel), pool: pool.unwrap_or(n.pool), classes: digits.classes() };
+                    (digits, shape)
+                }
+            };
+            if digits.classes() != shape.classes {
+                return Err(format!("the --init file's network has {} classes: it cannot learn {}", shape.classes, digits.describe()));
+            }
+            let model = ModelConfig::from(shape);
             let config = TrainConfig::new()
                 .with_model(model)
                 .with_frozen(freeze.clone())
@@ -121,7 +152,10 @@ async fn run(command: Command) -> Result<(), String> {
             };
             println!("Train: {} images, Test: {} images ({classes})\n", split.train.len(), split.test.len());
             print_model(&model.shape());
-            let mut trainer = Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?;
+            let mut trainer = match &init {
+                Some(opened) => Trainer::with_model(&split, config, Model::from_weights(&opened.file.weights, &started.device), &started.device),
+                None => Trainer::new(&split, config, &started.device).map_err(|e| e.to_string())?,
+            };
             println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ops} ops");
 
             let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits, shape: model.shape(), frozen: freeze };
@@ -145,17 +179,13 @@ async fn run(command: Command) -> Result<(), String> {
             print_filters(&weights);
             if let Some(path) = save {
                 let record = TrainingRecord { settings: Some(settings), history }.to_json();
-                let file = ModelFile { weights: weights.clone(), digits: split.digits, record };
-                std::fs::write(&path, file.to_bytes())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                println!("Saved model to {}", path.display());
+                save_as(&path, &ModelFile { weights: weights.clone(), digits: split.digits, record })?;
             }
             Ok(())
         }
+        Command::Export { from, to } => save_as(&to, &open(&from)?.file),
         Command::Eval { model: path, device, data } => {
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let ModelFile { weights, digits, .. } =
-                ModelFile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            let ModelFile { weights, digits, .. } = open(&path)?.file;
             let started = device::start(device).await.map_err(|e| e.to_string())?;
             println!("Using device: {}", started.description);
             println!("Network: {}", weights.shape);
@@ -164,10 +194,33 @@ async fn run(command: Command) -> Result<(), String> {
             let (loss, acc) = training::test_metrics(&model, &split.test, &started.device)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("Test - Loss: {loss:.4} Acc: {acc:.4}");
+            let n = split.test.len();
+            println!("Test - Loss: {loss:.4} Acc: {acc:.4} ({}/{n} images)", (acc as f64 * n as f64).round());
             Ok(())
         }
     }
+}
+
+/// Reads a model file of any format the page imports, printing what the reader had to assume.
+fn open(path: &PathBuf) -> Result<Opened, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let opened = notebook_file::open(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(note) = &opened.note {
+        println!("{}: {note}", path.display());
+    }
+    Ok(opened)
+}
+
+/// Writes `file` as the notebook's `.safetensors` when `path` ends so, else as a `.flab`.
+fn save_as(path: &PathBuf, file: &ModelFile) -> Result<(), String> {
+    let bytes = match path.extension().and_then(|e| e.to_str()) {
+        Some("safetensors") => notebook_file::to_safetensors(file),
+        Some("pt" | "pth") => return Err(format!("{}: PyTorch reads the .safetensors Filterlab writes; name the file .safetensors", path.display())),
+        _ => file.to_bytes(),
+    };
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("Saved model to {}", path.display());
+    Ok(())
 }
 
 /// The notebook's model print and parameter count.

@@ -103,5 +103,46 @@ fn bad_input_is_a_clear_error() {
     let (ok, _, err) = filterlab(&["train", "--data", "/nonexistent"]);
     assert!(!ok && err.contains("cannot read /nonexistent/train-images-idx3-ubyte.gz"), "{err}");
     let (ok, _, err) = filterlab(&["eval", "Cargo.toml"]);
-    assert!(!ok && err.contains("not a Filterlab model file"), "{err}");
+    assert!(!ok && err.contains("not a model file Filterlab reads"), "{err}");
+}
+
+/// The notebook's formats: `eval` reads PyTorch's own `.pt` and `.safetensors` (its accuracy is
+/// PyTorch's, tests/fixtures/notebook/notebook.json), `export` converts, `train --init` goes on
+/// from a file's weights, and `--save x.safetensors` writes the notebook's format.
+#[test]
+fn pytorch_files_in_and_out() {
+    let fixtures = "tests/fixtures/notebook";
+    let torch: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("../../{fixtures}/notebook.json")).unwrap()).unwrap();
+    let counted = format!("({}/2000 images)", torch["test_correct"]);
+    for file in ["notebook.pt", "notebook.safetensors", "notebook-checkpoint.pt"] {
+        let (ok, out, err) = filterlab(&["eval", &format!("{fixtures}/{file}")]);
+        assert!(ok, "{file}: {err}");
+        assert!(out.contains("read as the notebook's 8 (class 0) vs 1"), "{file}: {out}");
+        assert!(out.lines().any(|l| l.starts_with("Test - ") && l.ends_with(&counted)), "{file}: {out} (PyTorch: {counted})");
+    }
+    let dir = std::env::temp_dir().join(format!("filterlab-cli-torch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let converted = dir.join("m.safetensors");
+    let (ok, _, err) = filterlab(&["export", &format!("{fixtures}/wide.pt"), converted.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = filterlab(&["eval", converted.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Network: 16 filters 5×5"), "{out}");
+    // Exported by Filterlab, the file says its digits: no note.
+    assert!(!out.contains("read as the notebook's"), "{out}");
+
+    let trained = dir.join("t.safetensors");
+    let (ok, out, err) = filterlab(&["train", "--epochs", "1", "--init", &format!("{fixtures}/notebook.pt"), "--save", trained.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let test = out.lines().find(|l| l.starts_with("Test - ")).unwrap();
+    assert!(numbers(test, "Test - ").1 > 0.9, "went on from a trained model: {test}");
+    let (ok, _, err) = filterlab(&["train", "--epochs", "1", "--init", &format!("{fixtures}/notebook.pt"), "--filters", "4"]);
+    assert!(!ok && err.contains("--filters differs from the network of the --init file"), "{err}");
+
+    // A file that is not a model: a clear error.
+    let junk = dir.join("junk.pt");
+    std::fs::write(&junk, b"PK\x03\x04 junk").unwrap();
+    let (ok, _, err) = filterlab(&["eval", junk.to_str().unwrap()]);
+    assert!(!ok && err.contains("not a PyTorch file Filterlab can read"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -1,6 +1,7 @@
 //! The page's address, parsed once: which device and training path it asks for, and the
 //! training settings and network a shared link carries
-//! (`?device=webgpu&optimizer=adam&lr=0.01&filters=2&pool=4`).
+//! (`?device=webgpu&optimizer=adam&lr=0.01&filters=2&pool=4`); and its fragment, what a link
+//! carries that no server may see (`#v=1&model=…`: a model, `filterlab_protocol::model_link`).
 
 use filterlab_protocol::{DevicePref, Ops, shape};
 
@@ -22,6 +23,55 @@ pub struct Address {
     pub names_settings: bool,
     /// Every pair, in order, to write back with the form's settings.
     pairs: Vec<(String, String)>,
+    /// What follows `#`.
+    pub fragment: Fragment,
+}
+
+/// The fragment: `v=1`, then its keys (`model`: a model as `model_link` writes it). One
+/// design for every link the page makes; a later version adds keys, and a fragment of a
+/// version this page does not know is refused whole.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fragment {
+    pairs: Vec<(String, String)>,
+}
+
+/// The fragment's version this page writes and reads.
+pub const FRAGMENT_VERSION: &str = "1";
+
+impl Fragment {
+    /// Parses what follows `#` (with or without it).
+    pub fn parse(hash: &str) -> Self {
+        let pairs = form_urlencoded::parse(hash.strip_prefix('#').unwrap_or(hash).as_bytes()).into_owned().collect();
+        Self { pairs }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The model the link carries, as text: `None` without one, an error for a fragment of
+    /// another version.
+    pub fn model(&self) -> Result<Option<&str>, String> {
+        match (self.get("v"), self.get("model")) {
+            (_, None) => Ok(None),
+            (Some(FRAGMENT_VERSION), Some(model)) => Ok(Some(model)),
+            (None, Some(_)) => Err("the link has no version (v=1)".into()),
+            (Some(v), Some(_)) => Err(format!("the link is of version {v:?}, and this page reads version {FRAGMENT_VERSION}")),
+        }
+    }
+
+    /// The fragment with this model (or none), every other key kept.
+    pub fn with_model(&self, model: Option<&str>) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        out.append_pair("v", FRAGMENT_VERSION);
+        for (k, v) in self.pairs.iter().filter(|(k, _)| k != "v" && k != "model") {
+            out.append_pair(k, v);
+        }
+        if let Some(model) = model {
+            out.append_pair("model", model);
+        }
+        format!("#{}", out.finish())
+    }
 }
 
 /// The keys the training form and the network's knobs own.
@@ -71,7 +121,13 @@ impl Address {
             names_settings: FORM_KEYS.iter().any(|k| get(k).is_some()),
             form,
             pairs,
+            fragment: Fragment::default(),
         }
+    }
+
+    /// The address of a page: its query string and its fragment.
+    pub fn parse_page(query: &str, hash: &str) -> Self {
+        Self { fragment: Fragment::parse(hash), ..Self::parse(query) }
     }
 
     /// The query string with this form's settings in it, every other key kept in place.
@@ -170,6 +226,20 @@ mod tests {
         assert_eq!((odd.form.kernel, odd.form.pool), (3, 7));
         assert!(odd.form.settings().unwrap_err().contains("40 filters: a network has 1 to 32"));
         assert!(Address::parse("?filters=two").form.settings().unwrap_err().contains("filters: \"two\" is not a whole number"));
+    }
+
+    #[test]
+    fn the_fragment_carries_a_model_under_its_version() {
+        let a = Address::parse_page("?lr=0.5", "#v=1&model=abc-_");
+        assert_eq!(a.fragment.model(), Ok(Some("abc-_")));
+        assert_eq!(a.form.lr, "0.5");
+        assert_eq!(Address::parse_page("", "").fragment.model(), Ok(None));
+        assert!(Address::parse_page("", "#model=abc").fragment.model().unwrap_err().contains("no version"));
+        assert!(Address::parse_page("", "#v=2&model=abc").fragment.model().unwrap_err().contains("version \"2\""));
+        // Written back with another model (or none), other keys stay.
+        let f = Fragment::parse("#v=1&title=x&model=abc");
+        assert_eq!(f.with_model(Some("def")), "#v=1&title=x&model=def");
+        assert_eq!(f.with_model(None), "#v=1&title=x");
     }
 
     /// `digits=all` is the ten-digit task: a 10-way linear layer; unticking it brings the pair back.

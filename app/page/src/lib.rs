@@ -3,6 +3,7 @@
 //! (`app/web`) draws this state and runs the effects it asks for; tested natively here.
 
 pub mod address;
+pub mod files;
 pub mod form;
 pub mod library;
 pub mod presets;

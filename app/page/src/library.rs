@@ -2,7 +2,7 @@
 //! holds and what Open, Delete and the other tabs' news do to it. `app/web/src/store.rs` only
 //! reads and writes what these decide; the records themselves are `filterlab_protocol::library`.
 
-use filterlab_protocol::{EpochRow, Filters, KeptRun, ModelFile, ModelSource, RunRecord, Settings, ToWorker};
+use filterlab_protocol::{EpochRow, Filters, KeptRun, ModelFile, ModelSource, RunRecord, Settings};
 
 use crate::state::{Compared, Effect, PageState};
 
@@ -153,12 +153,6 @@ impl PageState {
     /// Forgets the marks whose beats were lost.
     pub fn forget_lost_beats(&mut self, now_ms: f64) {
         self.elsewhere.retain(|(_, at)| now_ms - at <= BEAT_LOST_MS);
-    }
-
-    /// A model file picked for Import: it goes to the worker, and wins over a run being opened.
-    pub fn import(&mut self, bytes: Vec<u8>, name: String) -> Vec<Effect> {
-        self.model.opening = None;
-        vec![Effect::Send(ToWorker::Import { bytes, source: ModelSource::File { name } })]
     }
 
     /// A kept run was deleted from the browser's storage. A current model that was that run

@@ -149,6 +149,9 @@ pub struct ModelView {
     /// The kept run being opened, until its file is read: anything the user does meanwhile
     /// (Train, Import, Reset, another Open) wins over it.
     pub opening: Option<String>,
+    /// What the user should know about the file being imported (how its digits were read),
+    /// said once the worker has it.
+    pub import_note: Option<String>,
 }
 
 impl Default for ModelView {
@@ -171,6 +174,7 @@ impl Default for ModelView {
             own_record: false,
             imported: false,
             opening: None,
+            import_note: None,
         }
     }
 }
@@ -229,7 +233,7 @@ pub struct PageState {
 
 impl PageState {
     pub fn new(address: &Address) -> Self {
-        Self {
+        let mut page = Self {
             worker: WorkerView::new(address.device),
             model: ModelView::default(),
             messages: Messages { status: "Starting the training worker…".into(), error: None, notice: None },
@@ -250,7 +254,9 @@ impl PageState {
             first_step_ms: None,
             listed_ms: None,
             randoms: 0,
-        }
+        };
+        page.open_link(address);
+        page
     }
 
     /// A run is in progress.
@@ -362,11 +368,15 @@ impl PageState {
             FromWorker::ImportRefused { source, reason } => {
                 let what = match source {
                     ModelSource::Saved => "The saved model could not be restored".to_string(),
-                    ModelSource::File { name } => format!("{name} was not imported"),
+                    ModelSource::File { name } => {
+                        self.model.import_note = None;
+                        format!("{name} was not imported")
+                    }
                     ModelSource::Kept { id, .. } => {
                         let number = self.library.iter().find(|r| r.id == id).map(|r| r.number).unwrap_or_default();
                         format!("Run #{number} could not be opened")
                     }
+                    ModelSource::Link => "The link's model could not be opened".to_string(),
                 };
                 say.error = Some(format!("{what}: {reason}. The current model is unchanged."));
             }
@@ -445,7 +455,16 @@ impl PageState {
                 self.model.own_record = true;
                 self.model.imported = true;
                 self.model.saved_epochs = None;
+                self.messages.notice = self.model.import_note.take();
                 format!("Imported {name}")
+            }
+            // A link's model is kept once it is trained further (a reload opens the link again).
+            ModelSource::Link => {
+                self.new_record("The link's model".into(), None, record_settings, Vec::new(), now_ms);
+                self.model.own_record = true;
+                self.model.imported = false;
+                self.model.saved_epochs = None;
+                "Opened the link's model".to_string()
             }
             ModelSource::Kept { id, at_load } => {
                 self.model.record = self.library.iter().find(|r| r.id == id).cloned();
@@ -585,20 +604,20 @@ pub(crate) mod tests {
         }
     }
 
-    fn started(p: &mut PageState) {
+    pub(crate) fn started(p: &mut PageState) {
         p.apply(FromWorker::Ready, 0.0);
         p.apply(FromWorker::Device(DeviceInfo { kind: DeviceKind::Cpu, name: "CPU".into(), note: None }), 0.0);
         p.apply(FromWorker::DataProgress(Progress { loaded: 10, total: Some(20) }), 0.0);
         p.apply(FromWorker::DataReady { train: 10593, test: 2000, digits: Digits::default() }, 0.0);
     }
 
-    fn training(p: &mut PageState, resumed_from: usize) {
+    pub(crate) fn training(p: &mut PageState, resumed_from: usize) {
         let settings = p.form.settings().unwrap();
         p.apply(FromWorker::Training { settings, steps_per_epoch: 166, resumed_from }, 0.0);
     }
 
     /// Applies a message, and has every run it asks to keep written (as the browser would).
-    fn kept(p: &mut PageState, message: FromWorker) -> Vec<Effect> {
+    pub(crate) fn kept(p: &mut PageState, message: FromWorker) -> Vec<Effect> {
         let effects = p.apply(message, 0.0);
         for e in &effects {
             if let Effect::Keep { record, .. } = e {
@@ -609,7 +628,7 @@ pub(crate) mod tests {
     }
 
     /// The run list as the Runs panel titles it.
-    fn listed(p: &PageState) -> Vec<String> {
+    pub(crate) fn listed(p: &PageState) -> Vec<String> {
         p.library.iter().map(|r| format!("#{} {}", r.number, r.label)).collect()
     }
 
@@ -812,7 +831,9 @@ pub(crate) mod tests {
         user.train(false);
         assert_eq!(user.run_file_read("a".into(), true, vec![2]), vec![], "Train was pressed");
         assert_eq!(user.open("a").len(), 1);
-        user.import(vec![4], "m.flab".into());
+        assert_eq!(user.import(vec![4], "bad.flab".into()), vec![], "a file that is not a model changes nothing");
+        assert_eq!(user.model.opening.as_deref(), Some("a"));
+        assert_eq!(user.import(crate::files::tests::flab(), "m.flab".into()).len(), 1);
         assert_eq!(user.run_file_read("a".into(), false, vec![2]), vec![], "a file was imported");
         assert!(user.model.restore.is_none());
         // Records that cannot be read are named; the others are listed.
@@ -901,6 +922,7 @@ pub(crate) mod tests {
         assert!(matches!(&effects[..], [Effect::Keep { record, .. }] if record.label == "m.flab (imported)" && record.file_bytes == 1), "{effects:?}");
         assert_eq!(listed(&p), ["#1 m.flab (imported)"]);
     }
+
 
     #[test]
     fn a_restored_model_sets_the_form_unless_the_link_named_settings() {

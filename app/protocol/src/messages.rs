@@ -87,6 +87,8 @@ pub enum ModelSource {
     /// A run kept in this browser's run library: opened from the list, or (`at_load`) the most
     /// recent one, opened when the page loads.
     Kept { id: String, at_load: bool },
+    /// The model a link carried in its fragment (`#v=1&model=…`), opened with the page.
+    Link,
 }
 
 /// What the WebGPU device's allocator holds (Burn's memory pool figures), and the GPU buffers

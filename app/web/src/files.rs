@@ -1,5 +1,5 @@
 //! Model files in and out of the page: Export hands the latest checkpoint to the browser as a
-//! download; Import reads a file the user picked (the worker checks what is in it).
+//! download; Import reads a file the user picked (the page crate reads what is in it).
 
 use filterlab_protocol::MAX_MODEL_FILE_BYTES;
 use js_sys::{Array, Uint8Array};

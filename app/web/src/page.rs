@@ -30,6 +30,11 @@ fn query() -> String {
     window().location().search().unwrap_or_default()
 }
 
+/// The fragment (`#…`), which the settings in the query string never replace.
+fn hash() -> String {
+    window().location().hash().unwrap_or_default()
+}
+
 /// Milliseconds since the page was opened.
 fn since_open_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or_default()
@@ -38,7 +43,7 @@ fn since_open_ms() -> f64 {
 impl Page {
     /// The page's state from its address, wired to the worker; starts the device it asks for.
     pub fn start() -> Self {
-        let address = Address::parse(&query());
+        let address = Address::parse_page(&query(), &hash());
         let mut state = PageState::new(&address);
         // Run ids name the tab that started them, and the time.
         state.tab = format!("{:06x}", (js_sys::Math::random() * 16_777_216.0) as u32);
@@ -88,8 +93,9 @@ impl Page {
         page.launch(page.state.with_untracked(|s| s.worker.pref), false);
         // The settings live in the address, so a link reproduces a run's setup.
         Effect::new(move |_| {
-            let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form)));
-            if q != query() {
+            // The fragment (a link's model) stays across edits and reloads.
+            let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form))) + &hash();
+            if q != query() + &hash() {
                 if let Ok(history) = window().history() {
                     let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&q));
                 }
@@ -208,6 +214,30 @@ impl Page {
                 self.state.update(|s| s.storage = Some(measured));
             }
         });
+    }
+
+    /// The page's link, with the current model when it fits: copied to the clipboard where the
+    /// browser allows, and returned to be shown for copying by hand.
+    pub fn copy_link(self) -> Option<String> {
+        let link = match self.state.with_untracked(|s| self.address.with_value(|a| s.link(a))) {
+            Ok(relative) => {
+                let l = window().location();
+                format!("{}{}{relative}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default())
+            }
+            Err(e) => {
+                self.error(e);
+                return None;
+            }
+        };
+        let copy = window().navigator().clipboard().write_text(&link);
+        leptos::task::spawn_local(async move {
+            let said = match wasm_bindgen_futures::JsFuture::from(copy).await {
+                Ok(_) => "Link copied: it opens this network, its settings and (when it fits) this model, in any browser.",
+                Err(_) => "Copy the link below: it opens this network, its settings and (when it fits) this model, in any browser.",
+            };
+            self.notice(said.into());
+        });
+        Some(link)
     }
 
     pub fn notice(self, text: String) {

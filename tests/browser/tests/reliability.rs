@@ -388,7 +388,7 @@ async fn export_and_import_and_bad_files_are_refused() {
     let other = NetShape { classes: 10, ..NetShape::NOTEBOOK };
     let other = ModelFile { weights: Weights::from_slice(other, &vec![0.0; other.params()]), digits: DigitPair::default().into(), record: String::new() };
     let bad: [(&str, Vec<u8>, &str); 6] = [
-        ("notes.flab", b"these are not weights".to_vec(), "not a Filterlab model file"),
+        ("notes.flab", b"these are not weights".to_vec(), "not a model file Filterlab reads"),
         ("future.flab", version, "version 9 is not supported"),
         ("huge.flab", vec![0; 2 << 20], "more than"),
         ("shapes.flab", shapes, "which has 338 parameters, but holds 337"),

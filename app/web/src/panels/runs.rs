@@ -7,7 +7,7 @@ use filterlab_page::{
     PageState,
     words::{self, epochs},
 };
-use filterlab_protocol::{RunRecord, library_file};
+use filterlab_protocol::{ModelFile, RunRecord, library_file, notebook_file};
 use leptos::prelude::*;
 
 use super::compare::Compare;
@@ -21,6 +21,8 @@ use crate::{
 #[derive(Clone, Copy)]
 enum Export {
     Model,
+    /// The model as the notebook's `.safetensors`.
+    Pytorch,
     Epochs,
     Curve,
 }
@@ -30,8 +32,12 @@ fn export(page: Page, record: RunRecord, what: Export, link: web_sys::HtmlAnchor
     leptos::task::spawn_local(async move {
         let n = record.number;
         let (bytes, media_type, name) = match what {
-            Export::Model => match store::file(&record.id).await {
-                Ok(bytes) => (bytes, "application/octet-stream", format!("filterlab-run-{n}.flab")),
+            Export::Model | Export::Pytorch => match store::file(&record.id).await {
+                Ok(bytes) if matches!(what, Export::Model) => (bytes, "application/octet-stream", format!("filterlab-run-{n}.flab")),
+                Ok(bytes) => match ModelFile::from_bytes(&bytes) {
+                    Ok(file) => (notebook_file::to_safetensors(&file), "application/octet-stream", format!("filterlab-run-{n}.safetensors")),
+                    Err(e) => return page.error(format!("Run #{n} was not exported: {e}.")),
+                },
                 Err(e) => return page.error(format!("Run #{n} was not exported: {e}.")),
             },
             Export::Epochs => (record.epochs_csv().into_bytes(), "text/csv", format!("filterlab-run-{n}-epochs.csv")),
@@ -145,6 +151,7 @@ pub fn RunList() -> impl IntoView {
                                     <button data-testid=format!("run-open-{n}") prop:disabled=move || training.get()
                                         on:click=move |_| page.act(|s| s.open(&open_id))>"Open"</button>
                                     {export_button(&r, Export::Model, "run-export", ".flab", format!("Export run #{n}'s model file"))}
+                                    {export_button(&r, Export::Pytorch, "run-export-safetensors", ".safetensors", format!("Export run #{n}'s model for PyTorch (safetensors)"))}
                                     {export_button(&r, Export::Epochs, "run-epochs-csv", "epochs.csv", format!("Export run #{n}'s epoch table as CSV"))}
                                     {export_button(&r, Export::Curve, "run-curve-csv", "curve.csv", format!("Export run #{n}'s per-batch loss curve as CSV"))}
                                     <button data-testid=format!("run-compare-{n}") aria-label=format!("Show run #{n}'s filters next to the current model's")

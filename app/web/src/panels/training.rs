@@ -66,6 +66,13 @@ pub fn TrainingPanel() -> impl IntoView {
             Err(e) => page.error(format!("Export failed: {e}")),
         }
     };
+    let export_pytorch = move |_| {
+        let Some(link) = export_link.get_untracked() else { return };
+        match page.state.with_untracked(|s| s.export_for_pytorch()).and_then(|bytes| files::download_url(&bytes)) {
+            Ok(url) => files::download(&link, &url, "filterlab-model.safetensors"),
+            Err(e) => page.error(format!("Export failed: {e}")),
+        }
+    };
     let import = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
@@ -78,6 +85,7 @@ pub fn TrainingPanel() -> impl IntoView {
             }
         });
     };
+    let link = RwSignal::new(None::<String>);
     let saved_epochs = page.select(|s| s.model.saved_epochs);
     let memory = page.select(|s| s.worker.memory);
     let used_optimizer = page.select(|s| s.model.optimizer);
@@ -110,12 +118,24 @@ pub fn TrainingPanel() -> impl IntoView {
             <div class="buttons">
                 <label class="file-button" class:disabled=move || training.get() || !data_ready.get()>
                     "Import…"
-                    <input type="file" class="visually-hidden" accept=".flab" data-testid="import" aria-label="Import a model file (.flab)"
+                    <input type="file" class="visually-hidden" accept=".flab,.pt,.pth,.safetensors" data-testid="import"
+                        aria-label="Import a model file (.flab, or PyTorch's .pt, .pth or .safetensors)"
                         on:change=import prop:disabled=move || training.get() || !data_ready.get() />
                 </label>
                 <button data-testid="export" title="Download the model (weights, settings, history) as a .flab file" on:click=export prop:disabled=move || !has_model.get()>"Export"</button>
+                <button data-testid="export-safetensors" title="Download the model for PyTorch: a .safetensors file the notebook's classifier loads with load_state_dict"
+                    on:click=export_pytorch prop:disabled=move || !has_model.get()>"Export for PyTorch"</button>
+                <button data-testid="copy-link" title="A link that opens this network, its settings and (when it fits) this model"
+                    on:click=move |_| link.set(page.copy_link())>"Copy link"</button>
                 <a node_ref=export_link class="hidden" data-testid="export-link" aria-hidden="true"></a>
             </div>
+            <Show when=move || link.with(Option::is_some)>
+                <label class="field link-field">
+                    <span>"Link"</span>
+                    <input data-testid="link" readonly prop:value=move || link.get().unwrap_or_default()
+                        on:focus=move |ev| { let _ = event_target::<web_sys::HtmlInputElement>(&ev).select(); } />
+                </label>
+            </Show>
             <p data-testid="saved" class="small" data-epochs=move || saved_epochs.get().map(|n| n.to_string()).unwrap_or_default()>
                 {move || saved_epochs.get().map(|n| if n == 0 { "Saved in this browser.".to_string() } else { format!("Saved in this browser after epoch {n}.") }).unwrap_or_default()}
             </p>
