@@ -9,7 +9,11 @@ train on the train file and test on t10k), then writes, into tests/fixtures/note
   NAME.json         the shape, PyTorch's outputs (log-probabilities) for four test images, and
                     its test accuracy and correct count on the whole test split
 and, for the notebook's network, notebook-checkpoint.pt: a checkpoint dict
-{"epoch", "state_dict", "optimizer"} as training scripts save it.
+{"epoch", "state_dict", "optimizer"} as training scripts save it. Then files Filterlab must refuse:
+  hostile-os-system.pt      a state dict with an object whose unpickling runs os.system
+  hostile-zip-bomb.pt       a data.pkl that inflates to 64 MB
+  rgb.pt                    another architecture: a conv over 3 colour channels
+  too-many-filters.safetensors  64 filters: outside the lab's knobs
 
 Usage (the torch venv of tests/bench, with safetensors): python tests/notebook_fixtures.py
 """
@@ -114,3 +118,26 @@ def fixture(name, shape, digits, split):
 fixture("notebook", dict(filters=8, kernel=3, pool=7, classes=2), "8,1", pair_split(8, 1))
 fixture("wide", dict(filters=16, kernel=5, pool=4, classes=2), "8,1", pair_split(8, 1))
 fixture("ten", dict(filters=8, kernel=3, pool=7, classes=10), "all", ten_split())
+
+
+class Evil:
+    """Unpickled by Python, this would run a shell command."""
+
+    def __reduce__(self):
+        return (os.system, ("echo unpickled",))
+
+
+evil = dict(classifier().state_dict())
+evil["evil"] = Evil()
+torch.save(evil, os.path.join(out_dir, "hostile-os-system.pt"))
+
+import zipfile
+
+with zipfile.ZipFile(os.path.join(out_dir, "hostile-zip-bomb.pt"), "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    z.writestr("bomb/data.pkl", b"N" * (64 << 20))
+
+rgb = classifier()
+rgb.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+torch.save(rgb.state_dict(), os.path.join(out_dir, "rgb.pt"))
+save_file(classifier(filters=64).state_dict(), os.path.join(out_dir, "too-many-filters.safetensors"))
+print("and the files to refuse")

@@ -203,7 +203,13 @@ async fn run(command: Command) -> Result<(), String> {
 
 /// Reads a model file of any format the page imports, printing what the reader had to assume.
 fn open(path: &PathBuf) -> Result<Opened, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    // The size first: a file too large to be a model is not read.
+    let len = std::fs::metadata(path).map_err(cannot)?.len();
+    if len > filterlab_protocol::MAX_MODEL_FILE_BYTES as u64 {
+        return Err(format!("{}: {}", path.display(), notebook_file::OpenError::TooLarge(len as usize)));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
     let opened = notebook_file::open(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(note) = &opened.note {
         println!("{}: {note}", path.display());

@@ -83,8 +83,8 @@ fn a_ten_class_network_from_pytorch() {
     matches_pytorch("ten");
 }
 
-/// Rewrites PyTorch's own file with a changed `data.pkl` (stored, as torch.save stores it).
-fn with_pickle(pt: &[u8], edit: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+/// PyTorch's own file with `extra` entries added (stored, as torch.save stores them).
+fn with_entries(pt: &[u8], extra: &[(&str, &[u8])]) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(pt)).unwrap();
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -93,31 +93,38 @@ fn with_pickle(pt: &[u8], edit: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
         let name = entry.name().unwrap().to_string();
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
-        if name.ends_with("data.pkl") {
-            bytes = edit(&bytes);
-        }
         out.start_file(name, stored).unwrap();
         out.write_all(&bytes).unwrap();
+    }
+    for (name, bytes) in extra {
+        out.start_file(*name, stored).unwrap();
+        out.write_all(bytes).unwrap();
     }
     out.finish().unwrap().into_inner()
 }
 
 #[test]
 fn hostile_and_broken_pytorch_files_are_refused_naming_why() {
-    let pt = fixture("notebook.pt");
-    // The same file, rewritten unchanged, still opens (the rewriting is not what is refused).
-    assert!(notebook_file::open(&with_pickle(&pt, |p| p.to_vec())).is_ok());
-    // A pickle that would run os.system on load in Python: `collections OrderedDict` replaced
-    // by a global of the same length, so the rest of the file stays valid.
-    let evil = with_pickle(&pt, |p| {
-        let text = b"ccollections\nOrderedDict\n";
-        let at = p.windows(text.len()).position(|w| w == text).expect("the state dict's OrderedDict");
-        let mut p = p.to_vec();
-        p.splice(at..at + text.len(), b"cposix\nsystem\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\n".iter().copied());
-        p
-    });
-    let e = notebook_file::open(&evil).unwrap_err();
+    let refused = |name: &str| notebook_file::open(&fixture(name)).unwrap_err();
+    // Made by PyTorch: a state dict holding an object whose unpickling runs os.system.
+    let e = refused("hostile-os-system.pt");
     assert!(matches!(&e, OpenError::Unsafe(why) if why.contains("posix.system")), "{e}");
+    // A data.pkl that inflates to 64 MB: read no further than a model file can be.
+    assert!(refused("hostile-zip-bomb.pt").to_string().contains("larger than a model file"));
+    let e = refused("rgb.pt").to_string();
+    assert!(e.contains("not the notebook's classifier") && e.contains("conv1.weight [8, 3, 3, 3]"), "{e}");
+    assert!(matches!(refused("too-many-filters.safetensors"), OpenError::Shape(_)));
+
+    let pt = fixture("notebook.pt");
+    // The same file, rewritten, still opens (the rewriting is not what is refused).
+    assert!(notebook_file::open(&with_entries(&pt, &[])).is_ok());
+    // A second pickle: the one checked must be the one read, so neither is.
+    let hostile = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/notebook/hostile-os-system.pt")).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(hostile.as_slice())).unwrap();
+    let mut evil = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("hostile-os-system/data.pkl").unwrap(), &mut evil).unwrap();
+    let e = notebook_file::open(&with_entries(&pt, &[("data.pkl", &evil)])).unwrap_err().to_string();
+    assert!(e.contains("expected one data.pkl in the archive, found 2"), "{e}");
     // Truncated anywhere: refused, never a panic.
     for cut in [10, pt.len() / 3, pt.len() / 2, pt.len() - 30] {
         assert!(notebook_file::open(&pt[..cut]).is_err(), "cut at {cut}");
@@ -126,14 +133,4 @@ fn hostile_and_broken_pytorch_files_are_refused_naming_why() {
     let mut noise = b"PK\x03\x04".to_vec();
     noise.extend((0..4000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
     assert!(matches!(notebook_file::open(&noise), Err(OpenError::Pytorch(_))));
-    // A zip bomb: a data.pkl that inflates far beyond a model file; read no further than that.
-    let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    bomb.start_file("m/data.pkl", zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated)).unwrap();
-    for _ in 0..64 {
-        bomb.write_all(&[b'N'; 1 << 20]).unwrap();
-    }
-    let bomb = bomb.finish().unwrap().into_inner();
-    assert!(bomb.len() < 1 << 20, "the bomb is small: {}", bomb.len());
-    let e = notebook_file::open(&bomb).unwrap_err().to_string();
-    assert!(e.contains("larger than a model file"), "{e}");
 }

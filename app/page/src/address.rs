@@ -60,11 +60,15 @@ impl Fragment {
         }
     }
 
-    /// The fragment with this model (or none), every other key kept.
+    /// The fragment with this model (or none), every other key kept; empty when nothing is left.
     pub fn with_model(&self, model: Option<&str>) -> String {
+        let rest: Vec<&(String, String)> = self.pairs.iter().filter(|(k, _)| k != "v" && k != "model").collect();
+        if rest.is_empty() && model.is_none() {
+            return String::new();
+        }
         let mut out = form_urlencoded::Serializer::new(String::new());
         out.append_pair("v", FRAGMENT_VERSION);
-        for (k, v) in self.pairs.iter().filter(|(k, _)| k != "v" && k != "model") {
+        for (k, v) in rest {
             out.append_pair(k, v);
         }
         if let Some(model) = model {
@@ -75,7 +79,7 @@ impl Fragment {
 }
 
 /// The keys the training form and the network's knobs own.
-const FORM_KEYS: [&str; 9] = ["optimizer", "lr", "epochs", "batch", "seed", "digits", "filters", "kernel", "pool"];
+const FORM_KEYS: [&str; 10] = ["optimizer", "lr", "epochs", "batch", "seed", "digits", "filters", "kernel", "pool", "frozen"];
 
 impl Address {
     /// Parses a query string, with or without its leading `?`.
@@ -114,6 +118,13 @@ impl Address {
         let choice = |key: &str, allowed: &[usize]| get(key).and_then(|v| v.parse().ok()).filter(|v| allowed.contains(v));
         form.kernel = choice("kernel", &shape::KERNELS).unwrap_or(form.kernel);
         form.pool = choice("pool", &shape::POOLS).unwrap_or(form.pool);
+        // `frozen=0,1`: the filters training leaves as they are (numbers that are not filters
+        // of the network are dropped when the form makes its settings).
+        if let Some(list) = get("frozen") {
+            for f in list.split(',').filter_map(|f| f.trim().parse().ok()).filter(|f| shape::FILTER_RANGE.contains(&(f + 1))) {
+                form.set_frozen(f, true);
+            }
+        }
         Self {
             device,
             ops: get("ops").and_then(|o| o.parse().ok()).unwrap_or_default(),
@@ -151,6 +162,9 @@ impl Address {
         }
         for (k, v) in values {
             out.append_pair(k, v);
+        }
+        if !form.frozen.is_empty() {
+            out.append_pair("frozen", &form.frozen.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(","));
         }
         format!("?{}", out.finish())
     }
@@ -240,6 +254,18 @@ mod tests {
         let f = Fragment::parse("#v=1&title=x&model=abc");
         assert_eq!(f.with_model(Some("def")), "#v=1&title=x&model=def");
         assert_eq!(f.with_model(None), "#v=1&title=x");
+        assert_eq!(Fragment::parse("#v=1&model=abc").with_model(None), "");
+    }
+
+    /// `frozen=0,1`: a teacher's frozen filters travel with the link.
+    #[test]
+    fn frozen_filters_travel_in_the_address() {
+        let a = Address::parse("?frozen=1,0,x");
+        assert!(a.names_settings);
+        assert_eq!(a.form.frozen, vec![0, 1]);
+        assert!(a.with_form(&a.form).ends_with("&pool=7&frozen=0%2C1"));
+        assert_eq!(a.form.settings().unwrap().frozen, vec![0, 1]);
+        assert!(!Address::parse("").with_form(&Form::default()).contains("frozen"));
     }
 
     /// `digits=all` is the ten-digit task: a 10-way linear layer; unticking it brings the pair back.

@@ -41,7 +41,10 @@ impl PageState {
         match address.fragment.model().and_then(|m| m.map(model_link::decode).transpose()) {
             Ok(Some(file)) => self.model.restore = Some((file.to_bytes(), ModelSource::Link)),
             Ok(None) => {}
-            Err(why) => self.messages.error = Some(refuse(why)),
+            Err(why) => {
+                self.messages.error = Some(refuse(why));
+                self.link_refused = true;
+            }
         }
     }
 
@@ -112,7 +115,7 @@ pub(crate) mod tests {
         let (mut p, address) = linked("?lr=0.5", "");
         started(&mut p);
         let plain = p.link(&address).unwrap();
-        assert_eq!(plain, "?optimizer=sgd&lr=0.5&epochs=10&batch=64&seed=42&digits=8%2C1&filters=8&kernel=3&pool=7#v=1", "no model yet: settings only");
+        assert_eq!(plain, "?optimizer=sgd&lr=0.5&epochs=10&batch=64&seed=42&digits=8%2C1&filters=8&kernel=3&pool=7", "no model yet: settings only");
         let values: Vec<f32> = (0..338).map(|i| i as f32 / 1000.0).collect();
         let file = ModelFile { weights: Weights::from_slice(NetShape::NOTEBOOK, &values), digits: Digits::default(), record: "{}".into() };
         p.apply(FromWorker::Checkpoint { file: file.to_bytes(), epoch_end: false }, 0.0);
@@ -141,7 +144,7 @@ pub(crate) mod tests {
             let (mut p, _) = linked("", hash);
             let error = p.messages.error.clone().unwrap_or_default();
             assert!(error.starts_with("The link's model was not opened: ") && error.ends_with("The page opened without it."), "{hash}: {error}");
-            assert!(p.model.restore.is_none(), "{hash}");
+            assert!(p.model.restore.is_none() && p.link_refused, "{hash}");
             assert_eq!(p.library_listed(vec![crate::state::tests::record("old", 1, 0.0)], vec![]).len(), 1, "{hash}: the newest run opens");
         }
     }

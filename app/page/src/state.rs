@@ -223,6 +223,8 @@ pub struct PageState {
     pub form: Form,
     /// The address named settings: they win over a restored model's.
     pub link_settings: bool,
+    /// The link's model was refused: the address drops it, so a reload does not refuse it again.
+    pub link_refused: bool,
     /// When the first training step of this page's life finished (ms since open), for the benchmark.
     pub first_step_ms: Option<f64>,
     /// When the run library was listed (ms since open), for the benchmark.
@@ -251,6 +253,7 @@ impl PageState {
             opened_ms: 0.0,
             form: address.form.clone(),
             link_settings: address.names_settings,
+            link_refused: false,
             first_step_ms: None,
             listed_ms: None,
             randoms: 0,
@@ -427,8 +430,8 @@ impl PageState {
         let linked = matches!(source, ModelSource::Saved | ModelSource::Kept { at_load: true, .. }) && self.link_settings;
         match settings.as_ref() {
             Some(s) if !linked => self.form = Form::from_settings(s),
-            // No settings in the file: no ticks from the model before it.
-            None if !linked => self.form.frozen.clear(),
+            // No settings in the file: no ticks from the model before it (a link's are its own).
+            None if !linked && source != ModelSource::Link => self.form.frozen.clear(),
             _ => {}
         }
         // Continue needs the model's own digits, and network (unless a link named one: the

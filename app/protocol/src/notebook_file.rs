@@ -135,12 +135,13 @@ fn open_pytorch(bytes: &[u8]) -> Result<Opened, OpenError> {
 }
 
 /// The pickle of a zip-format PyTorch file (`<root>/data.pkl`), read only up to the file's
-/// own size limit, whatever its entry claims.
+/// own size limit, whatever its entry claims. An archive with more than one `data.pkl` is
+/// refused: the one checked here must be the one the reader loads.
 fn data_pkl(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let names: Vec<String> =
-        zip.file_names().filter_map(|n| n.ok().map(String::from)).filter(|n| n.ends_with("/data.pkl") && n.matches('/').count() == 1).collect();
+        zip.file_names().filter_map(|n| n.ok().map(String::from)).filter(|n| n.rsplit('/').next() == Some("data.pkl")).collect();
     let [name] = names.as_slice() else {
         return Err(format!("expected one data.pkl in the archive, found {}", names.len()));
     };
@@ -231,7 +232,7 @@ fn weights_from(found: Vec<Found>) -> Result<Weights, OpenError> {
     let shape = match (dims(0), dims(1), dims(2), dims(3)) {
         (&[filters, 1, k, k2], &[f2], &[classes, fc_in], &[c2]) if k == k2 && f2 == filters && c2 == classes => {
             // fc_in = filters · (28 / pool)²
-            let pool = POOLS.iter().copied().find(|p| filters * (SIDE / p).pow(2) == fc_in);
+            let pool = POOLS.iter().copied().find(|p| filters.checked_mul((SIDE / p).pow(2)) == Some(fc_in));
             match pool {
                 Some(pool) => NetShape { filters, kernel: k, pool, classes },
                 None => return Err(architecture(&all_mine)),

@@ -61,8 +61,9 @@ pub fn check(pickle: &[u8]) -> Result<(), String> {
     // the stack); anything else pushed in between forgets them.
     let mut strings: Vec<String> = Vec::new();
     let take = |at: &mut usize, n: usize| -> Result<&[u8], String> {
-        let bytes = pickle.get(*at..*at + n).ok_or("the pickle ends in the middle of an opcode")?;
-        *at += n;
+        let end = at.checked_add(n).filter(|&end| end <= pickle.len()).ok_or("the pickle ends in the middle of an opcode")?;
+        let bytes = &pickle[*at..end];
+        *at = end;
         Ok(bytes)
     };
     loop {
@@ -139,5 +140,7 @@ mod tests {
         assert!(check(b"\x80\x02\x82\x01.").unwrap_err().contains("extension registry"));
         assert!(check(b"\x80\x02X\xff\x00\x00\x00ab").unwrap_err().contains("ends"));
         assert!(check(b"\x80\x02\xff.").unwrap_err().contains("0xff"));
+        // A length that would overflow: refused, not a panic.
+        assert!(check(b"\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\xffab.").unwrap_err().contains("ends"));
     }
 }

@@ -93,8 +93,12 @@ impl Page {
         page.launch(page.state.with_untracked(|s| s.worker.pref), false);
         // The settings live in the address, so a link reproduces a run's setup.
         Effect::new(move |_| {
-            // The fragment (a link's model) stays across edits and reloads.
-            let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form))) + &hash();
+            // The fragment (a link's model) stays across edits and reloads; a refused model goes.
+            let fragment = match page.state.with(|s| s.link_refused) {
+                true => page.address.with_value(|a| a.fragment.with_model(None)),
+                false => hash(),
+            };
+            let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form))) + &fragment;
             if q != query() + &hash() {
                 if let Ok(history) = window().history() {
                     let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&q));

@@ -37,7 +37,16 @@ async fn correct(b: &Browser) -> f64 {
 async fn pytorch_models_come_in_and_go_back_out() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
-    for (file, classes) in [("notebook.pt", 2), ("notebook-checkpoint.pt", 2), ("ten.safetensors", 10), ("wide.safetensors", 2)] {
+    let files = [
+        ("notebook.pt", 2),
+        ("notebook.safetensors", 2),
+        ("notebook-checkpoint.pt", 2),
+        ("ten.pt", 10),
+        ("ten.safetensors", 10),
+        ("wide.pt", 2),
+        ("wide.safetensors", 2),
+    ];
+    for (file, classes) in files {
         let name = file.split(['.', '-']).next().unwrap();
         b.choose_file("import", &fixture(file)).await;
         b.wait_text("status", &format!("Imported {file}"), MINUTE).await;
@@ -59,12 +68,21 @@ async fn pytorch_models_come_in_and_go_back_out() {
     let torch = notebook_file::open(&std::fs::read(fixture("wide.safetensors")).unwrap()).unwrap();
     assert_eq!((back.format, back.file.weights), (notebook_file::Format::Safetensors, torch.file.weights));
 
-    // Hostile or broken files: refused, naming why, and the model on the page is unchanged.
+    // Hostile or broken files: refused, naming why; the model on the page and the runs kept
+    // are unchanged.
     let before = b.attr("filters", "data-weights").await;
+    let runs = b.text("runs").await;
     let mut nan = std::fs::read(fixture("notebook.safetensors")).unwrap();
     let end = nan.len();
     nan[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    let pt = std::fs::read(fixture("notebook.pt")).unwrap();
+    let read = |name: &str| std::fs::read(fixture(name)).unwrap();
     for (name, bytes, why) in [
+        ("hostile-os-system.pt", read("hostile-os-system.pt"), "refers to posix.system"),
+        ("hostile-zip-bomb.pt", read("hostile-zip-bomb.pt"), "larger than a model file"),
+        ("rgb.pt", read("rgb.pt"), "not the notebook's classifier: expected conv1.weight [F, 1, k, k]"),
+        ("too-many-filters.safetensors", read("too-many-filters.safetensors"), "64 filters: a network has 1 to 32"),
+        ("truncated.pt", pt[..pt.len() / 2].to_vec(), "not a PyTorch file Filterlab can read"),
         ("junk.pt", b"PK\x03\x04 and then nothing".to_vec(), "not a PyTorch file Filterlab can read"),
         ("nan.safetensors", nan, "NaN or infinite"),
         ("random.pth", (0..3000u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect(), "not a model file Filterlab reads"),
@@ -74,6 +92,7 @@ async fn pytorch_models_come_in_and_go_back_out() {
         assert!(error.contains(why) && error.ends_with("The current model is unchanged."), "{name}: {error}");
         assert_eq!(b.attr("filters", "data-weights").await, before);
     }
+    assert_eq!(b.text("runs").await, runs, "nothing kept was touched");
     b.assert_no_console_errors().await;
     b.close().await;
 }
@@ -113,12 +132,23 @@ async fn a_copied_link_opens_the_same_model_in_a_fresh_profile() {
     assert!(address.as_str().unwrap().contains("epochs=3") && address.as_str().unwrap().contains("#v=1&model="), "{address}");
     there.close().await;
 
-    // Damaged: cut short, and not base64 at all.
+    // Damaged: cut short, not base64 at all, a NaN weight.
     let cut = &relative[..relative.len() - 40];
-    for hash in [cut.to_string(), "?#v=1&model=%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_string()] {
+    let mut nan = notebook_file::open(&std::fs::read(fixture("notebook.safetensors")).unwrap()).unwrap().file;
+    nan.weights.fc_bias[1] = f32::NAN;
+    let nan = format!("?#v=1&model={}", filterlab_protocol::model_link::encode(&nan).unwrap());
+    for (hash, why) in [
+        (cut.to_string(), ""),
+        ("?#v=1&model=%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_string(), "not base64url"),
+        (nan, "NaN"),
+    ] {
         let b = Browser::open_at(Gpu::None, Fault::None, &hash).await;
         let error = b.wait_error("The link's model was not opened", MINUTE).await;
-        assert!(error.contains("The page opened without it."), "{error}");
+        assert!(error.contains(why) && error.contains("The page opened without it."), "{error}");
+        // The address drops the refused model, so a reload does not refuse it again.
+        b.wait_enabled("train", MINUTE).await;
+        let address = b.js("return location.href", vec![]).await;
+        assert!(!address.as_str().unwrap().contains("model="), "{address}");
         // The page works as usual (the message stays until the next run starts).
         b.set_input("epochs", "1").await;
         b.wait_enabled("train", MINUTE).await;
