@@ -357,6 +357,8 @@ mod tests {
             let bytes = |s: &[usize]| match dtype {
                 Dtype::F64 => (0..n(s)).flat_map(|_| (value as f64).to_le_bytes()).collect(),
                 Dtype::I64 => (0..n(s)).flat_map(|_| 1i64.to_le_bytes()).collect(),
+                Dtype::F16 => (0..n(s)).flat_map(|_| half::f16::from_f32(value).to_le_bytes()).collect(),
+                Dtype::BF16 => (0..n(s)).flat_map(|_| half::bf16::from_f32(value).to_le_bytes()).collect(),
                 _ => f32s(n(s), value),
             };
             let (f, c) = (conv[0], fc[0]);
@@ -375,8 +377,11 @@ mod tests {
         assert_eq!(ok.file.digits, Digits::default());
         assert!(ok.note.unwrap().contains("8 (class 0) vs 1"));
         // f64 is read as f32.
-        let wide = open(&notebook(vec![8, 1, 3, 3], vec![2, 128], Dtype::F64, 0.25)).unwrap();
-        assert_eq!(wide.file.weights.conv_weight[0], 0.25);
+        // f64, f16 and bf16 are read as f32.
+        for dtype in [Dtype::F64, Dtype::F16, Dtype::BF16] {
+            let read = open(&notebook(vec![8, 1, 3, 3], vec![2, 128], dtype, -0.375)).unwrap();
+            assert_eq!(read.file.weights.conv_weight, vec![-0.375; 72], "{dtype:?}");
+        }
         let e = open(&notebook(vec![8, 1, 3, 3], vec![2, 128], Dtype::I64, 0.0)).unwrap_err();
         assert_eq!(e.to_string(), "conv1.weight holds I64 numbers; Filterlab reads float32, float64, float16 and bfloat16 weights");
         let e = open(&notebook(vec![8, 1, 3, 3], vec![2, 128], Dtype::F32, f32::NAN)).unwrap_err();
