@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from notebook_classifier import classifier
 from safetensors.torch import save_file
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,22 +47,6 @@ def images(name):
 train_x, train_y = images("train-images-idx3-ubyte.gz"), torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))
 
 
-class classifier(nn.Module):
-    """The notebook's class; filters, kernel, pool and classes are its four numbers."""
-
-    def __init__(self, filters=8, kernel=3, pool=7, classes=2):
-        super(classifier, self).__init__()
-        self.pool = pool
-        self.conv1 = nn.Conv2d(in_channels=1, out_channels=filters, kernel_size=kernel, padding=kernel // 2)
-        self.fc = nn.Linear(in_features=filters * (28 // pool) ** 2, out_features=classes)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.max_pool2d(x, kernel_size=self.pool, stride=self.pool)
-        x = torch.flatten(x, 1)
-        x = self.fc(x)
-        x = F.log_softmax(x, dim=1)
-        return x
 
 
 def pair_split(negative, positive):

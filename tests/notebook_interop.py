@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from notebook_classifier import classifier
 from safetensors.torch import load_file
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,19 +32,6 @@ train_x = torch.cat([eights[1000:], ones[1000:]]).unsqueeze(1)
 train_y = torch.cat([torch.zeros(len(eights) - 1000, dtype=torch.long), torch.ones(len(ones) - 1000, dtype=torch.long)])
 
 
-class classifier(nn.Module):
-    def __init__(self):
-        super(classifier, self).__init__()
-        self.conv1 = nn.Conv2d(in_channels=1, out_channels=8, kernel_size=3, padding=1)
-        self.fc = nn.Linear(in_features=128, out_features=2)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.max_pool2d(x, kernel_size=7, stride=7)
-        x = torch.flatten(x, 1)
-        x = self.fc(x)
-        x = F.log_softmax(x, dim=1)
-        return x
 
 
 def correct(model):
