@@ -108,6 +108,14 @@ fn load_split(folder: &PathBuf, digits: Digits) -> Result<Split, String> {
     split.map_err(|e| e.to_string())
 }
 
+/// Starts the device; without the `gpu` feature, says how to get wgpu.
+async fn start(kind: DeviceKind) -> Result<device::StartedDevice, String> {
+    device::start(kind).await.map_err(|e| match e {
+        device::DeviceError::NotBuilt => format!("{e}: build the CLI with it, `cargo build --release -p filterlab-cli --features gpu`"),
+        e => e.to_string(),
+    })
+}
+
 async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Train { optimizer, lr, epochs, batch_size, seed, digits, device, ops, filters, kernel, pool, init, freeze, data, save } => {
@@ -142,7 +150,7 @@ async fn run(command: Command) -> Result<(), String> {
                 .with_seed(seed)
                 .with_ops(ops);
             config.validate().map_err(|e| e.to_string())?;
-            let started = device::start(device).await.map_err(|e| e.to_string())?;
+            let started = start(device).await?;
             println!("Using device: {}", started.description);
 
             let split = load_split(&data, digits)?;
@@ -186,7 +194,7 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Export { from, to } => save_as(&to, &open(&from)?.file),
         Command::Eval { model: path, device, data } => {
             let ModelFile { weights, digits, .. } = open(&path)?.file;
-            let started = device::start(device).await.map_err(|e| e.to_string())?;
+            let started = start(device).await?;
             println!("Using device: {}", started.description);
             println!("Network: {}", weights.shape);
             let split = load_split(&data, digits)?;

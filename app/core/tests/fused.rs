@@ -216,6 +216,7 @@ fn fused_step_matches_stock_burn_on_the_cpu() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "wgpu"), ignore = "needs the wgpu feature: bash tests/gpu")]
 fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
     match pollster::block_on(device::start(DeviceKind::WebGpu)) {
         Ok(started) => {

@@ -7,6 +7,7 @@ mod harness;
 
 use std::time::Duration;
 
+use filterlab_protocol::{DigitPair, Digits, ModelFile, NetShape, Weights};
 use harness::{Browser, Fault, Gpu, MINUTE};
 
 /// A model with spread-out weights (the scale of PyTorch's initialisation), the same for both devices.
@@ -70,5 +71,124 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers() {
         let dispatches: f64 = gpu.row[6].parse().expect("WebGPU counts its dispatches");
         assert!(dispatches <= 2.0, "{optimizer}: {dispatches} dispatches per step");
         assert_eq!(cpu.row[6], "—", "the CPU path dispatches nothing");
+    }
+}
+
+/// The networks the native parity test checks through lavapipe (`bash tests/gpu`,
+/// app/core/tests/fused.rs `other_shapes_in_the_kernels`): filters, kernel, pool and classes are
+/// the kernels' compile-time parameters and set how their work is spread.
+const SHAPES: [NetShape; 10] = [
+    NetShape { filters: 2, kernel: 3, pool: 4, classes: 2 },
+    NetShape { filters: 3, kernel: 3, pool: 7, classes: 2 },
+    NetShape { filters: 9, kernel: 3, pool: 7, classes: 2 },
+    NetShape { filters: 32, kernel: 3, pool: 14, classes: 2 },
+    NetShape { filters: 1, kernel: 3, pool: 14, classes: 10 },
+    NetShape { filters: 20, kernel: 3, pool: 4, classes: 2 },
+    NetShape { filters: 8, kernel: 5, pool: 7, classes: 2 },
+    NetShape { filters: 3, kernel: 5, pool: 14, classes: 10 },
+    NetShape { filters: 1, kernel: 5, pool: 4, classes: 2 },
+    NetShape { filters: 32, kernel: 5, pool: 4, classes: 10 },
+];
+
+/// A start model of `shape` with PyTorch's initialisation bounds, the same on both devices.
+fn start_model_of(shape: NetShape) -> Vec<u8> {
+    let mut seed = 11u32;
+    let mut uniform = |n: usize, fan_in: usize| -> Vec<f32> {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        (0..n)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0) * bound
+            })
+            .collect()
+    };
+    let taps = shape.taps();
+    let weights = Weights {
+        shape,
+        conv_weight: uniform(shape.filters * taps, taps),
+        conv_bias: uniform(shape.filters, taps),
+        fc_weight: uniform(shape.classes * shape.fc_in(), shape.fc_in()),
+        fc_bias: uniform(shape.classes, shape.fc_in()),
+    };
+    let digits = if shape.classes == 10 { Digits::All } else { DigitPair::new(8, 1).unwrap().into() };
+    ModelFile { weights, digits, record: String::new() }.to_bytes()
+}
+
+/// On one device, in one page, each network in turn: its start model continued for an epoch with
+/// SGD, then again from the start with Adam, filter 0 frozen both times; the epoch rows and the
+/// weights after each.
+async fn both_optimizers_on(gpu: Gpu, device: &str, shapes: &[NetShape]) -> Vec<[Run; 2]> {
+    // A short real epoch: 400 training images of the pair (its test set is the first 1,000 of
+    // each digit in the training file), or the first 1,000 images and the pair's 2,002 for all
+    // ten digits, with 500 test images.
+    let ten = shapes[0].classes == 10;
+    let fault = match ten {
+        true => Fault::Fewer { first: 1_000, pair: 1_001, test: 500 },
+        false => Fault::Fewer { first: 0, pair: 1_200, test: 0 },
+    };
+    let digits = if ten { "&digits=all" } else { "" };
+    let b = Browser::open_at(gpu, fault, &format!("?device={device}&optimizer=sgd&lr=0.05&epochs=1&batch=64&seed=5{digits}")).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.wait_attr_eq("device", "data-kind", if device == "webgpu" { "WebGpu" } else { "Cpu" }, MINUTE).await;
+    let mut all = Vec::new();
+    for &shape in shapes {
+        let start = harness::temp_file("start.flab", &start_model_of(shape));
+        let mut runs = Vec::new();
+        for optimizer in ["sgd", "adam"] {
+            b.click(&format!("optimizer-{optimizer}")).await;
+            b.choose_file("import", &start).await;
+            b.wait_text("status", "Imported start.flab", MINUTE).await;
+            b.click("edit-filter-0").await;
+            b.click("freeze-0").await;
+            b.wait_text("frozen", "0", Duration::from_secs(5)).await;
+            b.click("continue").await;
+            b.wait_text("status", "Finished", 3 * MINUTE).await;
+            let row = b.epoch_rows().await.last().expect("an epoch row").clone();
+            b.click("export").await;
+            let weights = harness::weights_in(&b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await);
+            runs.push(Run { row, weights });
+        }
+        all.push(runs.try_into().unwrap_or_else(|_| unreachable!()));
+    }
+    b.assert_no_console_errors().await;
+    b.close().await;
+    all
+}
+
+/// Every network the lavapipe test checks natively, on SwiftShader: SGD and Adam with a frozen
+/// filter, a short last batch, the epoch's figures; the kernels give the CPU path's numbers.
+#[tokio::test(flavor = "current_thread")]
+async fn fused_webgpu_steps_give_the_cpu_paths_numbers_for_other_networks() {
+    for ten in [false, true] {
+        let shapes: Vec<NetShape> = SHAPES.into_iter().filter(|s| (s.classes == 10) == ten).collect();
+        let started = std::time::Instant::now();
+        let cpu = both_optimizers_on(Gpu::None, "cpu", &shapes).await;
+        let gpu = both_optimizers_on(Gpu::SwiftShader, "webgpu", &shapes).await;
+        eprintln!("{} networks checked in {:.1} s", shapes.len(), started.elapsed().as_secs_f64());
+        for ((shape, cpu), gpu) in shapes.into_iter().zip(cpu).zip(gpu) {
+            let start = ModelFile::from_bytes(&start_model_of(shape)).unwrap().weights.to_vec();
+            let frozen = shape.taps();
+            for (k, optimizer) in ["sgd", "adam"].into_iter().enumerate() {
+                let (c, g) = (&cpu[k], &gpu[k]);
+                eprintln!("{shape} {optimizer}: epoch row on the CPU path {:?}, on WebGPU {:?}", c.row, g.row);
+                assert_eq!(&c.weights[..frozen], &start[..frozen], "{shape} {optimizer}: frozen filter 0 moved on the CPU");
+                assert_eq!(&g.weights[..frozen], &start[..frozen], "{shape} {optimizer}: frozen filter 0 moved on WebGPU");
+                let moved = c.weights.iter().zip(&start).filter(|(a, b)| a != b).count();
+                assert!(moved * 2 > start.len(), "{shape} {optimizer}: training moved only {moved} of {} weights", start.len());
+                // Adam moves a weight whose gradient is near zero by up to lr a step, so rounding
+                // in its gradient shows as a part of lr (0.05) after the epoch's 6 to 47 steps.
+                let slack = if optimizer == "adam" { 1e-3 * 0.05 } else { 0.0 };
+                for (i, (g, c)) in g.weights.iter().zip(&c.weights).enumerate() {
+                    let allowed = 1e-4 * c.abs().max(1e-2) + slack;
+                    assert!((g - c).abs() <= allowed, "{shape} {optimizer}: weight {i}: WebGPU {g} vs CPU {c}");
+                }
+                for k in 1..5 {
+                    let (gv, cv): (f64, f64) = (g.row[k].parse().unwrap(), c.row[k].parse().unwrap());
+                    assert!((gv - cv).abs() <= 2e-4, "{shape} {optimizer}: column {k}: WebGPU {gv} vs CPU {cv}");
+                }
+                let dispatches: f64 = g.row[6].parse().expect("WebGPU counts its dispatches");
+                assert!(dispatches <= 2.0, "{shape} {optimizer}: {dispatches} dispatches per step");
+            }
+        }
     }
 }

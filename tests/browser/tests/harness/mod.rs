@@ -76,6 +76,10 @@ pub enum Fault {
     /// Send index.html's Content-Security-Policy as a header with every file, as a static host
     /// configured for it would (a worker follows only its own response's header).
     Csp,
+    /// Serve MNIST cut down (headers rewritten): of the training file the first `first` images
+    /// and further 8s and 1s up to `pair` of each, of the test file the first `test` images. A
+    /// real but short epoch, where a test trains many networks.
+    Fewer { first: usize, pair: usize, test: usize },
 }
 
 /// The Content-Security-Policy in index.html's `<meta http-equiv>`.
@@ -122,6 +126,47 @@ impl std::io::Read for CutShort {
     }
 }
 
+/// An idx file's bytes, gunzipped.
+fn gunzip(gz: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut raw).unwrap();
+    raw
+}
+
+/// Which training images [`Fault::Fewer`] keeps: the first `first`, and further 8s and 1s until
+/// there are `pair` of each (the worker always makes the 8-vs-1 split, whose test set takes the
+/// first 1,000 of each).
+fn fewer_kept(labels_gz: &[u8], first: usize, pair: usize) -> Vec<usize> {
+    let labels = gunzip(labels_gz)[8..].to_vec();
+    let mut seen = [0usize; 10];
+    let mut kept = Vec::new();
+    for (i, &l) in labels.iter().enumerate() {
+        let wanted = i < first || ((l == 1 || l == 8) && seen[l as usize] < pair);
+        seen[l as usize] += 1;
+        if wanted {
+            kept.push(i);
+        }
+    }
+    kept
+}
+
+/// The gzipped idx file `gz` with only the items (images or labels) at `kept`.
+fn fewer(gz: &[u8], kept: &[usize]) -> Vec<u8> {
+    let raw = gunzip(gz);
+    let rank = raw[3] as usize;
+    let dim = |i: usize| u32::from_be_bytes(raw[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize;
+    let item: usize = (1..rank).map(dim).product();
+    let header = 4 + 4 * rank;
+    let mut out = raw[..header].to_vec();
+    out[4..8].copy_from_slice(&(kept.len() as u32).to_be_bytes());
+    for &i in kept {
+        out.extend_from_slice(&raw[header + i * item..header + (i + 1) * item]);
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&out).unwrap();
+    gz.finish().unwrap()
+}
+
 /// Good gzip around bytes that are no idx file: a zip archive's header.
 fn not_idx() -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -164,6 +209,13 @@ fn serve(dir: PathBuf, fault: Fault, served: Served, folder: &'static str, down:
                 Fault::WrongMagic(name) if path.contains(name) => Ok(not_idx()),
                 Fault::Truncated(name) | Fault::Stall(name) if path.contains(name) => {
                     std::fs::read(&file).map(|b| b[..b.len() / 2].to_vec()).map_err(|_| ())
+                }
+                Fault::Fewer { first, pair, test } if path.starts_with("mnist/") => {
+                    let kept: Vec<usize> = match path.contains("t10k") {
+                        true => (0..test).collect(),
+                        false => fewer_kept(&std::fs::read(dir.join("mnist/train-labels-idx1-ubyte.gz")).unwrap(), first, pair),
+                    };
+                    std::fs::read(&file).map(|b| fewer(&b, &kept)).map_err(|_| ())
                 }
                 Fault::WorkerPrelude(script) if path == "worker_loader.js" => {
                     std::fs::read(&file).map(|b| [script.as_bytes(), b"\n", &b].concat()).map_err(|_| ())
