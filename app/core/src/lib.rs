@@ -8,6 +8,7 @@ pub mod explain;
 pub mod fused;
 pub mod idx;
 pub mod model;
+pub mod optimizer;
 pub mod training;
 /// The network's numbers and the model file live in the protocol crate: plain data that the
 /// browser tests read and write too, without Burn.

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use burn::{
     module::Module,
-    optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig},
+    optim::{GradientsParams, ModuleOptimizer},
     prelude::*,
     tensor::{ExecutionError, Transaction},
 };
@@ -17,9 +17,10 @@ use web_time::Instant;
 
 use crate::{
     dataset::{Samples, Split},
-    fused::{self, StepArgs, Update},
+    fused::{self, StepArgs},
     idx::PIXELS,
     model::{Model, ModelConfig},
+    optimizer,
     weights::Weights,
 };
 
@@ -53,11 +54,6 @@ pub struct TrainConfig {
     #[config(default = "Vec::new()")]
     pub frozen: Vec<usize>,
 }
-
-/// Adam's constants: Burn's defaults for the betas, PyTorch's epsilon (the notebook's Adam).
-const ADAM_BETA_1: f32 = 0.9;
-const ADAM_BETA_2: f32 = 0.999;
-const ADAM_EPSILON: f32 = 1e-8;
 
 impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -245,11 +241,7 @@ impl Trainer {
             Ops::Stock => Engine::Stock {
                 // `train()` turns gradient tracking (back) on for a model built without autodiff.
                 model: model.fork(&device.clone().autodiff()).train(),
-                optim: match config.optimizer {
-                    OptimizerKind::Sgd => SgdConfig::new().init(),
-                    // PyTorch's epsilon, so Adam behaves as in the notebook.
-                    OptimizerKind::Adam => AdamConfig::new().with_beta_1(ADAM_BETA_1).with_beta_2(ADAM_BETA_2).with_epsilon(ADAM_EPSILON).init(),
-                },
+                optim: optimizer::stock(config.optimizer),
                 loss_sum: Tensor::zeros([1], device),
                 correct: Tensor::zeros([1], device),
                 last_loss: None,
@@ -347,10 +339,7 @@ impl Trainer {
             }
             Engine::Fused { state, steps } => {
                 *steps += 1;
-                let update = match self.config.optimizer {
-                    OptimizerKind::Sgd => Update::Sgd { lr: self.config.lr as f32 },
-                    OptimizerKind::Adam => Update::adam(self.config.lr, *steps, ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON),
-                };
+                let update = optimizer::fused(&self.config, *steps);
                 let args = StepArgs {
                     shape: self.config.model.shape(),
                     start: self.cursor as u32,

@@ -173,13 +173,14 @@ fn on(device: &Device) {
     compare(&split, TrainConfig::new().with_epochs(1), 2, true, device);
     compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(16), 6, false, device);
     compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(64), 2, true, device);
+    compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Momentum).with_lr(0.05).with_batch_size(16), 6, false, device);
     // Another digit pair, an odd batch size.
     let other = small_split(50, DigitPair { negative: 3, positive: 5 });
     compare_gradient(&other, 7, ModelConfig::new(), device);
     compare(&other, TrainConfig::new().with_batch_size(7).with_lr(0.05), 8, true, device);
     // Frozen filters ("train the head only"): the same on both paths, and left exactly as they were.
     for frozen in [vec![0, 3], (0..8).collect()] {
-        for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        for optimizer in OptimizerKind::ALL {
             let config = TrainConfig::new().with_optimizer(optimizer).with_lr(0.05).with_batch_size(16).with_frozen(frozen.clone());
             compare(&split, config.clone(), 5, false, device);
             stay_frozen(&split, config, &frozen, device);
@@ -257,6 +258,7 @@ fn other_shapes_in_the_kernels(device: &Device) {
         let split = if model.classes == 10 { &ten } else { &pair };
         compare(split, TrainConfig::new().with_model(model).with_epochs(1), 2, true, device);
         compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![0]), 6, false, device);
+        compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_batch_size(16).with_frozen(vec![0]), 6, false, device);
         compare_gradient(split, 64, model, device);
         eprintln!("{}: checked in {:.1} s", model.shape(), started.elapsed().as_secs_f64());
     }
@@ -279,6 +281,7 @@ fn fused_step_matches_stock_burn_for_other_shapes_on_the_cpu() {
         let split = if model.classes == 10 { &ten } else { &split };
         compare(split, TrainConfig::new().with_model(model).with_epochs(1), 2, true, &device);
         compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![0]), 6, false, &device);
+        compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_batch_size(16).with_frozen(vec![0]), 6, false, &device);
     }
     // The gradient itself, through an SGD step of lr 1, for one of them.
     let config = |ops| TrainConfig::new().with_model(shapes[0]).with_lr(1.0).with_batch_size(64).with_seed(3).with_ops(ops);

@@ -205,6 +205,12 @@ mod tests {
         let s = a.form.settings().unwrap();
         assert_eq!((s.optimizer, s.lr, s.epochs, s.batch_size, s.seed), (OptimizerKind::Adam, 0.01, 5, 32, 7));
         assert_eq!(s.digits, DigitPair::new(3, 5).unwrap().into());
+        // Every optimizer by its word, and back.
+        for kind in OptimizerKind::ALL {
+            let form = Address::parse(&format!("?optimizer={}", kind.word())).form;
+            assert_eq!(form.optimizer, kind);
+            assert!(Address::parse("").with_form(&form).contains(&format!("optimizer={}&", kind.word())));
+        }
         // A bad value stays as text, for the form to explain.
         let bad = Address::parse("?lr=fast");
         assert_eq!(bad.form.lr, "fast");

@@ -7,13 +7,30 @@ use crate::shape::NetShape;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OptimizerKind {
     Sgd,
+    /// SGD with momentum 0.9: PyTorch's `torch.optim.SGD(momentum=0.9)`.
+    Momentum,
     Adam,
+}
+
+impl OptimizerKind {
+    /// Every kind, in the order the page offers them.
+    pub const ALL: [Self; 3] = [Self::Sgd, Self::Momentum, Self::Adam];
+
+    /// The name in addresses and on the command line: "sgd", "momentum", "adam".
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::Sgd => "sgd",
+            Self::Momentum => "momentum",
+            Self::Adam => "adam",
+        }
+    }
 }
 
 impl std::fmt::Display for OptimizerKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Sgd => "SGD",
+            Self::Momentum => "Momentum",
             Self::Adam => "Adam",
         })
     }
@@ -22,11 +39,8 @@ impl std::fmt::Display for OptimizerKind {
 impl std::str::FromStr for OptimizerKind {
     type Err = SettingsError;
     fn from_str(s: &str) -> Result<Self, SettingsError> {
-        match s.to_ascii_lowercase().as_str() {
-            "sgd" => Ok(Self::Sgd),
-            "adam" => Ok(Self::Adam),
-            _ => Err(SettingsError::Optimizer(s.to_string())),
-        }
+        let word = s.to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| k.word() == word).ok_or_else(|| SettingsError::Optimizer(s.to_string()))
     }
 }
 
@@ -80,7 +94,7 @@ pub enum SettingsError {
     Classes { digits: Digits, classes: usize },
     #[error("filter {filter} cannot be frozen: the network has {filters} filters (0 to {})", filters - 1)]
     Frozen { filter: usize, filters: usize },
-    #[error("unknown optimizer {0:?}: expected sgd or adam")]
+    #[error("unknown optimizer {0:?}: expected sgd, momentum or adam")]
     Optimizer(String),
     #[error("unknown ops {0:?}: expected fused or stock")]
     Ops(String),

@@ -1,5 +1,5 @@
 //! The fused training step in the browser: a few steps of the one-kernel WebGPU step (SwiftShader)
-//! give the CPU path's numbers, at most two dispatches a step, for SGD and for Adam. (Shader
+//! give the CPU path's numbers, at most two dispatches a step, for SGD, momentum and Adam. (Shader
 //! validation errors are silent in wasm, so only numbers compared in the page prove the kernel ran.)
 //! Run them one at a time (`--test-threads=1`): each starts its own browser.
 
@@ -47,11 +47,11 @@ async fn continue_on(gpu: Gpu, device: &str, settings: &str) -> Run {
     Run { row: rows.last().expect("an epoch row").clone(), weights }
 }
 
-/// Batches of 4096 (10,593 images: 3 steps, the last one short), both optimizers; the page's
+/// Batches of 4096 (10,593 images: 3 steps, the last one short), every optimizer; the page's
 /// numbers from the CPU path's loops and from the WebGPU kernel agree.
 #[tokio::test(flavor = "current_thread")]
 async fn fused_webgpu_steps_give_the_cpu_paths_numbers() {
-    for optimizer in ["sgd", "adam"] {
+    for optimizer in ["sgd", "momentum", "adam"] {
         let settings = format!("optimizer={optimizer}&lr=0.01&epochs=1&batch=4096&seed=5");
         let cpu = continue_on(Gpu::None, "cpu", &settings).await;
         let gpu = continue_on(Gpu::SwiftShader, "webgpu", &settings).await;

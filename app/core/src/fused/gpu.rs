@@ -440,7 +440,8 @@ fn sum_conv_share(
     sync_cube();
 }
 
-/// One parameter's optimizer update, in the state buffer (Adam's moments after the parameters).
+/// One parameter's optimizer update (`Update::scalars`: `adam` is the kind, 0 SGD, 1 Adam, 2
+/// momentum), in the state buffer (the optimizer's two slots after the parameters).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, adam: u32, lr: f32, beta_1: f32, beta_2: f32, scale: f32, eps_hat: f32, #[comptime] params_len: usize) {
@@ -450,6 +451,11 @@ fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, adam: u32, lr: f32,
         state[params_len + i] = m;
         state[2 * params_len + i] = v;
         state[i] = p - (m * scale) / (v.sqrt() + eps_hat) * lr;
+    } else if adam == 2u32 {
+        // Momentum (μ in beta_1): the velocity in Adam's first-moment slot.
+        let v = state[params_len + i] * beta_1 + g;
+        state[params_len + i] = v;
+        state[i] = p - v * lr;
     } else {
         state[i] = p - g * lr;
     }

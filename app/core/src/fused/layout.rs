@@ -5,6 +5,7 @@
 
 use crate::{
     model::NetShape,
+    optimizer::Update,
     weights::{CLASSES, FC_IN, FILTER_SIZE, FILTERS, PARAMS},
 };
 
@@ -19,7 +20,8 @@ pub const CONV_W: usize = 0;
 pub const CONV_B: usize = CONV_W + FILTERS * TAPS;
 pub const FC_W: usize = CONV_B + FILTERS;
 pub const FC_B: usize = FC_W + CLASSES * FC_IN;
-/// Adam's first and second moments, one per parameter (unused by SGD).
+/// The optimizer's two slots per parameter: Adam's moments, momentum's velocity in the first
+/// (unused by SGD).
 pub const MOMENT_1: usize = PARAMS;
 pub const MOMENT_2: usize = 2 * PARAMS;
 /// This epoch so far: Σ per-image loss, number correct; and the latest batch's mean loss.
@@ -120,45 +122,4 @@ impl Layout {
 #[inline]
 pub fn is_frozen(frozen: u32, f: usize) -> bool {
     f < 32 && frozen >> f & 1 == 1
-}
-
-/// The optimizer's update, with every per-step constant worked out on the host in f32 exactly as
-/// Burn's optimizers do, so the fused and stock paths agree to the last bits that matter.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Update {
-    /// `p -= lr · g`.
-    Sgd { lr: f32 },
-    /// Burn's Adam (`burn-optim` AdaptiveMomentum): `m = β1·m + (1−β1)·g`, `v = β2·v + (1−β2)·g²`,
-    /// `p -= lr · m·scale / (√v + eps_hat)` with `scale = √(1−β2ᵗ)/(1−β1ᵗ)`, `eps_hat = ε·√(1−β2ᵗ)`.
-    Adam { lr: f32, beta_1: f32, beta_2: f32, scale: f32, eps_hat: f32 },
-}
-
-impl Update {
-    /// Adam's constants for step `time` (1-based), as Burn computes them.
-    pub fn adam(lr: f64, time: u32, beta_1: f32, beta_2: f32, epsilon: f32) -> Self {
-        let t = time as i32;
-        let correction_2 = (1.0 - beta_2.powi(t)).sqrt();
-        Self::Adam { lr: lr as f32, beta_1, beta_2, scale: correction_2 / (1.0 - beta_1.powi(t)), eps_hat: epsilon * correction_2 }
-    }
-
-    /// Scalars in the order the GPU kernel takes them: kind (0 SGD, 1 Adam), lr, β1, β2, scale, eps_hat.
-    pub fn scalars(&self) -> (u32, [f32; 5]) {
-        match *self {
-            Self::Sgd { lr } => (0, [lr, 0.0, 0.0, 0.0, 0.0]),
-            Self::Adam { lr, beta_1, beta_2, scale, eps_hat } => (1, [lr, beta_1, beta_2, scale, eps_hat]),
-        }
-    }
-
-    /// The new value of parameter `p` with gradient `g` and moments `m`, `v` (updated in place).
-    #[inline]
-    pub fn apply(&self, p: f32, g: f32, m: &mut f32, v: &mut f32) -> f32 {
-        match *self {
-            Self::Sgd { lr } => p - g * lr,
-            Self::Adam { lr, beta_1, beta_2, scale, eps_hat } => {
-                *m = *m * beta_1 + g * (1.0 - beta_1);
-                *v = *v * beta_2 + g * g * (1.0 - beta_2);
-                p - (*m * scale) / (v.sqrt() + eps_hat) * lr
-            }
-        }
-    }
 }

@@ -12,7 +12,8 @@ pub mod op;
 
 use burn::prelude::*;
 
-pub use layout::{StepArgs, Update};
+pub use crate::optimizer::Update;
+pub use layout::StepArgs;
 
 use crate::{
     model::{Model, NetShape},

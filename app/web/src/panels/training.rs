@@ -51,9 +51,9 @@ pub fn TrainingPanel() -> impl IntoView {
             </label>
         }
     };
-    let optimizer_button = move |kind: OptimizerKind, id: &'static str| {
+    let optimizer_button = move |kind: OptimizerKind| {
         view! {
-            <button data-testid=id class:active=move || optimizer.get() == kind aria-pressed=move || (optimizer.get() == kind).to_string()
+            <button data-testid=format!("optimizer-{}", kind.word()) class:active=move || optimizer.get() == kind aria-pressed=move || (optimizer.get() == kind).to_string()
                 on:click=move |_| page.state.update(|s| s.form.optimizer = kind)
                 prop:disabled=move || training.get()>{kind.to_string()}</button>
         }
@@ -94,8 +94,7 @@ pub fn TrainingPanel() -> impl IntoView {
         <section class="panel controls" aria-labelledby="training-title">
             <h2 id="training-title">"Training"</h2>
             <div class="segmented" role="group" aria-label="Optimizer">
-                {optimizer_button(OptimizerKind::Sgd, "optimizer-sgd")}
-                {optimizer_button(OptimizerKind::Adam, "optimizer-adam")}
+                {OptimizerKind::ALL.map(optimizer_button).to_vec()}
             </div>
             {field("Learning rate", "lr", "decimal", |f| f.lr.clone(), |f, v| f.lr = v)}
             {field("Epochs", "epochs", "numeric", |f| f.epochs.clone(), |f, v| f.epochs = v)}
