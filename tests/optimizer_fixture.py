@@ -3,7 +3,8 @@
 on one batch of 64 images (the 8-vs-1 train split's first 32 eights and first 32 ones, as
 Filterlab splits MNIST) with torch.optim.SGD(lr=0.05, momentum=0.9), writes
 tests/fixtures/notebook/momentum-steps.json: the start and final parameters (flattened in the
-state dict's order: conv1.weight, conv1.bias, fc.weight, fc.bias) and the five batch losses.
+state dict's order: conv1.weight, conv1.bias, fc.weight, fc.bias), the five batch losses and
+the gradient's L2 norms at each step (conv1's weight and bias together, then fc's).
 
 Usage (the torch venv of tests/bench): python tests/optimizer_fixture.py
 """
@@ -36,14 +37,16 @@ model = classifier()
 flat = lambda: torch.cat([p.detach().flatten() for p in model.state_dict().values()]).tolist()
 start = flat()
 optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-losses = []
+losses, grad_norms = [], []
 for _ in range(5):
     optimizer.zero_grad()
     loss = F.nll_loss(model(x), y)
     loss.backward()
+    norm = lambda layer: torch.sqrt(sum((p.grad ** 2).sum() for p in layer.parameters())).item()
+    grad_norms.append([norm(model.conv1), norm(model.fc)])
     optimizer.step()
     losses.append(loss.item())
-out = {"optimizer": "torch.optim.SGD(lr=0.05, momentum=0.9)", "lr": 0.05, "start": start, "after": flat(), "losses": losses}
+out = {"optimizer": "torch.optim.SGD(lr=0.05, momentum=0.9)", "lr": 0.05, "start": start, "after": flat(), "losses": losses, "grad_norms": grad_norms}
 with open(os.path.join(out_dir, "momentum-steps.json"), "w") as f:
     json.dump(out, f)
 print("losses", losses)

@@ -25,7 +25,7 @@ use crate::{
 };
 
 pub use filterlab_protocol::{Ops, OptimizerKind, SettingsError as ConfigError};
-use filterlab_protocol::{EpochRow, Settings, settings};
+use filterlab_protocol::{EpochRow, GradientNorms, Settings, settings};
 
 /// Hyper-parameters; the defaults are the notebook's.
 #[derive(Config, Debug, PartialEq)]
@@ -147,8 +147,8 @@ impl EpochMetrics {
 #[derive(Debug, Clone)]
 pub enum Progress {
     /// A reported step: an epoch's first and last, and every `report_every`-th. `loss` is that
-    /// batch's loss, read back from the device.
-    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: Option<f32> },
+    /// batch's loss, `gradient` its gradient's norms, read back from the device.
+    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: Option<f32>, gradient: Option<GradientNorms> },
     Epoch(EpochMetrics),
 }
 
@@ -192,7 +192,8 @@ enum Engine {
         optim: ModuleOptimizer,
         loss_sum: Tensor<1>,
         correct: Tensor<1, Int>,
-        last_loss: Option<Tensor<1>>,
+        /// The latest step's loss and squared gradient norms (conv, fc).
+        last_step: Option<Tensor<1>>,
     },
     Fused {
         /// Taken out for each step so the op can update it in place.
@@ -244,7 +245,7 @@ impl Trainer {
                 optim: optimizer::stock(config.optimizer),
                 loss_sum: Tensor::zeros([1], device),
                 correct: Tensor::zeros([1], device),
-                last_loss: None,
+                last_step: None,
             },
             Ops::Fused => Engine::Fused { state: Some(fused::state_of(&model)), steps: 0 },
         };
@@ -295,11 +296,11 @@ impl Trainer {
         self.order = Tensor::from_data(TensorData::new(order, [self.train.len]), &device);
         self.cursor = 0;
         self.step_in_epoch = 0;
-        if let Engine::Stock { loss_sum, correct, last_loss, .. } = &mut self.engine {
+        if let Engine::Stock { loss_sum, correct, last_step, .. } = &mut self.engine {
             let inner = self.test.classes.device();
             *loss_sum = Tensor::zeros([1], &inner);
             *correct = Tensor::zeros([1], &inner);
-            *last_loss = None;
+            *last_step = None;
         }
         self.epoch_start = Instant::now();
     }
@@ -318,7 +319,7 @@ impl Trainer {
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
         let batch = end - self.cursor;
         match &mut self.engine {
-            Engine::Stock { model, optim, loss_sum, correct, last_loss } => {
+            Engine::Stock { model, optim, loss_sum, correct, last_step } => {
                 let picks = self.order.clone().slice(self.cursor..end);
                 let images = self.train.images.clone().select(0, picks.clone());
                 let classes = self.train.classes.clone().select(0, picks);
@@ -327,6 +328,7 @@ impl Trainer {
                 let loss = nll_loss(log_probs.clone(), classes.clone());
                 let mut grads = GradientsParams::from_grads(loss.backward(), model);
                 freeze(&mut grads, model, self.config.frozen_bits());
+                let grad_sq = squared_norms(&grads, model);
                 *model = optim.step(self.config.lr, model.clone(), grads);
 
                 // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
@@ -335,7 +337,7 @@ impl Trainer {
                 let right = predicted.equal(classes.inner()).int().sum();
                 *loss_sum = loss_sum.clone() + loss.clone() * batch as f32;
                 *correct = correct.clone() + right;
-                *last_loss = Some(loss);
+                *last_step = Some(Tensor::cat(vec![loss, grad_sq], 0));
             }
             Engine::Fused { state, steps } => {
                 *steps += 1;
@@ -365,23 +367,35 @@ impl Trainer {
 
     /// Reads the loss of the latest step back from the device.
     pub async fn last_loss(&self) -> Result<Option<f32>, TrainError> {
+        Ok(self.last_step().await?.map(|(loss, _)| loss))
+    }
+
+    /// Reads the latest step's loss and gradient norms back from the device, in one read.
+    pub async fn last_step(&self) -> Result<Option<(f32, GradientNorms)>, TrainError> {
         if self.step_in_epoch == 0 {
             return Ok(None);
         }
-        let value = match &self.engine {
-            Engine::Stock { last_loss, .. } => match last_loss.clone() {
-                Some(loss) => loss.into_scalar_async::<f32>().await?,
+        // The loss, then Σg² of the conv layer's gradient and of the linear layer's.
+        let [loss, conv, fc] = match &self.engine {
+            Engine::Stock { last_step, .. } => match last_step.clone() {
+                Some(figures) => {
+                    let data = figures.into_data_async().await?;
+                    let v = data.as_slice::<f32>().expect("f32 figures");
+                    [v[0], v[1], v[2]]
+                }
                 None => return Ok(None),
             },
             Engine::Fused { state, .. } => {
                 let state = state.clone().expect("between steps").into_data_async().await?;
-                state.as_slice::<f32>().expect("an f32 state")[fused::layout::Layout::of(self.config.model.shape()).last_loss]
+                let state = state.as_slice::<f32>().expect("an f32 state");
+                let layout = fused::layout::Layout::of(self.config.model.shape());
+                [state[layout.last_loss], state[layout.grad_sq], state[layout.grad_sq + 1]]
             }
         };
-        if !value.is_finite() {
-            return Err(TrainError::NotFinite { epoch: self.epoch + 1, value });
+        if !loss.is_finite() {
+            return Err(TrainError::NotFinite { epoch: self.epoch + 1, value: loss });
         }
-        Ok(Some(value))
+        Ok(Some((loss, GradientNorms { conv: conv.sqrt(), fc: fc.sqrt() })))
     }
 
     /// Reads the model's parameters back from the device (one transfer).
@@ -462,8 +476,9 @@ impl Trainer {
         while self.step() {
             let step = self.step_in_epoch;
             if step == 1 || step % self.config.report_every == 0 || step == steps_per_epoch {
-                let loss = self.last_loss().await?;
-                return Ok(Some(Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss }));
+                let last = self.last_step().await?;
+                let (loss, gradient) = (last.map(|l| l.0), last.map(|l| l.1));
+                return Ok(Some(Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss, gradient }));
             }
         }
         Ok(Some(Progress::Epoch(self.finish_epoch().await?)))
@@ -502,6 +517,19 @@ fn freeze(grads: &mut GradientsParams, model: &Model, frozen: u32) {
         let mask = Tensor::<1>::from_data(TensorData::new(keep, [filters]), &g.device());
         grads.register(bias, g * mask);
     }
+}
+
+/// Σg² of the conv layer's gradients (weights and bias) and of the linear layer's, as `[2]`.
+fn squared_norms(grads: &GradientsParams, model: &Model) -> Tensor<1> {
+    let sq = |g: Option<Tensor<1>>| g.map(|g| (g.clone() * g).sum());
+    let conv_b = model.conv1.bias.as_ref().expect("conv1 has a bias").id;
+    let fc_b = model.fc.bias.as_ref().expect("fc has a bias").id;
+    let conv = [sq(grads.get::<4>(model.conv1.weight.id).map(|g| g.reshape([-1]))), sq(grads.get::<1>(conv_b))];
+    let fc = [sq(grads.get::<2>(model.fc.weight.id).map(|g| g.reshape([-1]))), sq(grads.get::<1>(fc_b))];
+    let total = |parts: [Option<Tensor<1>>; 2]| parts.into_iter().flatten().reduce(|a, b| a + b);
+    let device = model.conv1.weight.val().inner().device();
+    let zero = || Tensor::zeros([1], &device);
+    Tensor::cat(vec![total(conv).unwrap_or_else(zero), total(fc).unwrap_or_else(zero)], 0)
 }
 
 /// Test loss and accuracy of a model (no autodiff) on a set of samples.

@@ -78,6 +78,8 @@ impl Concat for Samples {
 struct After {
     weights: Weights,
     loss: f32,
+    /// The last step's gradient norms: conv, fc.
+    gradient: [f32; 2],
     figures: Option<[f32; 4]>,
 }
 
@@ -111,7 +113,8 @@ fn train_from(start: Option<&Weights>, split: &Split, config: TrainConfig, steps
         for _ in 0..steps {
             assert!(trainer.step(), "the split has fewer than {steps} steps");
         }
-        let loss = trainer.last_loss().await.unwrap().unwrap();
+        let (loss, gradient) = trainer.last_step().await.unwrap().unwrap();
+        let gradient = [gradient.conv, gradient.fc];
         let weights = trainer.weights().await.unwrap();
         let figures = if epoch_end {
             assert!(!trainer.step(), "the epoch should be over");
@@ -121,7 +124,7 @@ fn train_from(start: Option<&Weights>, split: &Split, config: TrainConfig, steps
         } else {
             None
         };
-        After { weights, loss, figures }
+        After { weights, loss, gradient, figures }
     })
 }
 
@@ -131,6 +134,9 @@ fn compare(split: &Split, config: TrainConfig, steps: usize, epoch_end: bool, de
     let stock = train(split, config.with_ops(Ops::Stock), steps, epoch_end, device);
     assert_close("parameters", &fused.weights.to_vec(), &stock.weights.to_vec(), 1e-5, 1e-2);
     assert_close("batch loss", &[fused.loss], &[stock.loss], 1e-5, 0.0);
+    assert_close("gradient norms", &fused.gradient, &stock.gradient, 1e-4, 1e-3);
+    // (The conv layer's is zero when every filter is frozen.)
+    assert!(stock.gradient[1] > 0.0, "the linear layer has a gradient: {:?}", stock.gradient);
     if let (Some(f), Some(s)) = (fused.figures, stock.figures) {
         // Train/test loss and accuracy; the accuracies are exact counts.
         assert_close("epoch figures", &f, &s, 1e-5, 0.0);

@@ -1,6 +1,6 @@
 //! Filterlab's SGD with momentum is PyTorch's `torch.optim.SGD(momentum=0.9)`: five steps from
 //! the same start model on the same batch (`tests/optimizer_fixture.py` ran PyTorch) give
-//! PyTorch's losses and parameters, on the fused path and on stock Burn.
+//! PyTorch's losses, gradient norms and parameters, on the fused path and on stock Burn.
 
 mod common;
 
@@ -36,6 +36,7 @@ fn momentum_takes_pytorchs_steps() {
     let want = fixture();
     let start = Weights::from_slice(NetShape::NOTEBOOK, &numbers(&want["start"]));
     let (after, losses) = (numbers(&want["after"]), numbers(&want["losses"]));
+    let norms: Vec<Vec<f32>> = want["grad_norms"].as_array().unwrap().iter().map(numbers).collect();
     let split = batch();
     let device = Device::flex();
     for ops in [Ops::Fused, Ops::Stock] {
@@ -44,9 +45,14 @@ fn momentum_takes_pytorchs_steps() {
         let mut trainer = Trainer::with_model(&split, config, Model::from_weights(&start, &device), &device);
         let mut ours = Vec::new();
         pollster::block_on(async {
-            for _ in 0..5 {
+            for step in 0..5 {
                 assert!(trainer.step());
-                ours.push(trainer.last_loss().await.unwrap().unwrap());
+                let (loss, gradient) = trainer.last_step().await.unwrap().unwrap();
+                // The gradient's norms, as PyTorch's `p.grad` gave them before its step.
+                for (what, o, p) in [("conv", gradient.conv, norms[step][0]), ("fc", gradient.fc, norms[step][1])] {
+                    assert!((o - p).abs() <= 1e-4 * p, "{ops}: {what} gradient norm of step {step}: ours {o}, PyTorch {p}");
+                }
+                ours.push(loss);
                 assert!(!trainer.step(), "one step an epoch");
                 trainer.finish_epoch().await.unwrap();
             }

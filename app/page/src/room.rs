@@ -74,10 +74,10 @@ mod tests {
     fn a_full_storage_offers_the_oldest_runs_that_make_room_then_saves_again() {
         let mut p = page();
         let mut big = record("oldest", 1, 1.0);
-        big.batches = vec![BatchLoss { at: 0.5, loss: 0.25 }; 1000];
+        big.batches = vec![BatchLoss { at: 0.5, loss: 0.25, gradient: None }; 1000];
         p.library_listed(vec![big, record("older", 2, 2.0), record("newer", 3, 3.0)], vec![]);
         let mut current = record("now", 4, 4.0);
-        current.batches = vec![BatchLoss { at: 0.5, loss: 0.25 }; 20];
+        current.batches = vec![BatchLoss { at: 0.5, loss: 0.25, gradient: None }; 20];
         p.model.record = Some(current.clone());
         p.model.checkpoint = Some(vec![1; 1400]);
         p.model.history = current.history.clone();

@@ -306,9 +306,9 @@ impl PageState {
                 self.start_record(&settings, resumed_from > 0, now_ms);
                 self.run = Some(settings);
             }
-            FromWorker::Step { epoch, step, steps_per_epoch, loss } => {
+            FromWorker::Step { epoch, step, steps_per_epoch, loss, gradient } => {
                 self.first_step_ms.get_or_insert(now_ms);
-                model.batches.push(BatchLoss { at: epoch as f64 - 1.0 + step as f64 / steps_per_epoch as f64, loss: loss as f64 });
+                model.batches.push(BatchLoss { at: epoch as f64 - 1.0 + step as f64 / steps_per_epoch as f64, loss: loss as f64, gradient });
                 say.status = format!("Training: epoch {epoch}, step {step}/{steps_per_epoch}, batch loss {loss:.4}");
             }
             FromWorker::Epoch { row } => {
@@ -587,7 +587,7 @@ impl PageState {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use filterlab_protocol::{Confusion, DeviceKind, Example, Explanation};
+    use filterlab_protocol::{Confusion, DeviceKind, Example, Explanation, GradientNorms};
 
     pub(crate) fn page() -> PageState {
         PageState::new(&Address::parse(""))
@@ -646,9 +646,9 @@ pub(crate) mod tests {
         assert!(matches!(p.train(false), Some(ToWorker::Train { resume: false, .. })));
         training(&mut p, 0);
         assert!(p.training() && !p.can_train());
-        assert_eq!(p.apply(FromWorker::Step { epoch: 1, step: 83, steps_per_epoch: 166, loss: 0.5 }, 1234.0), vec![]);
-        p.apply(FromWorker::Step { epoch: 2, step: 83, steps_per_epoch: 166, loss: 0.25 }, 2000.0);
-        assert_eq!(p.model.batches, vec![BatchLoss { at: 0.5, loss: 0.5 }, BatchLoss { at: 1.5, loss: 0.25 }]);
+        assert_eq!(p.apply(FromWorker::Step { epoch: 1, step: 83, steps_per_epoch: 166, loss: 0.5, gradient: None }, 1234.0), vec![]);
+        p.apply(FromWorker::Step { epoch: 2, step: 83, steps_per_epoch: 166, loss: 0.25, gradient: Some(GradientNorms { conv: 0.5, fc: 0.125 }) }, 2000.0);
+        assert_eq!(p.model.batches, vec![BatchLoss { at: 0.5, loss: 0.5, gradient: None }, BatchLoss { at: 1.5, loss: 0.25, gradient: Some(GradientNorms { conv: 0.5, fc: 0.125 }) }]);
         assert_eq!(p.first_step_ms, Some(1234.0), "the first step's time stays");
         p.apply(FromWorker::Epoch { row: row(1, 10, 0.9) }, 0.0);
         // The epoch's checkpoint is kept as the run's record, with its epochs and its curve;
@@ -704,7 +704,7 @@ pub(crate) mod tests {
         started(&mut p);
         training(&mut p, 0);
         p.apply(FromWorker::Epoch { row: row(1, 10, 0.9) }, 0.0);
-        p.apply(FromWorker::Step { epoch: 2, step: 40, steps_per_epoch: 166, loss: 0.3 }, 0.0);
+        p.apply(FromWorker::Step { epoch: 2, step: 40, steps_per_epoch: 166, loss: 0.3, gradient: None }, 0.0);
         p.apply(FromWorker::Checkpoint { file: vec![7], epoch_end: false }, 0.0);
         // The model as it stopped is kept.
         let stopped = kept(&mut p, FromWorker::Stopped);
@@ -762,7 +762,7 @@ pub(crate) mod tests {
         let mut p = page();
         started(&mut p);
         training(&mut p, 0);
-        p.apply(FromWorker::Step { epoch: 1, step: 10, steps_per_epoch: 166, loss: 0.6 }, 0.0);
+        p.apply(FromWorker::Step { epoch: 1, step: 10, steps_per_epoch: 166, loss: 0.6, gradient: None }, 0.0);
         p.apply(FromWorker::Checkpoint { file: vec![1], epoch_end: false }, 0.0);
         p.apply(FromWorker::Crashed { message: "x".into() }, 0.0);
         p.restart(DevicePref::Cpu);

@@ -23,7 +23,7 @@ pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use library::{RECORD_VERSION, RunRecord};
 pub use library_file::KeptRun;
-pub use reports::{BatchLoss, ConfusionMatrix, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress};
+pub use reports::{BatchLoss, ConfusionMatrix, GradientNorms, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress};
 pub use settings::{DigitError, DigitPair, Digits, Ops, OptimizerKind, Settings, SettingsError};
 pub use model_file::{ModelFile, ModelFileError};
 pub use shape::{NetShape, ParamInfo, ShapeError};

@@ -103,11 +103,13 @@ impl RunRecord {
         csv
     }
 
-    /// The per-batch loss curve as CSV: `epoch` is fractional (1.5 is half-way through the 2nd).
+    /// The per-batch loss curve as CSV: `epoch` is fractional (1.5 is half-way through the 2nd);
+    /// the gradient's norms where they were reported.
     pub fn curve_csv(&self) -> String {
-        let mut csv = String::from("epoch,batch_loss\n");
+        let mut csv = String::from("epoch,batch_loss,conv_grad_norm,fc_grad_norm\n");
         for b in &self.batches {
-            csv += &format!("{},{}\n", b.at, b.loss);
+            let (conv, fc) = b.gradient.map(|g| (g.conv.to_string(), g.fc.to_string())).unwrap_or_default();
+            csv += &format!("{},{},{conv},{fc}\n", b.at, b.loss);
         }
         csv
     }

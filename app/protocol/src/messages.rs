@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    reports::{ConfusionMatrix, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress},
+    reports::{ConfusionMatrix, DeviceInfo, ExampleSet, Filters, GradientNorms, Memory, Prediction, Preview, Progress},
     settings::{Digits, Ops, OptimizerKind, Settings},
     shape::NetShape,
 };
@@ -132,8 +132,8 @@ pub enum FromWorker {
     /// Training started with these settings (the optimizer actually used is in them), after
     /// `resumed_from` epochs already done (0 for a fresh model).
     Training { settings: Settings, steps_per_epoch: usize, resumed_from: usize },
-    /// A training step's loss, as read back from the device.
-    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32 },
+    /// A training step's loss and gradient norms, as read back from the device.
+    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32, gradient: Option<GradientNorms> },
     Epoch { row: EpochRow },
     /// The current filters.
     Filters(Filters),

@@ -20,11 +20,22 @@ pub struct DeviceInfo {
     pub note: Option<String>,
 }
 
-/// One reported training step's loss, at `at` epochs (fractional: 1.5 is half-way through the 2nd).
+/// One reported training step's loss, at `at` epochs (fractional: 1.5 is half-way through the
+/// 2nd), and its gradient's norms (none in runs kept before they were reported).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BatchLoss {
     pub at: f64,
     pub loss: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradient: Option<GradientNorms>,
+}
+
+/// How large a step's gradient was: the L2 norms of the conv layer's part (its weights and
+/// biases) and the linear layer's, as the optimizer got them (a frozen filter's part is zero).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GradientNorms {
+    pub conv: f32,
+    pub fc: f32,
 }
 
 /// The data set's download: bytes so far, of `total` when known.

@@ -24,8 +24,12 @@ fn records_round_trip_and_refuse_damage_and_newer_versions() {
     let csv = record.epochs_csv();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines, ["epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step", "1,Adam,0.2,0.9,0.1,0.95,1,", "2,Adam,0.2,0.9,0.1,0.95,1,"]);
-    let curve = RunRecord { batches: vec![filterlab_protocol::BatchLoss { at: 0.5, loss: 0.25 }], ..record.clone() }.curve_csv();
-    assert_eq!(curve, "epoch,batch_loss\n0.5,0.25\n");
+    let batches = vec![
+        filterlab_protocol::BatchLoss { at: 0.5, loss: 0.25, gradient: None },
+        filterlab_protocol::BatchLoss { at: 1.0, loss: 0.125, gradient: Some(filterlab_protocol::GradientNorms { conv: 0.5, fc: 0.75 }) },
+    ];
+    let curve = RunRecord { batches, ..record.clone() }.curve_csv();
+    assert_eq!(curve, "epoch,batch_loss,conv_grad_norm,fc_grad_norm\n0.5,0.25,,\n1,0.125,0.5,0.75\n");
 
     let newer = record.to_json().replace(&format!("\"version\":{RECORD_VERSION}"), "\"version\":99");
     assert!(RunRecord::from_json(&newer).unwrap_err().contains("newer Filterlab (record version 99"), "{newer}");

@@ -87,8 +87,8 @@ impl Steps<'_> {
             // is no longer the current one, so nothing of it is published.
             session.check(self.run)?;
             match progress {
-                Progress::Step { epoch, step, steps_per_epoch, loss } => {
-                    post(&FromWorker::Step { epoch: self.resumed_from + epoch, step, steps_per_epoch, loss: loss.unwrap_or(f32::NAN) });
+                Progress::Step { epoch, step, steps_per_epoch, loss, gradient } => {
+                    post(&FromWorker::Step { epoch: self.resumed_from + epoch, step, steps_per_epoch, loss: loss.unwrap_or(f32::NAN), gradient });
                     if step == steps_per_epoch {
                         // Its loss was read back, so every step's dispatches have been issued.
                         dispatches_at_last_step = self.dispatches();

@@ -28,6 +28,23 @@ fn start_model() -> Vec<u8> {
 struct Run {
     row: Vec<String>,
     weights: Vec<f32>,
+    /// The last reported step's gradient norms, conv and fc (the gradient chart's).
+    gradient: Vec<f64>,
+}
+
+/// The gradient chart's latest point.
+async fn last_gradient(b: &Browser) -> Vec<f64> {
+    b.attr("chart-gradients", "data-last").await.split(',').map(|v| v.parse().expect("the chart has a point")).collect()
+}
+
+/// The two devices' last gradient norms agree, and are there.
+fn same_gradient(what: &str, gpu: &[f64], cpu: &[f64]) {
+    assert_eq!((gpu.len(), cpu.len()), (2, 2), "{what}: gradient norms {gpu:?} {cpu:?}");
+    // (The conv layer's is zero when its only filter is frozen.)
+    assert!(cpu[1] > 0.0, "{what}: the linear layer has a gradient: {cpu:?}");
+    for (g, c) in gpu.iter().zip(cpu) {
+        assert!((g - c).abs() <= 1e-3 * c, "{what}: gradient norm on WebGPU {g} vs CPU {c}");
+    }
 }
 
 /// Imports the start model, continues it for one epoch of `settings` and exports the result.
@@ -40,11 +57,12 @@ async fn continue_on(gpu: Gpu, device: &str, settings: &str) -> Run {
     b.click("continue").await;
     b.wait_text("status", "Finished", 5 * MINUTE).await;
     let rows = b.epoch_rows().await;
+    let gradient = last_gradient(&b).await;
     b.click("export").await;
     let weights = harness::weights_in(&b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await);
     b.assert_no_console_errors().await;
     b.close().await;
-    Run { row: rows.last().expect("an epoch row").clone(), weights }
+    Run { row: rows.last().expect("an epoch row").clone(), weights, gradient }
 }
 
 /// Batches of 4096 (10,593 images: 3 steps, the last one short), every optimizer; the page's
@@ -71,6 +89,7 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers() {
         let dispatches: f64 = gpu.row[6].parse().expect("WebGPU counts its dispatches");
         assert!(dispatches <= 2.0, "{optimizer}: {dispatches} dispatches per step");
         assert_eq!(cpu.row[6], "—", "the CPU path dispatches nothing");
+        same_gradient(optimizer, &gpu.gradient, &cpu.gradient);
     }
 }
 
@@ -144,9 +163,10 @@ async fn both_optimizers_on(gpu: Gpu, device: &str, shapes: &[NetShape]) -> Vec<
             b.click("continue").await;
             b.wait_text("status", "Finished", 3 * MINUTE).await;
             let row = b.epoch_rows().await.last().expect("an epoch row").clone();
+            let gradient = last_gradient(&b).await;
             b.click("export").await;
             let weights = harness::weights_in(&b.downloaded("filterlab-model.flab", Duration::from_secs(20)).await);
-            runs.push(Run { row, weights });
+            runs.push(Run { row, weights, gradient });
         }
         all.push(runs.try_into().unwrap_or_else(|_| unreachable!()));
     }
@@ -188,6 +208,7 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers_for_other_networks() {
                 }
                 let dispatches: f64 = g.row[6].parse().expect("WebGPU counts its dispatches");
                 assert!(dispatches <= 2.0, "{shape} {optimizer}: {dispatches} dispatches per step");
+                same_gradient(&format!("{shape} {optimizer}"), &g.gradient, &c.gradient);
             }
         }
     }

@@ -92,8 +92,12 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     assert!((csv_acc - table_acc).abs() < 1e-4, "the CSV's test accuracy {csv_acc} is the table's {table_acc}");
     b.click("run-curve-csv-1").await;
     let curve = String::from_utf8(b.downloaded("filterlab-run-1-curve.csv", Duration::from_secs(10)).await).unwrap();
-    assert_eq!(curve.lines().next(), Some("epoch,batch_loss"));
+    assert_eq!(curve.lines().next(), Some("epoch,batch_loss,conv_grad_norm,fc_grad_norm"));
     assert!(curve.lines().count() > 10, "every reported step of the epoch: {curve}");
+    for line in curve.lines().skip(1) {
+        let cells: Vec<f64> = line.split(',').map(|c| c.parse().expect("every step has its gradient norms")).collect();
+        assert!(cells[2] > 0.0 && cells[3] > 0.0 && cells[2].is_finite() && cells[3].is_finite(), "gradient norms: {line}");
+    }
 
     // A new name for the Adam run, kept with it.
     b.click("run-rename-2").await;

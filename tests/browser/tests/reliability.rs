@@ -309,7 +309,7 @@ async fn a_full_storage_offers_to_delete_the_oldest_run_and_save_again() {
     let shape = NetShape::NOTEBOOK;
     let file = ModelFile { weights: Weights::from_slice(shape, &vec![0.01; shape.params()]), digits: DigitPair::default().into(), record: String::new() }.to_bytes();
     let old = RunRecord::from_model_file(&file, "old-run".into(), 1, 1.0e12).unwrap();
-    let old = RunRecord { batches: (0..60_000).map(|i| BatchLoss { at: i as f64 / 166.0, loss: 0.5 + (i % 7) as f64 / 100.0 }).collect(), ..old };
+    let old = RunRecord { batches: (0..60_000).map(|i| BatchLoss { at: i as f64 / 166.0, loss: 0.5 + (i % 7) as f64 / 100.0, gradient: None }).collect(), ..old };
     let planted = b
         .js_async(
             "const [json, file, done] = arguments; const open = indexedDB.open('filterlab', 2);

@@ -625,6 +625,9 @@ fn train_step_kernel(
             totals[tid * (2 + class_count) + 2 + c] = g_fcb[c];
         }
     }
+    // Σg² of the gradients this invocation applies, for the step's gradient norms.
+    let mut conv_sq = 0.0f32;
+    let mut fc_sq = 0.0f32;
     // The conv layer: each filter's shares summed, number by number, then a weight (filter i/k²,
     // tap i%k²) or a bias (filter i - conv_b) updated by one invocation.
     #[unroll]
@@ -645,6 +648,7 @@ fn train_step_kernel(
             g = 0.0f32;
         }
         let old = state[i];
+        conv_sq += g * g;
         update(state, i, old, g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
     }
     // The fc weights: each has one owner per slot; with one slot the owner updates it at once,
@@ -658,7 +662,9 @@ fn train_step_kernel(
                     #[unroll]
                     for c in 0..class_count {
                         let i = fc_w + c * fc_in + f * cells + cell;
-                        update(state, i, w_fc[m * class_count + c], g_fc[m * class_count + c], adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+                        let g = g_fc[m * class_count + c];
+                        fc_sq += g * g;
+                        update(state, i, w_fc[m * class_count + c], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
                     }
                 }
             }
@@ -679,6 +685,7 @@ fn train_step_kernel(
                         g += scratch[(s - 1) * active + u];
                     }
                     let i = fc_w + c * fc_in + f * cells + cell;
+                    fc_sq += g * g;
                     update(state, i, w_fc[m * class_count + c], g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
                 }
                 sync_cube();
@@ -691,7 +698,30 @@ fn train_step_kernel(
             g += totals[s * (2 + class_count) + 2 + c];
         }
         let old = state[fc_b + c];
+        fc_sq += g * g;
         update(state, fc_b + c, old, g, adam, lr, beta_1, beta_2, scale, eps_hat, params_len);
+    }
+    // The step's squared gradient norms, each invocation's share summed through `scratch`
+    // (free now: every update above has read what it needed).
+    sync_cube();
+    scratch[tid] = conv_sq;
+    sync_cube();
+    let mut conv_total = 0.0f32;
+    if tid == 0 {
+        for t in 0..THREADS {
+            conv_total += scratch[t];
+        }
+    }
+    sync_cube();
+    scratch[tid] = fc_sq;
+    sync_cube();
+    if tid == 0 {
+        let mut fc_total = 0.0f32;
+        for t in 0..THREADS {
+            fc_total += scratch[t];
+        }
+        state[loss_at + 3] = conv_total;
+        state[loss_at + 4] = fc_total;
     }
     if tid == 0 {
         let mut loss = 0.0f32;

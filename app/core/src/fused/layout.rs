@@ -1,7 +1,8 @@
 //! Where everything lives in the fused path's one state buffer, and the numbers a step needs.
 //!
 //! One buffer, because a WebGPU kernel may bind only 8 storage buffers: the 338 parameters in the
-//! model file's order (PyTorch's layouts), Adam's two moments, then the epoch's running figures.
+//! model file's order (PyTorch's layouts), Adam's two moments, then the epoch's running figures
+//! and the latest step's.
 
 use crate::{
     model::NetShape,
@@ -28,7 +29,9 @@ pub const MOMENT_2: usize = 2 * PARAMS;
 pub const LOSS_SUM: usize = 3 * PARAMS;
 pub const CORRECT: usize = LOSS_SUM + 1;
 pub const LAST_LOSS: usize = LOSS_SUM + 2;
-pub const STATE_LEN: usize = LOSS_SUM + 3;
+/// The latest step's Σg² over the conv layer's gradient and over the linear layer's.
+pub const GRAD_SQ: usize = LOSS_SUM + 3;
+pub const STATE_LEN: usize = LOSS_SUM + 5;
 
 const _: () = assert!(FC_B + CLASSES == PARAMS);
 
@@ -47,6 +50,8 @@ pub struct Layout {
     pub loss_sum: usize,
     pub correct: usize,
     pub last_loss: usize,
+    /// The latest step's squared gradient norms: the conv layer's, then the linear layer's.
+    pub grad_sq: usize,
     /// Numbers in the whole state.
     pub len: usize,
 }
@@ -69,12 +74,13 @@ impl Layout {
             loss_sum: 3 * params,
             correct: 3 * params + 1,
             last_loss: 3 * params + 2,
-            len: 3 * params + 3,
+            grad_sq: 3 * params + 3,
+            len: 3 * params + 5,
         }
     }
 }
 
-const _: () = assert!(Layout::of(NetShape::NOTEBOOK).len == STATE_LEN && Layout::of(NetShape::NOTEBOOK).fc_w == FC_W);
+const _: () = assert!(Layout::of(NetShape::NOTEBOOK).len == STATE_LEN && Layout::of(NetShape::NOTEBOOK).fc_w == FC_W && Layout::of(NetShape::NOTEBOOK).grad_sq == GRAD_SQ);
 
 /// What one step does, besides gathering `len` images from `order[start..]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,6 +108,9 @@ impl Layout {
             grad[self.conv_w + f * taps..self.conv_w + (f + 1) * taps].fill(0.0);
             grad[self.conv_b + f] = 0.0;
         }
+        let squares = |part: &[f32]| part.iter().map(|g| g * g).sum::<f32>();
+        state[self.grad_sq] = squares(&grad[..self.fc_w]);
+        state[self.grad_sq + 1] = squares(&grad[self.fc_w..self.params]);
         for (i, &g) in grad.iter().enumerate() {
             let (mut m, mut v) = (state[self.moment_1 + i], state[self.moment_2 + i]);
             state[i] = args.update.apply(state[i], g, &mut m, &mut v);

@@ -1,5 +1,6 @@
-//! The two live charts, drawn with plotters on a canvas: loss (per batch and per epoch) and
-//! accuracy (per epoch), train and test, with the test curves of earlier runs overlaid.
+//! The live charts, drawn with plotters on a canvas: loss (per batch and per epoch) and
+//! accuracy (per epoch), train and test, with the test curves of earlier runs overlaid; and the
+//! gradient's norms per reported step.
 //! `k` is canvas pixels per CSS pixel (the screen's pixel ratio): text, margins and lines are
 //! sized in CSS pixels, so they read the same on any screen, and sharp on dense ones.
 
@@ -13,6 +14,9 @@ use super::{Theme, rgb};
 const TRAIN: RGBColor = RGBColor(31, 119, 180);
 const TEST: RGBColor = RGBColor(214, 39, 40);
 const BATCH: RGBColor = RGBColor(160, 190, 220);
+/// The gradient chart's layers.
+const CONV: RGBColor = RGBColor(255, 127, 14);
+const FC: RGBColor = RGBColor(148, 103, 189);
 /// Colours of overlaid runs, in turn.
 const OVERLAYS: [RGBColor; 6] =
     [RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(255, 127, 14), RGBColor(140, 86, 75), RGBColor(227, 119, 194), RGBColor(127, 127, 127)];
@@ -103,6 +107,23 @@ pub fn draw_accuracy(canvas: &HtmlCanvasElement, k: f64, epochs: &[EpochRow], to
         overlay_series(chart, k, overlays, |r| r.test_acc)?;
         epoch_series(chart, k, epochs, |r| r.train_acc, TRAIN, "train")?;
         epoch_series(chart, k, epochs, |r| r.test_acc, TEST, "test")
+    });
+}
+
+/// The gradient's norms per reported step, conv layer and linear layer: how hard each layer is
+/// being pushed (momentum and Adam change what a step does with it, not its size).
+pub fn draw_gradients(canvas: &HtmlCanvasElement, k: f64, points: &[(f64, f64, f64)], total_epochs: usize) {
+    if points.is_empty() {
+        return waiting(canvas, k, "Gradient norm", "appears as the first steps are taken");
+    }
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
+    let top = points.iter().flat_map(|p| [p.1, p.2]).filter(|v| v.is_finite()).fold(0.0f64, f64::max).max(1e-3) * 1.1;
+    let _ = draw(backend, k, "Gradient norm", total_epochs, 0.0..top, |chart| {
+        for (layer, color, value) in [("conv1", CONV, 1), ("fc", FC, 2)] {
+            let line = points.iter().map(|p| (p.0, if value == 1 { p.1 } else { p.2 }));
+            chart.draw_series(LineSeries::new(line, color.stroke_width(px(k, 2.0) as u32)))?.label(layer).legend(sample(k, color));
+        }
+        Ok(())
     });
 }
 

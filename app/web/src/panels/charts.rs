@@ -1,4 +1,5 @@
-//! The two live charts: loss (per batch and per epoch) and accuracy, with earlier runs overlaid.
+//! The live charts: loss (per batch and per epoch) and accuracy, with earlier runs overlaid, and
+//! the gradient's norms per reported step.
 
 use leptos::{html, prelude::*};
 use web_sys::HtmlCanvasElement;
@@ -53,8 +54,10 @@ pub fn Charts() -> impl IntoView {
     let overlays = page.select(|s| {
         s.library.iter().filter(|r| s.overlays.contains(&r.id)).map(|r| charts::Overlay { label: format!("#{}", r.number), history: r.history.clone() }).collect::<Vec<_>>()
     });
+    let gradients = page.select(|s| s.model.batches.iter().filter_map(|b| b.gradient.map(|g| (b.at, g.conv as f64, g.fc as f64))).collect::<Vec<_>>());
     let loss = NodeRef::<html::Canvas>::new();
     let accuracy = NodeRef::<html::Canvas>::new();
+    let gradient = NodeRef::<html::Canvas>::new();
     let resized = resizes();
     redraw_on(loss, move || {
         resized.track();
@@ -75,6 +78,15 @@ pub fn Charts() -> impl IntoView {
         let k = fit(c);
         overlays.with_untracked(|o| history.with_untracked(|e| charts::draw_accuracy(c, k, e, total_epochs.get_untracked(), o)))
     });
+    redraw_on(gradient, move || {
+        resized.track();
+        gradients.track();
+        total_epochs.track();
+    }, move |c| {
+        let k = fit(c);
+        gradients.with_untracked(|g| charts::draw_gradients(c, k, g, total_epochs.get_untracked()))
+    });
+    let last_gradient = move || gradients.with(|g| g.last().map(|p| format!("conv1 {:.4}, fc {:.4}", p.1, p.2)));
     view! {
         <section class="panel charts" aria-label="Charts">
             <canvas node_ref=loss data-testid="chart-loss" width="460" height="260" role="img"
@@ -87,6 +99,14 @@ pub fn Charts() -> impl IntoView {
             <canvas node_ref=accuracy data-testid="chart-accuracy" width="460" height="260" role="img"
                 aria-label=move || history.with(|h| summary(h, "Accuracy", |r| (r.train_acc, r.test_acc)))
                 data-epochs=move || history.with(|e| e.len())
+            ></canvas>
+            <canvas node_ref=gradient data-testid="chart-gradients" width="460" height="260" role="img"
+                aria-label=move || match last_gradient() {
+                    Some(last) => format!("Gradient norm chart: at the latest reported step, {last}."),
+                    None => "Gradient norm chart: no step taken yet.".to_string(),
+                }
+                data-points=move || gradients.with(|g| g.len())
+                data-last=move || gradients.with(|g| g.last().map(|p| format!("{},{}", p.1, p.2)).unwrap_or_default())
             ></canvas>
         </section>
     }

@@ -35,7 +35,7 @@ pub async fn idb(b: &Browser, version: u32, upgrade: &str, body: &str, args: ser
 /// run trained here would.
 pub async fn plant(b: &Browser, prefix: &str, count: u32, epochs: usize) {
     let file = old_model(epochs);
-    let batches: Vec<BatchLoss> = (0..epochs * 17).map(|i| BatchLoss { at: i as f64 / 17.0, loss: 0.7 - i as f64 / 1000.0 }).collect();
+    let batches: Vec<BatchLoss> = (0..epochs * 17).map(|i| BatchLoss { at: i as f64 / 17.0, loss: 0.7 - i as f64 / 1000.0, gradient: None }).collect();
     let records: Vec<String> = (1..=count)
         .map(|n| {
             let record = RunRecord::from_model_file(&file, format!("{prefix}-{n:02}"), n, 1.0e12 + n as f64).unwrap();
