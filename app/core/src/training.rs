@@ -500,7 +500,7 @@ impl Trainer {
 }
 
 /// Zeroes the gradient of every filter in `frozen` (bit `f` for filter `f`), so the optimizer
-/// leaves it exactly as it is: SGD moves it by lr·0, and Adam's moments stay zero.
+/// leaves it exactly as it is: SGD moves it by lr·0, momentum's velocity and Adam's moments stay zero.
 fn freeze(grads: &mut GradientsParams, model: &Model, frozen: u32) {
     if frozen == 0 {
         return;

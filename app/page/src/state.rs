@@ -300,7 +300,7 @@ impl PageState {
                 say.status = if resumed_from == 0 {
                     format!("Training with {} (lr {})…", settings.optimizer, settings.lr)
                 } else {
-                    // The optimizer's state (Adam's moments) is not in the model file.
+                    // The optimizer's state (momentum's velocity, Adam's moments) is not in the model file.
                     format!("Continuing from epoch {resumed_from} with {} (lr {}), its state started afresh…", settings.optimizer, settings.lr)
                 };
                 self.start_record(&settings, resumed_from > 0, now_ms);
