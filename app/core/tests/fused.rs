@@ -200,6 +200,8 @@ fn on(device: &Device) {
     compare(&ten, TrainConfig::new().with_model(model).with_epochs(1), 2, true, device);
     compare(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![1]), 6, false, device);
     stay_frozen(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![1]), &[1], device);
+    compare(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_lr(0.05).with_batch_size(16).with_frozen(vec![1]), 6, false, device);
+    stay_frozen(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_batch_size(16).with_frozen(vec![1]), &[1], device);
 }
 
 /// After a few steps on each path, the frozen filters' weights and biases are bit-identical to
