@@ -476,8 +476,7 @@ impl Trainer {
         while self.step() {
             let step = self.step_in_epoch;
             if step == 1 || step % self.config.report_every == 0 || step == steps_per_epoch {
-                let last = self.last_step().await?;
-                let (loss, gradient) = (last.map(|l| l.0), last.map(|l| l.1));
+                let (loss, gradient) = self.last_step().await?.unzip();
                 return Ok(Some(Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss, gradient }));
             }
         }

@@ -100,8 +100,9 @@ pub struct StepArgs {
 impl Layout {
     /// The end of a step, the same for every CPU loop: frozen filters' gradients zeroed (so SGD,
     /// momentum and Adam, whose velocity and moments then stay zero, leave them exactly as they
-    /// were), the step's squared gradient norms, the optimizer's update with its two slots, and the batch's `loss_sum` and `correct` added to the epoch's
-    /// figures (zeroed first on the epoch's first step).
+    /// were), the step's squared gradient norms, the optimizer's update with its two slots, and
+    /// the batch's `loss_sum` and `correct` added to the epoch's figures (zeroed first on the
+    /// epoch's first step).
     pub fn finish_step(&self, state: &mut [f32], grad: &mut [f32], args: &StepArgs, loss_sum: f32, correct: f32) {
         let taps = self.shape.taps();
         for f in (0..self.shape.filters).filter(|&f| is_frozen(args.frozen, f)) {
