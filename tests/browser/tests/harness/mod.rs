@@ -20,6 +20,8 @@ use std::{
 
 use fantoccini::{
     Client, ClientBuilder, Locator,
+    elements::Element,
+    error::CmdError,
     actions::{ActionSequence, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PenActions, PointerAction, TouchActions},
     wd::WebDriverCompatibleCommand,
 };
@@ -485,8 +487,21 @@ impl Browser {
         format!("[data-testid=\"{id}\"]")
     }
 
+    /// Finds the element and acts on it, finding it again when the page rendered it anew
+    /// between the find and the act (WebDriver's "stale element reference").
+    async fn on_element<T>(&self, id: &str, act: impl AsyncFn(Element) -> Result<T, CmdError>) -> T {
+        for _ in 0..10 {
+            let element = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+            match act(element).await {
+                Err(e) if e.is_stale_element_reference() => continue,
+                result => return result.unwrap(),
+            }
+        }
+        panic!("{id} was rendered anew ten times in a row");
+    }
+
     pub async fn text(&self, id: &str) -> String {
-        self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().text().await.unwrap()
+        self.on_element(id, async |e| e.text().await).await
     }
 
     /// An attribute's value ("" when it is absent). Found and read in one script: an element
@@ -505,11 +520,11 @@ impl Browser {
     }
 
     pub async fn enabled(&self, id: &str) -> bool {
-        self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().is_enabled().await.unwrap()
+        self.on_element(id, async |e| e.is_enabled().await).await
     }
 
     pub async fn click(&self, id: &str) {
-        self.c().find(Locator::Css(&Self::selector(id))).await.unwrap().click().await.unwrap();
+        self.on_element(id, async |e| e.click().await).await;
     }
 
     /// Types into a form field the way a person's edit would arrive: value, then an input event.
