@@ -272,7 +272,7 @@ fn other_shapes_in_the_kernels(device: &Device) {
     }
 }
 
-/// Networks other than the notebook's, on the CPU backend (sized loops, `cpu_any.rs`): the fused step matches stock Burn for small and large
+/// Networks other than the notebook's, on the CPU backend (the loops with the shape read at run time): the fused step matches stock Burn for small and large
 /// filter counts, both kernels, every pooling, ten classes, both optimizers and frozen filters.
 #[test]
 fn fused_step_matches_stock_burn_for_other_shapes_on_the_cpu() {

@@ -3,7 +3,7 @@
 mod common;
 
 use burn::{module::Module, prelude::*};
-use filterlab_core::{Model, ModelConfig, NetShape, Weights, weights::PARAMS};
+use filterlab_core::{Model, ModelConfig, NetShape, Weights};
 
 #[test]
 fn three_images_give_three_rows_of_log_probabilities() {
@@ -29,7 +29,7 @@ fn the_network_has_338_parameters() {
     let table = NetShape::NOTEBOOK.param_table();
     let counts: Vec<_> = table.iter().map(|p| (p.name, p.count())).collect();
     assert_eq!(counts, [("conv1.weight", 72), ("conv1.bias", 8), ("fc.weight", 256), ("fc.bias", 2)]);
-    assert_eq!(PARAMS, 338);
+    assert_eq!(NetShape::NOTEBOOK.params(), 338);
     assert_eq!(Model::new(&Device::flex()).num_params(), 338);
 }
 

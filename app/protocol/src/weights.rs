@@ -1,17 +1,7 @@
 //! A network's numbers as plain data (no Burn): what the model file stores, the page draws and
-//! the worker sends. The notebook's shape is also spelled out as constants, for the fused path's
-//! loops and kernels, which are written for it.
+//! the worker sends.
 
 use crate::shape::NetShape;
-
-/// The notebook's network ([`NetShape::NOTEBOOK`]): 8 filters 3×3 (padding 1).
-pub const FILTERS: usize = NetShape::NOTEBOOK.filters;
-pub const FILTER_SIZE: usize = NetShape::NOTEBOOK.kernel;
-/// Max-pooling 7×7 with stride 7 leaves 4×4 of each filter's 28×28 map: 128 features.
-pub const FC_IN: usize = NetShape::NOTEBOOK.fc_in();
-pub const CLASSES: usize = NetShape::NOTEBOOK.classes;
-/// Numbers in the notebook's model (338).
-pub const PARAMS: usize = NetShape::NOTEBOOK.params();
 
 /// Every parameter of the model, in PyTorch's layouts.
 #[derive(Debug, Clone, PartialEq)]

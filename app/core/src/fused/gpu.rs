@@ -1,5 +1,5 @@
 //! The fused step and evaluation as CubeCL kernels (WGSL on wgpu, WebGPU in a browser): the same
-//! arithmetic as `cpu.rs`, for every network the knobs allow (filters, kernel, pool and classes
+//! arithmetic as `cpu/`, for every network the knobs allow (filters, kernel, pool and classes
 //! are compile-time parameters: each network compiles its kernels once, laid out by [`plan`]).
 //!
 //! A training step is one workgroup, because the batch's gradients must be summed before the
@@ -41,7 +41,8 @@ const LOWEST: f32 = -3.0e38;
 const BUDGET: usize = 4000;
 
 // The conv weights come first; everything after them moves with the filter count.
-const CONV_W: usize = layout::CONV_W;
+const CONV_W: usize = 0;
+const _: () = assert!(layout::Layout::of(NetShape::NOTEBOOK).conv_w == CONV_W);
 
 /// Side of the image with its zero border (the conv's padding): 30 for 3×3, 32 for 5×5.
 const fn padded(kernel: usize) -> usize {

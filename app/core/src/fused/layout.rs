@@ -1,52 +1,28 @@
 //! Where everything lives in the fused path's one state buffer, and the numbers a step needs.
 //!
-//! One buffer, because a WebGPU kernel may bind only 8 storage buffers: the 338 parameters in the
-//! model file's order (PyTorch's layouts), Adam's two moments, then the epoch's running figures
-//! and the latest step's.
+//! One buffer, because a WebGPU kernel may bind only 8 storage buffers: the parameters in the
+//! model file's order (PyTorch's layouts), the optimizer's two slots per parameter (Adam's
+//! moments; momentum's velocity in the first), then the epoch's running figures and the latest
+//! step's.
 
-use crate::{
-    model::NetShape,
-    optimizer::Update,
-    weights::{CLASSES, FC_IN, FILTER_SIZE, FILTERS, PARAMS},
-};
+use crate::{model::NetShape, optimizer::Update};
 
-/// Taps of one 3×3 filter.
-pub const TAPS: usize = FILTER_SIZE * FILTER_SIZE;
-/// Pooled cells per filter (4×4) and the pooling window's side.
-pub const CELLS: usize = 16;
-pub const POOL: usize = 7;
-
-/// conv1.weight `[8, 1, 3, 3]`, conv1.bias `[8]`, fc.weight `[2, 128]` (out × in), fc.bias `[2]`.
-pub const CONV_W: usize = 0;
-pub const CONV_B: usize = CONV_W + FILTERS * TAPS;
-pub const FC_W: usize = CONV_B + FILTERS;
-pub const FC_B: usize = FC_W + CLASSES * FC_IN;
-/// The optimizer's two slots per parameter: Adam's moments, momentum's velocity in the first
-/// (unused by SGD).
-pub const MOMENT_1: usize = PARAMS;
-pub const MOMENT_2: usize = 2 * PARAMS;
-/// This epoch so far: Σ per-image loss, number correct; and the latest batch's mean loss.
-pub const LOSS_SUM: usize = 3 * PARAMS;
-pub const CORRECT: usize = LOSS_SUM + 1;
-pub const LAST_LOSS: usize = LOSS_SUM + 2;
-/// The latest step's Σg² over the conv layer's gradient and over the linear layer's.
-pub const GRAD_SQ: usize = LOSS_SUM + 3;
-pub const STATE_LEN: usize = LOSS_SUM + 5;
-
-const _: () = assert!(FC_B + CLASSES == PARAMS);
-
-/// The same places for a network of any shape (the constants above are the notebook's, which
-/// the GPU kernel is written for).
+/// The places for a network of `shape`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     pub shape: NetShape,
+    /// conv1.weight `[filters, 1, k, k]`, conv1.bias, fc.weight `[classes, fc_in]` (out × in),
+    /// fc.bias: the model file's order.
     pub conv_w: usize,
     pub conv_b: usize,
     pub fc_w: usize,
     pub fc_b: usize,
+    /// Numbers in the parameters.
     pub params: usize,
+    /// The optimizer's two slots per parameter.
     pub moment_1: usize,
     pub moment_2: usize,
+    /// This epoch so far: Σ per-image loss, number correct; and the latest batch's mean loss.
     pub loss_sum: usize,
     pub correct: usize,
     pub last_loss: usize,
@@ -79,8 +55,6 @@ impl Layout {
         }
     }
 }
-
-const _: () = assert!(Layout::of(NetShape::NOTEBOOK).len == STATE_LEN && Layout::of(NetShape::NOTEBOOK).fc_w == FC_W && Layout::of(NetShape::NOTEBOOK).grad_sq == GRAD_SQ);
 
 /// What one step does, besides gathering `len` images from `order[start..]`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,8 +3,7 @@
 //! GPU, one pass of plain loops on the CPU. The stock Burn path (autodiff + optimizer) stays as
 //! the reference it is tested against, and for inference.
 
-pub mod cpu;
-pub mod cpu_any;
+mod cpu;
 #[cfg(feature = "wgpu")]
 mod gpu;
 pub mod layout;

@@ -1,5 +1,5 @@
 //! The fused step and evaluation as a Burn backend extension: one op each, implemented for the
-//! CPU backend (flex, `cpu.rs` on its storage) and for CubeCL (wgpu, `gpu.rs`'s kernels).
+//! CPU backend (flex, `cpu/` on its storage) and for CubeCL (wgpu, `gpu.rs`'s kernels).
 
 use std::borrow::Cow;
 
@@ -14,7 +14,7 @@ use burn::{
 };
 
 use super::{
-    cpu, cpu_any,
+    cpu,
     layout::{Layout, StepArgs},
 };
 use crate::{idx::PIXELS, model::NetShape};
@@ -76,16 +76,12 @@ fn floats(t: &FlexTensor) -> Cow<'_, [f32]> {
     }
 }
 
-/// An Int tensor's values: flex keeps i32 by default, i64 when asked.
-enum Ints<'a> {
-    I32(Cow<'a, [i32]>),
-    I64(Cow<'a, [i64]>),
-}
-
-fn ints(t: &FlexTensor) -> Ints<'_> {
+/// An Int tensor's values as i32: borrowed as flex keeps them by default, converted when the
+/// tensor holds i64.
+fn ints(t: &FlexTensor) -> Cow<'_, [i32]> {
     match t.dtype() {
-        DType::I32 => Ints::I32(t.as_slice().map_or_else(|| Cow::Owned(t.to_contiguous().into_data().try_to_vec().unwrap()), Cow::Borrowed)),
-        DType::I64 => Ints::I64(t.as_slice().map_or_else(|| Cow::Owned(t.to_contiguous().into_data().try_to_vec().unwrap()), Cow::Borrowed)),
+        DType::I32 => t.as_slice().map_or_else(|| Cow::Owned(t.to_contiguous().into_data().try_to_vec().unwrap()), Cow::Borrowed),
+        DType::I64 => Cow::Owned(t.to_contiguous().into_data().try_to_vec::<i64>().unwrap().into_iter().map(|v| v as i32).collect()),
         other => panic!("fused ops: index tensor of type {other:?}"),
     }
 }
@@ -104,30 +100,13 @@ impl FusedOps for Flex {
     fn train_step(images: FlexTensor, classes: FlexTensor, order: FlexTensor, state: FlexTensor, args: StepArgs) -> FlexTensor {
         let mut state = owned(state);
         let images = floats(&images);
-        let s = state.storage_mut::<f32>();
-        // The notebook's network has its own fixed-size loops; any other shape the sized ones.
-        match (ints(&classes), ints(&order), args.shape == NetShape::NOTEBOOK) {
-            (Ints::I32(c), Ints::I32(o), true) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I64(c), Ints::I64(o), true) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I32(c), Ints::I64(o), true) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I64(c), Ints::I32(o), true) => cpu::train_step(&images, &c, &o, s, &args),
-            (Ints::I32(c), Ints::I32(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
-            (Ints::I64(c), Ints::I64(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
-            (Ints::I32(c), Ints::I64(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
-            (Ints::I64(c), Ints::I32(o), false) => cpu_any::train_step(&images, &c, &o, s, &args),
-        }
+        cpu::train_step(&images, &ints(&classes), &ints(&order), state.storage_mut::<f32>(), &args);
         state
     }
 
     fn evaluate(images: FlexTensor, classes: FlexTensor, params: FlexTensor, shape: NetShape) -> FlexTensor {
         let (images, params) = (floats(&images), floats(&params));
-        let notebook = shape == NetShape::NOTEBOOK;
-        let totals = match ints(&classes) {
-            Ints::I32(c) if notebook => cpu::evaluate(&images, &c, &params),
-            Ints::I64(c) if notebook => cpu::evaluate(&images, &c, &params),
-            Ints::I32(c) => cpu_any::evaluate(&images, &c, &params, shape),
-            Ints::I64(c) => cpu_any::evaluate(&images, &c, &params, shape),
-        };
+        let totals = cpu::evaluate(&images, &ints(&classes), &params, shape);
         FlexTensor::from_data(TensorData::new(totals.to_vec(), [1, 2]))
     }
 }
