@@ -1,6 +1,7 @@
 //! Each optimizer once: its stock Burn optimizer and the fused path's update (the CPU loops apply
-//! it here; the GPU kernel, `fused/gpu.rs` `update`, takes its scalars). A new kind is a variant
-//! of the protocol's `OptimizerKind`, two arms here, and its arithmetic in the kernel.
+//! it here; the GPU kernel's `update`, in `fused/gpu/step.rs`, takes it as its launch argument).
+//! A new kind is a variant of the protocol's `OptimizerKind`, its arms here, and its code and
+//! arithmetic in the kernel.
 
 use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig, momentum::MomentumConfig};
 
@@ -57,16 +58,6 @@ impl Update {
         let t = time as i32;
         let correction_2 = (1.0 - beta_2.powi(t)).sqrt();
         Self::Adam { lr: lr as f32, beta_1, beta_2, scale: correction_2 / (1.0 - beta_1.powi(t)), eps_hat: epsilon * correction_2 }
-    }
-
-    /// Scalars in the order the GPU kernel takes them: kind (0 SGD, 1 Adam, 2 momentum), lr, then
-    /// β1 (or μ), β2, scale, eps_hat.
-    pub fn scalars(&self) -> (u32, [f32; 5]) {
-        match *self {
-            Self::Sgd { lr } => (0, [lr, 0.0, 0.0, 0.0, 0.0]),
-            Self::Momentum { lr, momentum } => (2, [lr, momentum, 0.0, 0.0, 0.0]),
-            Self::Adam { lr, beta_1, beta_2, scale, eps_hat } => (1, [lr, beta_1, beta_2, scale, eps_hat]),
-        }
     }
 
     /// The new value of parameter `p` with gradient `g` and the optimizer's two slots `m`, `v`

@@ -8,7 +8,7 @@
 use crate::{model::NetShape, optimizer::Update};
 
 /// The places for a network of `shape`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Layout {
     pub shape: NetShape,
     /// conv1.weight `[filters, 1, k, k]`, conv1.bias, fc.weight `[classes, fc_in]` (out × in),

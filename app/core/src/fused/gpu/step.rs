@@ -1,0 +1,351 @@
+//! The training step's kernel: the forward pass of `forward.rs` over the batch in rounds, then
+//! the loss, the backward pass, the two layers' updates and the epoch's figures, each a function
+//! of its own.
+
+use burn_cubecl::cubecl;
+use cubecl::prelude::*;
+
+use super::{
+    forward::{Filter, Memory, Place, forward_round, log_sum_exp, argmax, stage_image},
+    plan::{Plan, THREADS},
+};
+
+/// [`Optimizer::kind`]'s codes, given by the host from `Update` in one place (launch.rs).
+pub(super) const SGD: u32 = 0;
+pub(super) const ADAM: u32 = 1;
+pub(super) const MOMENTUM: u32 = 2;
+
+/// The step's batch: `len` images from `order[start..]`; `first` is 1 on the epoch's first step
+/// (its figures start from zero); bit `f` of `frozen` keeps filter `f` as it is.
+#[derive(CubeType, CubeLaunch)]
+pub(super) struct Batch {
+    pub start: u32,
+    pub len: u32,
+    pub first: u32,
+    pub frozen: u32,
+}
+
+/// The optimizer's update (`optimizer::Update`): its kind, lr, β1 (or momentum's μ), β2, and
+/// Adam's scale and eps_hat for this step.
+#[derive(CubeType, CubeLaunch)]
+pub(super) struct Optimizer {
+    pub kind: u32,
+    pub lr: f32,
+    pub beta_1: f32,
+    pub beta_2: f32,
+    pub scale: f32,
+    pub eps_hat: f32,
+}
+
+/// What a cell-owning invocation keeps in registers through a step: its cells' fc weights and
+/// its gradient shares (its filter's taps then bias; its fc weights).
+#[derive(CubeType)]
+struct Shares {
+    w_fc: Array<f32>,
+    conv: Array<f32>,
+    fc: Array<f32>,
+}
+
+#[cube]
+impl Shares {
+    fn load(params: &Tensor<f32>, place: &Place, #[comptime] plan: Plan) -> Shares {
+        let (each, classes, cells) = comptime!((plan.each, plan.classes, plan.cells));
+        let mut w_fc = Array::<f32>::new(comptime!(plan.each * plan.classes));
+        let mut fc = Array::<f32>::new(comptime!(plan.each * plan.classes));
+        let mut conv = Array::<f32>::new(comptime!(plan.share));
+        #[unroll]
+        for t in 0..comptime!(plan.share) {
+            conv[t] = 0.0f32;
+        }
+        #[unroll]
+        for m in 0..each {
+            let cell = place.q + comptime!(plan.group) * m;
+            #[unroll]
+            for c in 0..classes {
+                fc[m * classes + c] = 0.0f32;
+                if place.owner && cell < cells {
+                    w_fc[m * classes + c] = params[comptime!(plan.layout.fc_w) + c * comptime!(plan.fc_in) + place.f * cells + cell];
+                }
+            }
+        }
+        Shares { w_fc, conv, fc }
+    }
+}
+
+/// One training step for the network of `plan`.
+#[cube(launch_unchecked)]
+pub(super) fn train_step_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, order: &Tensor<i32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
+    let slots = comptime!(plan.slots);
+    let tally_len = comptime!(2 + plan.classes);
+    let place = Place::of(plan);
+    let mut mem = Memory::new(plan);
+    let filter = Filter::load(&*state, &place, plan);
+    let mut shares = Shares::load(&*state, &place, plan);
+    let mut at = Array::<u32>::new(comptime!(plan.each));
+    // d(loss)/d(logits) of each slot's image.
+    let mut d_logits = Shared::<[f32]>::new_slice(comptime!(plan.slots * plan.classes));
+    // Invocations below `slots` (one per slot): Σ loss, number correct, the fc bias's gradient.
+    let mut tally = Array::<f32>::new(tally_len);
+    #[unroll]
+    for k in 0..tally_len {
+        tally[k] = 0.0f32;
+    }
+    let n = batch.len as usize;
+    let inv_len = 1.0f32 / f32::cast_from(batch.len);
+    for r in 0..n.div_ceil(slots) {
+        let first = batch.start as usize + r * slots;
+        let filled = (n - r * slots).min(slots);
+        for s in 0..slots {
+            let mut row = i32::new(-1);
+            if s < filled {
+                row = order[first + s];
+            }
+            stage_image(images, row, s, &mut mem, plan);
+        }
+        sync_cube();
+        forward_round(&*state, &mut mem, &filter, &mut at, &place, filled, plan);
+        if place.tid < filled {
+            let class = classes[order[first + place.tid] as usize] as usize;
+            loss_round(&*state, &mem, class, &mut tally, &mut d_logits, inv_len, plan);
+        }
+        sync_cube();
+        if place.owner && place.slot < filled {
+            backward_round(&mem, &d_logits, &at, &mut shares, &place, plan);
+        }
+        sync_cube();
+    }
+    // Each slot's tally for the updates and the figures (read after the barriers below).
+    let mut totals = Shared::<[f32]>::new_slice(comptime!(plan.slots * (2 + plan.classes)));
+    if place.tid < slots {
+        #[unroll]
+        for k in 0..tally_len {
+            totals[place.tid * tally_len + k] = tally[k];
+        }
+    }
+    let conv_sq = update_conv(state, &mut mem, &shares, &place, batch.frozen, &optimizer, plan);
+    let fc_sq = update_fc(state, &mut mem, &shares, &place, &totals, &optimizer, plan);
+    gradient_norms(state, &mut mem, conv_sq, fc_sq, plan);
+    if place.tid == 0 {
+        epoch_figures(state, &totals, batch.first, inv_len, plan);
+    }
+}
+
+/// The softmax of the image in the slot numbered like this invocation: its loss and whether the
+/// model was right, added to `tally`; d(loss)/d(logits) into `d_logits`, and added to the fc
+/// bias's gradient in `tally`.
+#[cube]
+fn loss_round(params: &Tensor<f32>, mem: &Memory, class: usize, tally: &mut Array<f32>, d_logits: &mut Shared<[f32]>, inv_len: f32, #[comptime] plan: Plan) {
+    let classes = comptime!(plan.classes);
+    let slot = UNIT_POS as usize;
+    let mut logits = Array::<f32>::new(classes);
+    let lse = log_sum_exp(params, mem, slot, &mut logits, plan);
+    if argmax(&logits, lse, classes) == class {
+        tally[1] += 1.0f32;
+    }
+    #[unroll]
+    for c in 0..classes {
+        let lp = logits[c] - lse;
+        let mut y = 0.0f32;
+        if c == class {
+            y = 1.0f32;
+            tally[0] -= lp;
+        }
+        let d = (lp.exp() - y) * inv_len;
+        d_logits[slot * classes + c] = d;
+        tally[2 + c] += d;
+    }
+}
+
+/// The invocation's cells' share of the gradient of the image in its slot: of the fc weights
+/// (d_logits × the pooled value) and, through the max-pool's winner at `at`, of its filter.
+#[cube]
+fn backward_round(mem: &Memory, d_logits: &Shared<[f32]>, at: &Array<u32>, shares: &mut Shares, place: &Place, #[comptime] plan: Plan) {
+    let (classes, cells, kernel, wide, taps) = comptime!((plan.classes, plan.cells, plan.kernel, plan.wide, plan.taps));
+    #[unroll]
+    for m in 0..comptime!(plan.each) {
+        let cell = place.q + comptime!(plan.group) * m;
+        if cell < cells {
+            let x = mem.scratch[comptime!(plan.pooled_at) + place.slot * comptime!(plan.fc_in) + place.f * cells + cell];
+            let mut d = 0.0f32;
+            #[unroll]
+            for c in 0..classes {
+                let dc = d_logits[place.slot * classes + c];
+                shares.fc[m * classes + c] += dc * x;
+                d += dc * shares.w_fc[m * classes + c];
+            }
+            shares.conv[taps] += d;
+            let a = place.slot * wide * wide + at[m] as usize;
+            #[unroll]
+            for t in 0..taps {
+                shares.conv[t] += d * mem.scratch[a + (t / kernel) * wide + t % kernel];
+            }
+        }
+    }
+}
+
+/// The conv layer: each filter's shares summed, number by number, then a weight (filter i/k²,
+/// tap i%k²) or a bias (filter i - conv_b) updated by one invocation. Returns the Σg² of the
+/// gradients this invocation applied.
+#[cube]
+fn update_conv(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, frozen: u32, optimizer: &Optimizer, #[comptime] plan: Plan) -> f32 {
+    let (taps, share) = comptime!((plan.taps, plan.share));
+    let conv_b = comptime!(plan.layout.conv_b);
+    #[unroll]
+    for k in 0..share {
+        sum_conv_share(mem, shares.conv[k], place, k, plan);
+    }
+    let mut squares = 0.0f32;
+    for i in range_stepped(place.tid, comptime!(plan.layout.fc_w), THREADS) {
+        let mut filter = i / taps;
+        let mut k = i % taps;
+        if i >= conv_b {
+            filter = i - conv_b;
+            k = taps;
+        }
+        let mut g = mem.scratch[THREADS + filter * share + k];
+        if ((frozen >> (filter as u32)) & 1u32) == 1u32 {
+            g = 0.0f32;
+        }
+        let old = state[i];
+        squares += g * g;
+        update(state, i, old, g, optimizer, plan);
+    }
+    squares
+}
+
+/// One number `k` of every filter's gradient share (a tap, or the bias at `k = taps`) summed
+/// over the invocations and slots that hold the filter, into `scratch[THREADS + f·share + k]`.
+#[cube]
+fn sum_conv_share(mem: &mut Memory, value: f32, place: &Place, k: usize, #[comptime] plan: Plan) {
+    let (group, active) = comptime!((plan.group, plan.active));
+    if place.owner {
+        mem.scratch[place.tid] = value;
+    }
+    sync_cube();
+    for f in range_stepped(place.tid, comptime!(plan.filters), THREADS) {
+        let mut sum = 0.0f32;
+        for s in 0..comptime!(plan.slots) {
+            for q in 0..group {
+                sum += mem.scratch[s * active + f * group + q];
+            }
+        }
+        mem.scratch[THREADS + f * comptime!(plan.share) + k] = sum;
+    }
+    sync_cube();
+}
+
+/// The linear layer: each fc weight has one owner per slot; with one slot the owner updates it at
+/// once, with more the other slots' shares are added to slot 0's, class by class. Then the fc
+/// biases, from the slots' tallies. Returns the Σg² of the gradients this invocation applied.
+#[cube]
+fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, totals: &Shared<[f32]>, optimizer: &Optimizer, #[comptime] plan: Plan) -> f32 {
+    let (classes, cells, slots, active) = comptime!((plan.classes, plan.cells, plan.slots, plan.active));
+    let mut squares = 0.0f32;
+    #[unroll]
+    for m in 0..comptime!(plan.each) {
+        #[unroll]
+        for c in 0..classes {
+            let cell = place.q + comptime!(plan.group) * m;
+            let mut g = shares.fc[m * classes + c];
+            if comptime!(plan.slots > 1) {
+                if place.owner && place.slot > 0 {
+                    mem.scratch[(place.slot - 1) * active + place.u] = g;
+                }
+                sync_cube();
+                for s in 1..slots {
+                    g += mem.scratch[(s - 1) * active + place.u];
+                }
+            }
+            if place.owner && place.slot == 0 && cell < cells {
+                let i = comptime!(plan.layout.fc_w) + c * comptime!(plan.fc_in) + place.f * cells + cell;
+                squares += g * g;
+                update(state, i, shares.w_fc[m * classes + c], g, optimizer, plan);
+            }
+            if comptime!(plan.slots > 1) {
+                sync_cube();
+            }
+        }
+    }
+    for c in range_stepped(place.tid, classes, THREADS) {
+        let mut g = 0.0f32;
+        for s in 0..slots {
+            g += totals[s * (2 + classes) + 2 + c];
+        }
+        let i = comptime!(plan.layout.fc_b) + c;
+        let old = state[i];
+        squares += g * g;
+        update(state, i, old, g, optimizer, plan);
+    }
+    squares
+}
+
+/// One parameter's update, with the optimizer's two slots in the state. A kind without a code
+/// here leaves the parameter as it is.
+#[cube]
+fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimizer, #[comptime] plan: Plan) {
+    let m_at = comptime!(plan.layout.moment_1) + i;
+    let v_at = comptime!(plan.layout.moment_2) + i;
+    if optimizer.kind == SGD {
+        state[i] = p - g * optimizer.lr;
+    } else if optimizer.kind == MOMENTUM {
+        // The velocity (μ in beta_1) in the first slot.
+        let v = state[m_at] * optimizer.beta_1 + g;
+        state[m_at] = v;
+        state[i] = p - v * optimizer.lr;
+    } else if optimizer.kind == ADAM {
+        let m = state[m_at] * optimizer.beta_1 + g * (1.0f32 - optimizer.beta_1);
+        let v = state[v_at] * optimizer.beta_2 + g * g * (1.0f32 - optimizer.beta_2);
+        state[m_at] = m;
+        state[v_at] = v;
+        state[i] = p - (m * optimizer.scale) / (v.sqrt() + optimizer.eps_hat) * optimizer.lr;
+    }
+}
+
+/// The step's squared gradient norms, each invocation's share summed through the scratch (free
+/// now: every update has read what it needed).
+#[cube]
+fn gradient_norms(state: &mut Tensor<f32>, mem: &mut Memory, conv_sq: f32, fc_sq: f32, #[comptime] plan: Plan) {
+    let tid = UNIT_POS as usize;
+    sync_cube();
+    mem.scratch[tid] = conv_sq;
+    sync_cube();
+    let mut conv_total = 0.0f32;
+    if tid == 0 {
+        for t in 0..THREADS {
+            conv_total += mem.scratch[t];
+        }
+    }
+    sync_cube();
+    mem.scratch[tid] = fc_sq;
+    sync_cube();
+    if tid == 0 {
+        let mut fc_total = 0.0f32;
+        for t in 0..THREADS {
+            fc_total += mem.scratch[t];
+        }
+        state[comptime!(plan.layout.grad_sq)] = conv_total;
+        state[comptime!(plan.layout.grad_sq) + 1] = fc_total;
+    }
+}
+
+/// The batch's loss and number correct added to the epoch's (zeroed first on its first step),
+/// and the batch's mean loss.
+#[cube]
+fn epoch_figures(state: &mut Tensor<f32>, totals: &Shared<[f32]>, first: u32, inv_len: f32, #[comptime] plan: Plan) {
+    let (loss_sum, correct, tally_len) = comptime!((plan.layout.loss_sum, plan.layout.correct, 2 + plan.classes));
+    let mut loss = 0.0f32;
+    let mut right = 0.0f32;
+    for s in 0..comptime!(plan.slots) {
+        loss += totals[s * tally_len];
+        right += totals[s * tally_len + 1];
+    }
+    let mut before_loss = state[loss_sum];
+    let mut before_correct = state[correct];
+    if first == 1u32 {
+        before_loss = 0.0f32;
+        before_correct = 0.0f32;
+    }
+    state[loss_sum] = before_loss + loss;
+    state[correct] = before_correct + right;
+    state[comptime!(plan.layout.last_loss)] = loss * inv_len;
+}
