@@ -1,5 +1,5 @@
 //! The fused step and evaluation as a Burn backend extension: one op each, implemented for the
-//! CPU backend (flex, `cpu/` on its storage) and for CubeCL (wgpu, `gpu.rs`'s kernels).
+//! CPU backend (flex, `cpu/` on its storage) and for CubeCL (wgpu, `gpu/`'s kernels).
 
 use std::borrow::Cow;
 

@@ -1,5 +1,5 @@
 //! The fused step and evaluation as plain loops over slices: what Burn's CPU backend (flex) runs,
-//! and the same arithmetic as the GPU kernel (`gpu.rs`). No intermediate tensors, no im2col: the
+//! and the same arithmetic as the GPU kernels (`gpu/`). No intermediate tensors, no im2col: the
 //! conv keeps eight filters side by side (`pass.rs`), which rustc turns into SIMD.
 //!
 //! One set of loops for every shape. The notebook's shape gets its own compiled copy, with the

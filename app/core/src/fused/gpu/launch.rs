@@ -13,22 +13,12 @@ use cubecl::prelude::*;
 use super::{
     forward::evaluate_kernel,
     plan::{EVAL_CHUNK, Plan, THREADS},
-    step::{ADAM, BatchLaunch, MOMENTUM, OptimizerLaunch, SGD, train_step_kernel},
+    step::{BatchLaunch, OptimizerLaunch, train_step_kernel},
 };
 use crate::{
     fused::{layout::StepArgs, op::FusedOps},
     model::NetShape,
-    optimizer::Update,
 };
-
-/// The kernel's optimizer argument: the one place an `Update` becomes a kind code and numbers.
-fn optimizer(update: Update) -> OptimizerLaunch {
-    match update {
-        Update::Sgd { lr } => OptimizerLaunch::new(SGD, lr, 0.0, 0.0, 0.0, 0.0),
-        Update::Momentum { lr, momentum } => OptimizerLaunch::new(MOMENTUM, lr, momentum, 0.0, 0.0, 0.0),
-        Update::Adam { lr, beta_1, beta_2, scale, eps_hat } => OptimizerLaunch::new(ADAM, lr, beta_1, beta_2, scale, eps_hat),
-    }
-}
 
 fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
     assert_eq!(t.dtype, dtype, "fused ops: {what} must be {dtype:?}");
@@ -57,7 +47,7 @@ impl FusedOps for Cube {
                 order.into_tensor_arg(),
                 state.clone().into_tensor_arg(),
                 batch,
-                optimizer(args.update),
+                OptimizerLaunch::from(args.update),
                 Plan::of(args.shape),
             )
         };

@@ -6,14 +6,15 @@ use burn_cubecl::cubecl;
 use cubecl::prelude::*;
 
 use super::{
-    forward::{Filter, Memory, Place, forward_round, log_sum_exp, argmax, stage_image},
+    forward::{Filter, Memory, Place, argmax, forward_round, log_sum_exp, stage_image},
     plan::{Plan, THREADS},
 };
+use crate::optimizer::Update;
 
-/// [`Optimizer::kind`]'s codes, given by the host from `Update` in one place (launch.rs).
-pub(super) const SGD: u32 = 0;
-pub(super) const ADAM: u32 = 1;
-pub(super) const MOMENTUM: u32 = 2;
+/// [`Optimizer::kind`]'s codes, given by the host from an `Update` just below.
+const SGD: u32 = 0;
+const ADAM: u32 = 1;
+const MOMENTUM: u32 = 2;
 
 /// The step's batch: `len` images from `order[start..]`; `first` is 1 on the epoch's first step
 /// (its figures start from zero); bit `f` of `frozen` keeps filter `f` as it is.
@@ -35,6 +36,16 @@ pub(super) struct Optimizer {
     pub beta_2: f32,
     pub scale: f32,
     pub eps_hat: f32,
+}
+
+impl From<Update> for OptimizerLaunch {
+    fn from(update: Update) -> Self {
+        match update {
+            Update::Sgd { lr } => Self::new(SGD, lr, 0.0, 0.0, 0.0, 0.0),
+            Update::Momentum { lr, momentum } => Self::new(MOMENTUM, lr, momentum, 0.0, 0.0, 0.0),
+            Update::Adam { lr, beta_1, beta_2, scale, eps_hat } => Self::new(ADAM, lr, beta_1, beta_2, scale, eps_hat),
+        }
+    }
 }
 
 /// What a cell-owning invocation keeps in registers through a step: its cells' fc weights and
