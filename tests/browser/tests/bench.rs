@@ -3,7 +3,7 @@
 //! adds the browser's (CPU path and SwiftShader WebGPU), prints everything as ratios to PyTorch's
 //! one-thread epoch, and writes the table into BENCHMARKS.md between its two markers.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::{io::Write, path::PathBuf, process::Command, time::Duration};
 

@@ -2,7 +2,7 @@
 //! Chromium headless through chromedriver, with SwiftShader WebGPU or without WebGPU at all.
 //! Run them one at a time (`--test-threads=1`): each starts its own browser.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! validation errors are silent in wasm, so only numbers compared in the page prove the kernel ran.)
 //! Run them one at a time (`--test-threads=1`): each starts its own browser.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! model files with chosen weights, imported through the page as a user would.
 //! Run them one at a time (`--test-threads=1`): each starts its own browser.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! themselves out from it, the run list and the address keep it, and a model file brings its own
 //! network back. Run them one at a time (`--test-threads=1`): each starts its own browser.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! of the layout before the library opens with it as the first run; damaged or newer records are
 //! skipped with a notice while the others load.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! tests/notebook_fixtures.py) imported through the page, Export for PyTorch read back, and a
 //! model carried by a link into a fresh browser profile. Hostile files and links change nothing.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::{path::PathBuf, time::Duration};
 

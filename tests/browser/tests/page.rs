@@ -3,7 +3,7 @@
 //! accessibility violation; the keyboard alone reaches and operates every control; the built
 //! site works from a host's sub-folder, and offline after one visit.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! worker before its WebAssembly starts (`Fault::WorkerPrelude`), bad files picked for Import.
 //! Run them one at a time (`--test-threads=1`): each starts its own browser.
 
-mod harness;
+use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 

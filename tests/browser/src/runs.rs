@@ -4,7 +4,7 @@
 use filterlab_protocol::{BatchLoss, Digits, EpochRow, ModelFile, NetShape, OptimizerKind, RunRecord, Settings, TrainingRecord, Weights};
 use serde_json::json;
 
-use super::Browser;
+use crate::Browser;
 
 /// A model file with a training record: `epochs` epochs of Adam.
 pub fn old_model(epochs: usize) -> Vec<u8> {
