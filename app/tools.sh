@@ -31,6 +31,10 @@ need_rust_tools() {
   # instead of 9.4 (measured on this 2-core machine).
   command -v trunk >/dev/null ||
     CARGO_PROFILE_DEV_DEBUG=false cargo install --locked trunk --version "^0.21" --no-default-features --debug
+  # geckodriver: the WebDriver server for Firefox ESR (the browser tests' second engine). Only
+  # Mozilla's release binaries exist besides crates.io; built unoptimised it takes under a minute.
+  command -v geckodriver >/dev/null ||
+    CARGO_PROFILE_DEV_DEBUG=false cargo install --locked geckodriver --version "^0.37" --debug
   local want
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' Cargo.lock)
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
