@@ -1,67 +1,81 @@
 //! The fused step and evaluation as plain loops over slices: what Burn's CPU backend (flex) runs,
-//! and the same arithmetic as the GPU kernels (`gpu/`). No intermediate tensors, no im2col: the
-//! conv keeps eight filters side by side (`pass.rs`), which rustc turns into SIMD.
+//! and the same arithmetic as the GPU kernels (`gpu/`). No intermediate tensors, no im2col.
 //!
-//! One set of loops for every shape. The notebook's shape gets its own compiled copy, with the
-//! shape a constant (`pass::Notebook`), so that the loops' bounds are known to the compiler: the
-//! native CLI's fused epoch (2-core Xeon, 2026-12-04) takes 0.13 s without it, 0.09 s with it.
+//! One driver over a [`Pass`], one image's way forward and back, of which there are two: any
+//! shape's loops sized at run time (`pass.rs`), and the notebook's in fixed sizes
+//! (`notebook.rs`). The second is worth its 170 lines (2026-12-04, this 2-core machine): natively
+//! the sized loops take 0.13 s a notebook epoch against its 0.09 s; a copy of them compiled for
+//! the notebook's shape as a constant matched 0.09 s natively, but in the page (headless
+//! Chromium, runs alternated with the previous build on a noisy machine) its epochs took
+//! 0.17–0.26 s against 0.12–0.19 s.
 
+mod notebook;
 mod pass;
 
 use super::layout::{Layout, StepArgs};
 use crate::{idx::PIXELS, model::NetShape};
-use pass::{Conv, Notebook, Pass, Shape};
+
+/// One image's way through a network whose parameters the pass holds.
+trait Pass {
+    /// Conv → max-pool → linear → log-softmax: afterwards `log_probs` holds the image's.
+    fn forward(&mut self, image: &[f32]);
+    fn log_probs(&self) -> &[f32];
+    /// Whether the model picks `class` (the first most likely class, as Burn's argmax), and the
+    /// loss for `class`.
+    fn outcome(&self, class: usize) -> (bool, f32);
+    /// Adds this image's gradient, given d(loss)/d(logits), to `grad` (laid out like the
+    /// parameters).
+    fn backward(&self, d_logits: &[f32], grad: &mut [f32]);
+}
 
 /// One training step on `state` (laid out by [`Layout::of`] for `args.shape`): the batch
 /// `order[start..start+len]`, its mean NLL loss's exact gradient, the optimizer's update, and the
 /// epoch's running figures.
 pub fn train_step(images: &[f32], classes: &[i32], order: &[i32], state: &mut [f32], args: &StepArgs) {
-    if args.shape == NetShape::NOTEBOOK {
-        step(Notebook, images, classes, order, state, args)
+    let l = Layout::of(args.shape);
+    let params = &state[..l.params];
+    let (mut grad, loss_sum, correct) = if args.shape == NetShape::NOTEBOOK {
+        batch(notebook::Pass::new(params), &l, images, classes, order, args)
     } else {
-        step(args.shape, images, classes, order, state, args)
-    }
+        batch(pass::Pass::new(l, params), &l, images, classes, order, args)
+    };
+    l.finish_step(state, &mut grad, args, loss_sum, correct);
 }
 
 /// Σ NLL loss and the number of correct predictions over every image of a set.
 pub fn evaluate(images: &[f32], classes: &[i32], params: &[f32], shape: NetShape) -> [f32; 2] {
-    if shape == NetShape::NOTEBOOK { totals(Notebook, images, classes, params) } else { totals(shape, images, classes, params) }
+    let l = Layout::of(shape);
+    let params = &params[..l.params];
+    if shape == NetShape::NOTEBOOK { totals(notebook::Pass::new(params), images, classes) } else { totals(pass::Pass::new(l, params), images, classes) }
 }
 
-fn step(shape: impl Shape, images: &[f32], classes: &[i32], order: &[i32], state: &mut [f32], args: &StepArgs) {
-    let l = Layout::of(shape.get());
+/// The batch's gradient (summed over its images, of the mean loss), Σ loss and number correct.
+fn batch(mut pass: impl Pass, l: &Layout, images: &[f32], classes: &[i32], order: &[i32], args: &StepArgs) -> (Vec<f32>, f32, f32) {
     let (start, len) = (args.start as usize, args.len as usize);
-    let params = &state[..l.params];
-    let conv = Conv::new(&l, params);
-    let mut pass = Pass::new(shape);
     let mut grad = vec![0.0f32; l.params];
     let mut d = vec![0.0f32; l.shape.classes];
     let (mut loss_sum, mut correct) = (0.0f32, 0.0f32);
     let scale = 1.0 / len as f32;
     for &n in &order[start..start + len] {
         let n = n as usize;
-        pass.forward(&conv, params, &images[n * PIXELS..(n + 1) * PIXELS]);
+        pass.forward(&images[n * PIXELS..(n + 1) * PIXELS]);
         let class = classes[n] as usize;
         let (right, loss) = pass.outcome(class);
         loss_sum += loss;
         correct += f32::from(u8::from(right));
         // d(mean NLL)/d(logits) = (softmax − one-hot) / batch.
-        for (c, d) in d.iter_mut().enumerate() {
-            *d = (pass.log_probs[c].exp() - f32::from(u8::from(c == class))) * scale;
+        for (c, (d, lp)) in d.iter_mut().zip(pass.log_probs()).enumerate() {
+            *d = (lp.exp() - f32::from(u8::from(c == class))) * scale;
         }
-        pass.backward(params, &d, &mut grad);
+        pass.backward(&d, &mut grad);
     }
-    l.finish_step(state, &mut grad, args, loss_sum, correct);
+    (grad, loss_sum, correct)
 }
 
-fn totals(shape: impl Shape, images: &[f32], classes: &[i32], params: &[f32]) -> [f32; 2] {
-    let l = Layout::of(shape.get());
-    let params = &params[..l.params];
-    let conv = Conv::new(&l, params);
-    let mut pass = Pass::new(shape);
+fn totals(mut pass: impl Pass, images: &[f32], classes: &[i32]) -> [f32; 2] {
     let mut totals = [0.0f32; 2];
     for (image, &class) in images.chunks_exact(PIXELS).zip(classes) {
-        pass.forward(&conv, params, image);
+        pass.forward(image);
         let (right, loss) = pass.outcome(class as usize);
         totals[0] += loss;
         totals[1] += f32::from(u8::from(right));

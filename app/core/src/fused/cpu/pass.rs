@@ -1,9 +1,10 @@
-//! One image's way through a network of any shape, forward and back, in loops that rustc turns
-//! into SIMD. Ties in a pooling window go to the first position in row-major order and ties
-//! between classes to the first class, as in Burn.
+//! One image's way through a network of any shape the filter lab allows, forward and back, in
+//! loops sized at run time that still compute eight filters side by side (SIMD). Ties in a
+//! pooling window go to the first position in row-major order and ties between classes to the
+//! first class, as in Burn.
 
 use super::super::layout::Layout;
-use crate::{idx::SIDE, model::NetShape};
+use crate::idx::SIDE;
 
 /// Filters computed side by side: eight at a time in fixed-size arrays, which rustc turns into
 /// SIMD (a last, partial group is padded with zero filters whose outputs are dropped).
@@ -11,13 +12,13 @@ const LANES: usize = 8;
 type Lanes = [f32; LANES];
 
 /// The conv's weights laid out for the loops: per group of eight filters, `[tap][lane]`.
-pub(super) struct Conv {
+struct Conv {
     taps: Vec<Lanes>,
     bias: Vec<Lanes>,
 }
 
 impl Conv {
-    pub(super) fn new(l: &Layout, p: &[f32]) -> Self {
+    fn new(l: &Layout, p: &[f32]) -> Self {
         let (filters, taps) = (l.shape.filters, l.shape.taps());
         let groups = filters.div_ceil(LANES);
         let mut by_tap = vec![[0.0; LANES]; groups * taps];
@@ -33,73 +34,51 @@ impl Conv {
     }
 }
 
-/// Where a pass's network shape comes from: a value read at run time, or the notebook's, a
-/// constant, whose pass the compiler builds with every loop bound known (its own SIMD code).
-pub(super) trait Shape: Copy {
-    /// Known when compiling: tap offsets are then computed (folded to constants), else looked up.
-    const KNOWN: bool;
-    fn get(self) -> NetShape;
-}
-
-impl Shape for NetShape {
-    const KNOWN: bool = false;
-    #[inline(always)]
-    fn get(self) -> NetShape {
-        self
-    }
-}
-
-/// The notebook's network.
-#[derive(Clone, Copy)]
-pub(super) struct Notebook;
-
-impl Shape for Notebook {
-    const KNOWN: bool = true;
-    #[inline(always)]
-    fn get(self) -> NetShape {
-        NetShape::NOTEBOOK
-    }
-}
-
 /// One image's way through the network, with buffers reused from image to image.
-pub(super) struct Pass<S> {
-    shape: S,
+pub(super) struct Pass<'a> {
+    layout: Layout,
+    conv: Conv,
+    /// The parameters (model file order).
+    p: &'a [f32],
+    /// The zero-padded image, and each tap's offset in it from a window's top-left.
     padded: Vec<f32>,
+    offsets: Vec<usize>,
     /// Pooled features in flatten order (filter, row, column) and where each max was: the
     /// top-left of its k×k window in `padded`.
     pooled: Vec<f32>,
     at: Vec<u32>,
-    /// Each tap's offset in `padded` from a window's top-left.
-    offsets: Vec<usize>,
-    pub(super) log_probs: Vec<f32>,
+    log_probs: Vec<f32>,
 }
 
-impl<S: Shape> Pass<S> {
-    pub(super) fn new(shape: S) -> Self {
-        let s = shape.get();
-        let wide = wide(s);
-        Self { shape, padded: vec![0.0; wide * wide], pooled: vec![0.0; s.fc_in()], at: vec![0; s.fc_in()], offsets: (0..s.taps()).map(|t| t / s.kernel * wide + t % s.kernel).collect(), log_probs: vec![0.0; s.classes] }
+impl<'a> Pass<'a> {
+    pub(super) fn new(layout: Layout, p: &'a [f32]) -> Self {
+        let s = layout.shape;
+        let wide = SIDE + 2 * s.padding();
+        Self {
+            layout,
+            conv: Conv::new(&layout, p),
+            p,
+            padded: vec![0.0; wide * wide],
+            offsets: (0..s.taps()).map(|t| t / s.kernel * wide + t % s.kernel).collect(),
+            pooled: vec![0.0; s.fc_in()],
+            at: vec![0; s.fc_in()],
+            log_probs: vec![0.0; s.classes],
+        }
     }
+}
 
-    /// Tap `t`'s offset in `padded` from a window's top-left.
-    #[inline(always)]
-    fn offset(&self, s: NetShape, t: usize) -> usize {
-        if S::KNOWN { t / s.kernel * wide(s) + t % s.kernel } else { self.offsets[t] }
-    }
-
+impl super::Pass for Pass<'_> {
     /// Conv k×k → max-pool → linear → log-softmax, with the parameters `p` (model file order).
-    pub(super) fn forward(&mut self, conv: &Conv, p: &[f32], image: &[f32]) {
-        let s = self.shape.get();
-        let (l, wide) = (Layout::of(s), wide(s));
+    fn forward(&mut self, image: &[f32]) {
+        let (l, conv, p) = (&self.layout, &self.conv, self.p);
+        let s = l.shape;
+        let wide = SIDE + 2 * s.padding();
         let (pad, side, pool, taps) = (s.padding(), s.pooled_side(), s.pool, s.taps());
         for (y, row) in image.chunks_exact(SIDE).enumerate() {
             let start = (y + pad) * wide + pad;
             self.padded[start..start + SIDE].copy_from_slice(row);
         }
         let cells = side * side;
-        // Sliced to its length as the shape gives it: for the notebook's a constant, which lets
-        // the compiler drop the bounds checks in the loops below.
-        let padded = &self.padded[..wide * wide];
         for g in 0..s.filters.div_ceil(LANES) {
             let weights = &conv.taps[g * taps..(g + 1) * taps];
             for cell in 0..cells {
@@ -110,8 +89,8 @@ impl<S: Shape> Pass<S> {
                     for x in cx..cx + pool {
                         let at = y * wide + x;
                         let mut acc = conv.bias[g];
-                        for (t, w) in weights.iter().enumerate() {
-                            let v = padded[at + self.offset(s, t)];
+                        for (&offset, w) in self.offsets.iter().zip(weights) {
+                            let v = self.padded[at + offset];
                             for f in 0..LANES {
                                 acc[f] += v * w[f];
                             }
@@ -140,8 +119,12 @@ impl<S: Shape> Pass<S> {
         self.log_probs.iter_mut().for_each(|v| *v -= lse);
     }
 
+    fn log_probs(&self) -> &[f32] {
+        &self.log_probs
+    }
+
     /// Whether the first most likely class is `class`, and the loss for `class`.
-    pub(super) fn outcome(&self, class: usize) -> (bool, f32) {
+    fn outcome(&self, class: usize) -> (bool, f32) {
         let mut best = 0;
         for (c, &v) in self.log_probs.iter().enumerate() {
             if v > self.log_probs[best] {
@@ -152,9 +135,9 @@ impl<S: Shape> Pass<S> {
     }
 
     /// Adds this image's gradient, given d(loss)/d(logits), to `grad` (laid out like the parameters).
-    pub(super) fn backward(&self, p: &[f32], d_logits: &[f32], grad: &mut [f32]) {
-        let s = self.shape.get();
-        let l = Layout::of(s);
+    fn backward(&self, d_logits: &[f32], grad: &mut [f32]) {
+        let (l, p) = (&self.layout, self.p);
+        let s = l.shape;
         let (taps, cells, fc_in) = (s.taps(), s.cells(), s.fc_in());
         for c in 0..s.classes {
             let d = d_logits[c];
@@ -169,15 +152,9 @@ impl<S: Shape> Pass<S> {
             grad[l.conv_b + f] += d;
             let at = self.at[j] as usize;
             let filter = &mut grad[l.conv_w + f * taps..l.conv_w + (f + 1) * taps];
-            for (t, g) in filter.iter_mut().enumerate() {
-                *g += d * self.padded[at + self.offset(s, t)];
+            for (g, &offset) in filter.iter_mut().zip(&self.offsets) {
+                *g += d * self.padded[at + offset];
             }
         }
     }
-}
-
-/// Side of the zero-padded image.
-#[inline(always)]
-fn wide(s: NetShape) -> usize {
-    SIDE + 2 * s.padding()
 }
