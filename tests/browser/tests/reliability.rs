@@ -7,7 +7,7 @@ use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 
-use filterlab_protocol::{BatchLoss, DigitPair, ModelFile, NetShape, RunRecord, Weights};
+use filterlab_protocol::{BatchLoss, DigitPair, EpochRow, FromWorker, ModelFile, NetShape, OptimizerKind, RunRecord, Weights};
 use harness::{Browser, Fault, Gpu, MINUTE, Pointer};
 use serde_json::json;
 
@@ -213,14 +213,19 @@ async fn nonsense_settings_are_refused_by_the_form_and_by_the_worker() {
 /// message and restarts the worker, which gets the model of the last reported step back.
 #[tokio::test(flavor = "current_thread")]
 async fn a_worker_panic_is_shown_and_the_restarted_worker_keeps_the_model() {
-    const PANIC: &str = r#"(() => {
+    // The message to break is picked by its `type` as the protocol serialises an epoch's message.
+    let row = EpochRow { epoch: 1, epochs: 1, optimizer: OptimizerKind::Sgd, train_loss: 0.0, train_acc: 0.0, test_loss: 0.0, test_acc: 0.0, seconds: 0.0, dispatches_per_step: None };
+    let epoch = serde_json::to_value(FromWorker::Epoch { row }).unwrap()["type"].clone();
+    let panic = format!(
+        r#"(() => {{
   const post = self.postMessage.bind(self);
-  self.postMessage = (m, ...rest) => {
-    if (typeof m === "string" && m.includes('"type":"Epoch"')) throw new Error("postMessage broke (test fault)");
+  self.postMessage = (m, ...rest) => {{
+    if (typeof m === "string" && JSON.parse(m).type === {epoch}) throw new Error("postMessage broke (test fault)");
     return post(m, ...rest);
-  };
-})();"#;
-    let b = Browser::open_with(Gpu::None, Fault::WorkerPrelude(PANIC)).await;
+  }};
+}})();"#
+    );
+    let b = Browser::open_with(Gpu::None, Fault::WorkerPrelude(Box::leak(panic.into_boxed_str()))).await;
     b.wait_text("status", "Ready", MINUTE).await;
     b.set_input("epochs", "1").await;
     b.click("train").await;
