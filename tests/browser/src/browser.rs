@@ -133,7 +133,7 @@ fn chromium(gpu: Gpu, profile: &Path) -> Value {
 }
 
 /// Firefox ESR's capabilities: headless, a window of Chromium's size.
-fn firefox(_profile: &Path) -> Value {
+fn firefox() -> Value {
     json!({
         "browserName": "firefox",
         "moz:firefoxOptions": {
@@ -186,7 +186,7 @@ impl Browser {
         std::fs::create_dir_all(profile.0.join("downloads")).unwrap();
         let (mut driver, caps) = match engine {
             Engine::Chromium(gpu) => (Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into())), chromium(gpu, &profile.0)),
-            Engine::Firefox => (Command::new("geckodriver"), firefox(&profile.0)),
+            Engine::Firefox => (Command::new("geckodriver"), firefox()),
             Engine::WebKit => {
                 let mut xvfb = Command::new("xvfb-run");
                 xvfb.args(["--auto-servernum", "WebKitWebDriver"]);

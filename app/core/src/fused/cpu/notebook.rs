@@ -62,7 +62,6 @@ impl<'a> Pass<'a> {
     pub(super) fn new(params: &'a [f32]) -> Self {
         Self { params: Params::new(params), padded: [0.0; PADDED * PADDED], pooled: [0.0; FC_IN], at: [0; FC_IN], log_probs: [0.0; CLASSES] }
     }
-
 }
 
 impl super::Pass for Pass<'_> {
