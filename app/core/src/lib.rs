@@ -10,6 +10,7 @@ pub mod idx;
 pub mod model;
 pub mod optimizer;
 pub mod training;
+pub mod worked;
 /// The network's numbers and the model file live in the protocol crate: plain data that the
 /// browser tests read and write too, without Burn.
 pub use filterlab_protocol::{model_file, weights};

@@ -10,6 +10,7 @@ pub mod presets;
 pub mod room;
 pub mod state;
 pub mod words;
+pub mod worked;
 
 pub use address::Address;
 pub use form::Form;

@@ -9,7 +9,7 @@
 
 use filterlab_protocol::{
     BatchLoss, ConfusionMatrix, DeviceInfo, DevicePref, Digits, EpochRow, ExampleSet, Filters, FromWorker, Memory, ModelSource,
-    KeptRun, NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker,
+    KeptRun, MapCell, NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker, WorkedStep,
 };
 
 use crate::{
@@ -125,6 +125,9 @@ pub struct ModelView {
     pub optimizer: Option<OptimizerKind>,
     pub filters: Option<Filters>,
     pub prediction: Option<Prediction>,
+    /// The feature-map cell of the drawing being worked out (worked.rs), and the worker's answer.
+    pub work: Option<MapCell>,
+    pub worked: Option<WorkedStep>,
     /// Why the drawing was not classified.
     pub refused: Option<String>,
     pub confusion: Option<ConfusionMatrix>,
@@ -163,6 +166,8 @@ impl Default for ModelView {
             optimizer: None,
             filters: None,
             prediction: None,
+            work: None,
+            worked: None,
             refused: None,
             confusion: None,
             examples: None,
@@ -356,7 +361,9 @@ impl PageState {
             FromWorker::Prediction(prediction) => {
                 model.refused = None;
                 model.prediction = Some(prediction);
+                effects.extend(self.rework());
             }
+            FromWorker::Worked(step) => self.take_worked(step),
             FromWorker::DrawingRefused { reason } => {
                 model.prediction = None;
                 model.refused = Some(reason);

@@ -17,6 +17,7 @@ pub mod reports;
 pub mod settings;
 pub mod shape;
 pub mod weights;
+pub mod worked;
 
 pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, ModelSource, ToWorker, UnknownDevice};
 pub use insight::{Confusion, Example, Explanation};
@@ -28,3 +29,4 @@ pub use settings::{DigitError, DigitPair, Digits, Ops, OptimizerKind, Settings, 
 pub use model_file::{ModelFile, ModelFileError};
 pub use shape::{NetShape, ParamInfo, ShapeError};
 pub use weights::Weights;
+pub use worked::{MapCell, PoolStep, WorkedStep};

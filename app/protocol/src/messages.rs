@@ -7,6 +7,7 @@ use crate::{
     reports::{ConfusionMatrix, DeviceInfo, ExampleSet, Filters, GradientNorms, Memory, Prediction, Preview, Progress},
     settings::{Digits, Ops, OptimizerKind, Settings},
     shape::NetShape,
+    worked::{MapCell, WorkedStep},
 };
 
 /// Which device the user asked for.
@@ -75,6 +76,9 @@ pub enum ToWorker {
     Examples { actual: usize, predicted: usize },
     /// Set filter `filter` of the current model by hand: its k×k `weights` (row-major) and bias.
     SetFilter { filter: usize, weights: Vec<f32>, bias: f32 },
+    /// Work out one cell of one feature map of `image` (a drawing's 28×28, as its Prediction
+    /// holds it) with the current model: answered by `Worked`.
+    Work { image: Vec<f32>, cell: MapCell },
 }
 
 /// Where an imported model comes from.
@@ -139,6 +143,8 @@ pub enum FromWorker {
     Filters(Filters),
     /// What the model made of a drawing.
     Prediction(Prediction),
+    /// One feature-map cell worked out (the answer to `Work`).
+    Worked(WorkedStep),
     /// The current model's confusion matrix on the test set.
     Confusion(ConfusionMatrix),
     /// Test images of one confusion-matrix cell.

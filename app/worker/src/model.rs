@@ -1,8 +1,8 @@
 //! The current model, from outside a run: a model file made current, a filter set by hand, a
 //! drawing read, and the test set's confusion matrix and its cells.
 
-use filterlab_core::{drawing, explain, idx::PIXELS, model_file::ModelFile};
-use filterlab_protocol::{ConfusionMatrix, Example, ExampleSet, FromWorker, ModelSource, Prediction, TrainingRecord, insight};
+use filterlab_core::{drawing, explain, idx::PIXELS, model_file::ModelFile, worked};
+use filterlab_protocol::{ConfusionMatrix, Example, ExampleSet, FromWorker, MapCell, ModelSource, Prediction, TrainingRecord, insight};
 
 use crate::{
     error::WorkerError,
@@ -90,6 +90,14 @@ impl Session {
         let e: Vec<f32> = explanation.logits.iter().map(|l| (l - top).exp()).collect();
         let probabilities = e.iter().map(|v| v / e.iter().sum::<f32>()).collect();
         post(&FromWorker::Prediction(Prediction { digits, probabilities, image, explanation }));
+        Ok(())
+    }
+
+    /// Works out one feature-map cell of a drawing's image with the current model.
+    pub async fn work(&self, image: &[f32], cell: MapCell) -> Result<(), WorkerError> {
+        let (model, _) = self.model().ok_or("train the model first, then draw")?;
+        let w = model.weights().await.map_err(|e| e.to_string())?;
+        post(&FromWorker::Worked(worked::worked(&w, image, cell).map_err(|e| e.to_string())?));
         Ok(())
     }
 

@@ -113,6 +113,10 @@ impl Session {
                 let session = self.clone();
                 self.spawn(async move { session.set_filter(filter, &weights, bias).await })
             }
+            ToWorker::Work { image, cell } => {
+                let session = self.clone();
+                self.spawn(async move { session.work(&image, cell).await })
+            }
         }
     }
 

@@ -53,6 +53,12 @@ impl Browser {
         panic!("{id} was rendered anew ten times in a row");
     }
 
+    /// Whether the page has the element now.
+    pub async fn present(&self, id: &str) -> bool {
+        let script = "return document.querySelector(arguments[0]) !== null;";
+        self.c().execute(script, vec![json!(Self::selector(id))]).await.unwrap().as_bool().unwrap_or(false)
+    }
+
     pub async fn text(&self, id: &str) -> String {
         self.on_element(id, async |e| e.text().await).await
     }
@@ -114,7 +120,8 @@ impl Browser {
         self.wait(&format!("{id} to say {needle:?}"), timeout, async || {
             let error = self.text("error").await;
             assert!(error.is_empty(), "the page shows an error: {error}");
-            self.text(id).await.contains(needle)
+            // An element the page has not rendered yet says nothing yet.
+            self.present(id).await && self.text(id).await.contains(needle)
         })
         .await
     }
@@ -246,6 +253,24 @@ impl Browser {
             };
             self.c().perform_actions(sequence).await.unwrap();
         }
+    }
+
+    /// Clicks `id` with a mouse (or taps it with a finger) at (`x`, `y`) CSS pixels from its top
+    /// left as drawn at `width` CSS pixels (scaled to the width it has on screen).
+    pub async fn click_at(&self, pointer: Pointer, id: &str, width: f64, (x, y): (f64, f64)) {
+        let element = self.c().find(Locator::Css(&Self::selector(id))).await.unwrap();
+        let script = "arguments[0].scrollIntoView({block: 'center'}); const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];";
+        let size = self.js(script, vec![serde_json::to_value(&element).unwrap()]).await;
+        let (w, h) = (size[0].as_f64().unwrap(), size[1].as_f64().unwrap());
+        let k = w / width;
+        // WebDriver's offsets are from the element's centre.
+        let to = PointerAction::MoveToElement { element, duration: None, x: (x * k - w / 2.0).floor(), y: (y * k - h / 2.0).floor() };
+        let actions = [to, PointerAction::Down { button: MOUSE_BUTTON_LEFT }, PointerAction::Up { button: MOUSE_BUTTON_LEFT }];
+        let sequence: ActionSequence = match pointer {
+            Pointer::Touch => actions.into_iter().fold(TouchActions::new("finger".into()), |a, x| a.then(x)).into(),
+            _ => actions.into_iter().fold(MouseActions::new("mouse".into()), |a, x| a.then(x)).into(),
+        };
+        self.c().perform_actions(sequence).await.unwrap();
     }
 
     /// axe-core's violations on the page as it is now: "rule (impact): elements" per violation.

@@ -6,7 +6,7 @@ use filterlab_browser_tests as harness;
 
 use std::time::Duration;
 
-use harness::{Browser, Fault, Gpu, MINUTE};
+use harness::{Browser, Fault, Gpu, MINUTE, Pointer};
 
 /// Filter 0 copies the image (centre 1), filter 1 is a constant 0.5 (its bias), the rest are
 /// zero; class 1 weighs filter 0's sixteen pooled values by 1, class 0 weighs nothing; biases
@@ -173,4 +173,127 @@ async fn shareable_settings_data_preview_and_run_comparison() {
     assert!(b.attr("optimizer-sgd", "class").await.contains("active"));
     b.assert_no_console_errors().await;
     b.close().await;
+}
+
+/// Filter 2 is Sobel's horizontal-edge filter with bias 0.25; the linear layer's weights are
+/// numbered (weight i is i/1000) so each pooled value's pair of weights can be told apart.
+const SOBEL: [f64; 9] = [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0];
+
+fn sobel_model() -> Vec<u8> {
+    let mut conv = vec![0.0; 72];
+    for (i, w) in SOBEL.iter().enumerate() {
+        conv[18 + i] = *w as f32;
+    }
+    let mut bias = vec![0.0; 8];
+    bias[2] = 0.25;
+    let fc: Vec<f32> = (0..256).map(|i| i as f32 / 1000.0).collect();
+    harness::model_file(&conv, &bias, &fc, &[0.0, 0.0])
+}
+
+/// The numbers in a worked step's sentence or cell, in order ("0.5000 × -1.0000 = -0.5000").
+fn numbers_in(text: &str) -> Vec<f64> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).filter_map(|s| s.parse().ok()).collect()
+}
+
+/// Shown to four decimals: within half of the last digit (and float rounding) of `want`.
+fn shown_as(shown: f64, want: f64) -> bool {
+    (shown - want).abs() <= 0.5e-4 + 1e-6
+}
+
+/// The worked step on the page is filter 2's at `cell`, and its numbers are the image's window
+/// times Sobel's weights, their sum plus 0.25 (the device's map value to the digits shown), the
+/// max-pool's largest value (the device's pooled value) and its two numbered weights.
+async fn check_worked(b: &Browser, name: &str, image: &[f64], conv: &[f64], pooled: &[f64], (row, col): (usize, usize)) {
+    b.wait_attr_eq("worked-view", "data-cell", &format!("2,{row},{col}"), Duration::from_secs(20)).await;
+    b.wait_text("worked-sum", &format!("the map's value at ({row}, {col})"), Duration::from_secs(20)).await;
+    let mut sum = 0.0;
+    for i in 0..9 {
+        let (r, c) = ((row + i / 3) as isize - 1, (col + i % 3) as isize - 1);
+        let text = b.text(&format!("worked-{i}")).await;
+        let shown = numbers_in(&text);
+        let padding = !(0..28).contains(&r) || !(0..28).contains(&c);
+        assert_eq!(padding, text.starts_with("padding 0"), "{name} ({row}, {col}) tap {i}: {text}");
+        assert_eq!(padding, b.attr(&format!("worked-{i}"), "class").await.contains("padding"), "{name}: tap {i} marked as padding");
+        let x = if padding { 0.0 } else { image[r as usize * 28 + c as usize] };
+        // ("padding 0 × w = 0" reads its input as the 0 it is.)
+        assert!(shown_as(shown[0], x) && shown_as(shown[1], SOBEL[i]) && shown_as(shown[2], x * SOBEL[i]), "{name} ({row}, {col}) tap {i}: {text} vs {x} × {}", SOBEL[i]);
+        sum += x * SOBEL[i];
+    }
+    let line = numbers_in(&b.text("worked-sum").await);
+    let map = conv[2 * 784 + row * 28 + col];
+    assert!(shown_as(line[0], sum) && shown_as(line[1], 0.25) && shown_as(line[2], sum + 0.25), "{name}: {line:?} vs sum {sum}");
+    assert!(shown_as(line[2], map), "{name} ({row}, {col}): worked value {} vs the map's {map}", line[2]);
+    // "Max-pool 7×7: its window (rows a–b, columns c–d) keeps its largest value, v at …: input n"
+    let pool = numbers_in(&b.text("worked-pool").await);
+    let (pr, pc) = (row / 7, col / 7);
+    assert_eq!(&pool[2..6], &[(pr * 7) as f64, (pr * 7 + 6) as f64, (pc * 7) as f64, (pc * 7 + 6) as f64], "{name}: {pool:?}");
+    let feature = 32 + pr * 4 + pc;
+    assert!(shown_as(pool[6], pooled[feature]), "{name}: pooled {} vs the device's {}", pool[6], pooled[feature]);
+    assert_eq!(*pool.last().unwrap(), (feature + 1) as f64);
+    let classes = b.text("worked-classes").await;
+    for (k, line) in classes.lines().enumerate() {
+        let w = (k * 128 + feature) as f64 / 1000.0;
+        let n = numbers_in(line);
+        assert!(shown_as(n[1], w) && shown_as(n[3], w * pooled[feature]), "{name}: class {k}: {line}");
+    }
+}
+
+/// One convolution worked out, on both devices: a cell picked with a click on a pooled map, moved
+/// with the arrow keys to the padding, picked on a conv map; the numbers are the hand computation's
+/// and the maps'. Screenshots at phone, tablet and desktop width; axe finds nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn one_convolution_worked_out_on_both_devices() {
+    for (gpu, query, name) in [(Gpu::None, "", "cpu"), (Gpu::SwiftShader, "?device=webgpu", "webgpu")] {
+        let b = Browser::open_at(gpu, Fault::None, query).await;
+        b.wait_text("status", "Ready", MINUTE).await;
+        b.choose_file("import", &harness::temp_file("sobel.flab", &sobel_model())).await;
+        b.wait_text("status", "Imported sobel.flab", MINUTE).await;
+        b.draw(&harness::one()).await;
+        b.wait_attr_nonempty("features", "data-conv", Duration::from_secs(30)).await;
+        let image = numbers(&b, "seen", "data-image").await;
+        let conv = numbers(&b, "features", "data-conv").await;
+        let pooled = numbers(&b, "features", "data-pooled").await;
+        // The features canvas is 700×290 at the notebook's shape: filter 2's pooled map starts at
+        // (244, 128), 14 px a cell; its cell (1, 1) works out map cell (7, 7).
+        let width = 92.0 + 8.0 * 76.0;
+        b.click_at(Pointer::Mouse, "features", width, (244.0 + 21.0, 128.0 + 21.0)).await;
+        check_worked(&b, name, &image, &conv, &pooled, (7, 7)).await;
+        // The keyboard moves the window; up to the top edge, where its first row is padding.
+        b.click("worked-view").await;
+        b.press('\u{E014}').await; // ArrowRight
+        check_worked(&b, name, &image, &conv, &pooled, (7, 8)).await;
+        for _ in 0..8 {
+            b.press('\u{E013}').await; // ArrowUp
+        }
+        check_worked(&b, name, &image, &conv, &pooled, (0, 8)).await;
+        // A click on the conv map works out the cell under it (2 px a cell: within one of it).
+        b.click_at(Pointer::Mouse, "features", width, (244.0 + 2.0 * 16.0 + 1.0, 64.0 + 2.0 * 12.0 + 1.0)).await;
+        let start = std::time::Instant::now();
+        let cell = loop {
+            let cell: Vec<usize> = b.attr("worked-view", "data-cell").await.split(',').map(|v| v.parse().unwrap()).collect();
+            if cell != [2, 0, 8] || start.elapsed() > Duration::from_secs(10) {
+                break cell;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert!(cell[0] == 2 && cell[1].abs_diff(12) <= 1 && cell[2].abs_diff(16) <= 1, "{name}: clicked near (12, 16), got {cell:?}");
+        check_worked(&b, name, &image, &conv, &pooled, (cell[1], cell[2])).await;
+        if name == "cpu" {
+            let violations = b.axe_violations().await;
+            assert!(violations.is_empty(), "axe-core: {violations:#?}");
+            for screen in [harness::PHONE, harness::TABLET, harness::DESKTOP] {
+                b.emulate(screen).await;
+                b.screenshot_of("worked-view", &format!("worked-{}", screen.name)).await;
+            }
+            b.emulate(harness::DESKTOP).await;
+            // Closed, it is opened again from the keyboard's button.
+            b.click("worked-close").await;
+            b.click("work-cell").await;
+            b.wait_attr_eq("worked-view", "data-cell", "0,14,14", Duration::from_secs(5)).await;
+            b.wait_text("worked-sum", "the map's value at (14, 14)", Duration::from_secs(20)).await;
+        }
+        b.screenshot_of("features", &format!("worked-features-{name}")).await;
+        b.assert_no_console_errors().await;
+        b.close().await;
+    }
 }

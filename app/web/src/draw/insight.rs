@@ -1,7 +1,7 @@
 //! The pictures that explain the model: the feature maps of the drawn digit with what pushed the
 //! decision, and galleries of MNIST images (the data preview, a confusion-matrix cell).
 
-use filterlab_protocol::{Explanation, NetShape};
+use filterlab_protocol::{Explanation, MapCell, NetShape, WorkedStep, mnist::SIDE};
 use web_sys::HtmlCanvasElement;
 
 use super::{compact, diverging, grey_image, legend_bar, map, mismatch, range, sheet, viridis};
@@ -92,6 +92,68 @@ pub fn draw_features(canvas: &HtmlCanvasElement, filters: Option<(&NetShape, &[f
         let _ = ctx.fill_text(label, 4.0, y + 9.0);
         legend_bar(&ctx, &theme, x0, y, bar, &compact(low), &compact(high), colour);
     }
+}
+
+/// The feature-map cell under (`x`, `y`) (CSS pixels of the canvas as drawn at full size): a
+/// conv map's cell, or for a pooled map the cell that won its max-pool's window (its top-left
+/// until worked out: the worked step says which won).
+pub fn cell_at(shape: &NetShape, x: f64, y: f64) -> Option<MapCell> {
+    let (band, y) = ((y / BAND) as usize, y % BAND);
+    let column = ((x - LEFT) / COLUMN).floor();
+    let dx = x - LEFT - column * COLUMN;
+    let filter = band * PER_BAND + column as usize;
+    if column < 0.0 || column as usize >= PER_BAND || filter >= shape.filters || !(0.0..MAP).contains(&dx) {
+        return None;
+    }
+    let at = |top: f64, side: usize| ((0.0..MAP).contains(&(y - top))).then(|| (((y - top) / MAP * side as f64) as usize, (dx / MAP * side as f64) as usize));
+    if let Some((row, col)) = at(CONV_Y, SIDE) {
+        return Some(MapCell { filter, row, col });
+    }
+    let pool = shape.pool;
+    at(POOLED_Y, shape.pooled_side()).map(|(r, c)| MapCell { filter, row: r * pool, col: c * pool })
+}
+
+/// The worked cell's picture: the image with the padding around it (hatched), the pooling
+/// window (dashed), the filter's window (a solid frame) and the max-pool's winner (a dot).
+pub fn draw_worked(canvas: &HtmlCanvasElement, image: &[f32], step: &WorkedStep) {
+    const CELL: f64 = 7.0;
+    let pad = step.shape.padding();
+    let size = (SIDE + 2 * pad) as f64 * CELL;
+    let Some((ctx, theme)) = sheet(canvas, size, size) else { return };
+    // Padding: a ring of hatched cells around the image.
+    ctx.set_stroke_style_str(&theme.border);
+    ctx.stroke_rect(0.5, 0.5, size - 1.0, size - 1.0);
+    ctx.begin_path();
+    let mut k = -size;
+    while k < size {
+        ctx.move_to(k, size);
+        ctx.line_to(k + size, 0.0);
+        k += 6.0;
+    }
+    ctx.stroke();
+    let origin = pad as f64 * CELL;
+    grey_image(&ctx, image, origin, origin, SIDE as f64 * CELL);
+    let at = |r: isize, c: isize| (origin + c as f64 * CELL, origin + r as f64 * CELL);
+    let p = step.shape.pool;
+    let (px, py) = at((step.pool.row * p) as isize, (step.pool.col * p) as isize);
+    ctx.set_line_width(1.5);
+    ctx.set_stroke_style_str("#e8a33d");
+    let _ = ctx.set_line_dash(&js_sys::Array::of2(&4.0.into(), &3.0.into()));
+    ctx.stroke_rect(px, py, p as f64 * CELL, p as f64 * CELL);
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+    let (r0, c0) = step.window_origin();
+    let (wx, wy) = at(r0, c0);
+    let k = step.shape.kernel as f64 * CELL;
+    ctx.set_line_width(2.0);
+    ctx.set_stroke_style_str("#d6336c");
+    ctx.stroke_rect(wx, wy, k, k);
+    let (wr, wc) = step.pool.winner;
+    let (dx, dy) = at(wr as isize, wc as isize);
+    ctx.set_fill_style_str("#e8a33d");
+    ctx.begin_path();
+    let _ = ctx.arc(dx + CELL / 2.0, dy + CELL / 2.0, CELL / 3.0, 0.0, std::f64::consts::TAU);
+    ctx.fill();
+    ctx.set_line_width(1.0);
 }
 
 /// Draws 28×28 images in rows of `per_row`, each `size` pixels wide, with a caption under each.

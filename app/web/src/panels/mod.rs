@@ -17,6 +17,7 @@ mod parameters;
 mod runs;
 mod status;
 mod training;
+mod worked;
 
 pub use charts::Charts;
 pub use confusion::ConfusionPanel;
