@@ -24,6 +24,33 @@ need_rust_tools() {
   need_wasm_target
   # Trunk builds offline: every crate in Cargo.lock, for every target, must be here already.
   cargo fetch --locked
+  install_rust_tools
+}
+
+# need_rust_tools with the compiling in the background (tests/run overlaps it with the native
+# build: each leaves one core idle at times, linking or compiling one large crate);
+# need_rust_tools_wait joins it, and fails if it failed.
+need_rust_tools_start() {
+  need_wasm_target
+  cargo fetch --locked
+  TOOLS_LOG=$(mktemp)
+  install_rust_tools >"$TOOLS_LOG" 2>&1 &
+  TOOLS_PID=$!
+}
+need_rust_tools_wait() {
+  if ! wait "$TOOLS_PID"; then
+    cat "$TOOLS_LOG" >&2
+    echo "installing Trunk, geckodriver or wasm-bindgen failed (above)" >&2
+    return 1
+  fi
+  cat "$TOOLS_LOG"
+  rm -f "$TOOLS_LOG"
+}
+
+# Trunk, geckodriver and wasm-bindgen from crates.io, each in a build folder of its own (not the
+# project's CARGO_TARGET_DIR, whose lock would make them wait for a build of the project).
+install_rust_tools() (
+  unset CARGO_TARGET_DIR
   # Trunk 0.22 needs a newer rustc than this toolchain (1.95); 0.21 is the newest that builds.
   # Unoptimised (--debug, no debug info), without default features (TLS, for downloads this
   # project forbids and HTTPS serving it does not use; an update check): Trunk's own work is
@@ -40,7 +67,7 @@ need_rust_tools() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
     cargo install wasm-bindgen-cli --version "=$want" --no-default-features
   fi
-}
+)
 
 need_wasm_opt() {
   [ -x "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" ] && return
