@@ -33,19 +33,9 @@ need_rust_tools() {
 need_rust_tools_start() {
   need_wasm_target
   cargo fetch --locked
-  TOOLS_LOG=$(mktemp)
-  install_rust_tools >"$TOOLS_LOG" 2>&1 &
-  TOOLS_PID=$!
+  start_in_background TOOLS install_rust_tools
 }
-need_rust_tools_wait() {
-  if ! wait "$TOOLS_PID"; then
-    cat "$TOOLS_LOG" >&2
-    echo "installing Trunk, geckodriver or wasm-bindgen failed (above)" >&2
-    return 1
-  fi
-  cat "$TOOLS_LOG"
-  rm -f "$TOOLS_LOG"
-}
+need_rust_tools_wait() { join_background TOOLS "installing Trunk, geckodriver or wasm-bindgen"; }
 
 # Trunk, geckodriver and wasm-bindgen from crates.io, each in a build folder of its own (not the
 # project's CARGO_TARGET_DIR, whose lock would make them wait for a build of the project).
@@ -86,19 +76,28 @@ need_axe() {
 # need_apt in the background, so that downloading and unpacking Debian packages overlaps the
 # compiling in need_rust_tools; need_apt_wait joins it, and fails if it failed. Nothing else may
 # call need_apt in between (dpkg allows one at a time).
-need_apt_start() {
-  APT_LOG=$(mktemp)
-  need_apt "$@" >"$APT_LOG" 2>&1 &
-  APT_PID=$!
+need_apt_start() { start_in_background APT need_apt "$@"; }
+need_apt_wait() { join_background APT "installing Debian packages"; }
+
+# `start_in_background NAME command…` runs the command with its output set aside;
+# `join_background NAME what` waits for it, then prints the output, or says that `what` failed.
+start_in_background() {
+  local name=$1 log
+  shift
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 &
+  printf -v "${name}_PID" %s $!
+  printf -v "${name}_LOG" %s "$log"
 }
-need_apt_wait() {
-  if ! wait "$APT_PID"; then
-    cat "$APT_LOG" >&2
-    echo "installing Debian packages failed (above)" >&2
+join_background() {
+  local pid="${1}_PID" log="${1}_LOG"
+  if ! wait "${!pid}"; then
+    cat "${!log}" >&2
+    echo "$2 failed (above)" >&2
     return 1
   fi
-  cat "$APT_LOG"
-  rm -f "$APT_LOG"
+  cat "${!log}"
+  rm -f "${!log}"
 }
 
 need_apt() {
