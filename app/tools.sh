@@ -24,23 +24,6 @@ need_rust_tools() {
   need_wasm_target
   # Trunk builds offline: every crate in Cargo.lock, for every target, must be here already.
   cargo fetch --locked
-  install_rust_tools
-}
-
-# need_rust_tools with the compiling in the background (tests/run overlaps it with the native
-# build: each leaves one core idle at times, linking or compiling one large crate);
-# need_rust_tools_wait joins it, and fails if it failed.
-need_rust_tools_start() {
-  need_wasm_target
-  cargo fetch --locked
-  start_in_background TOOLS install_rust_tools
-}
-need_rust_tools_wait() { join_background TOOLS "installing Trunk, geckodriver or wasm-bindgen"; }
-
-# Trunk, geckodriver and wasm-bindgen from crates.io, each in a build folder of its own (not the
-# project's CARGO_TARGET_DIR, whose lock would make them wait for a build of the project).
-install_rust_tools() (
-  unset CARGO_TARGET_DIR
   # Trunk 0.22 needs a newer rustc than this toolchain (1.95); 0.21 is the newest that builds.
   # Unoptimised (--debug, no debug info), without default features (TLS, for downloads this
   # project forbids and HTTPS serving it does not use; an update check): Trunk's own work is
@@ -57,7 +40,7 @@ install_rust_tools() (
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
     cargo install wasm-bindgen-cli --version "=$want" --no-default-features
   fi
-)
+}
 
 need_wasm_opt() {
   [ -x "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" ] && return
@@ -76,28 +59,19 @@ need_axe() {
 # need_apt in the background, so that downloading and unpacking Debian packages overlaps the
 # compiling in need_rust_tools; need_apt_wait joins it, and fails if it failed. Nothing else may
 # call need_apt in between (dpkg allows one at a time).
-need_apt_start() { start_in_background APT need_apt "$@"; }
-need_apt_wait() { join_background APT "installing Debian packages"; }
-
-# `start_in_background NAME command…` runs the command with its output set aside;
-# `join_background NAME what` waits for it, then prints the output, or says that `what` failed.
-start_in_background() {
-  local name=$1 log
-  shift
-  log=$(mktemp)
-  "$@" >"$log" 2>&1 &
-  printf -v "${name}_PID" %s $!
-  printf -v "${name}_LOG" %s "$log"
+need_apt_start() {
+  APT_LOG=$(mktemp)
+  need_apt "$@" >"$APT_LOG" 2>&1 &
+  APT_PID=$!
 }
-join_background() {
-  local pid="${1}_PID" log="${1}_LOG"
-  if ! wait "${!pid}"; then
-    cat "${!log}" >&2
-    echo "$2 failed (above)" >&2
+need_apt_wait() {
+  if ! wait "$APT_PID"; then
+    cat "$APT_LOG" >&2
+    echo "installing Debian packages failed (above)" >&2
     return 1
   fi
-  cat "${!log}"
-  rm -f "${!log}"
+  cat "$APT_LOG"
+  rm -f "$APT_LOG"
 }
 
 need_apt() {
