@@ -20,12 +20,12 @@ pub enum WorkedError {
 }
 
 /// The window's inputs (`None` on the padding), in reading order.
-fn window(shape_kernel: usize, padding: usize, image: &[f32], row: usize, col: usize) -> Vec<Option<f32>> {
+fn window(kernel: usize, padding: usize, image: &[f32], row: usize, col: usize) -> Vec<Option<f32>> {
     let at = |r: usize, c: usize| -> Option<f32> {
         let (r, c) = ((r + row).checked_sub(padding)?, (c + col).checked_sub(padding)?);
         (r < SIDE && c < SIDE).then(|| image[r * SIDE + c])
     };
-    (0..shape_kernel * shape_kernel).map(|i| at(i / shape_kernel, i % shape_kernel)).collect()
+    (0..kernel * kernel).map(|i| at(i / kernel, i % kernel)).collect()
 }
 
 /// The products of a window and a filter, and their sum in reading order.

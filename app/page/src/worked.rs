@@ -10,6 +10,7 @@ impl PageState {
     pub fn work_on(&mut self, cell: MapCell) -> Vec<Effect> {
         let Some(prediction) = &self.model.prediction else { return Vec::new() };
         let filters = prediction.explanation.shape.filters;
+        // (`moved((0, 0))` keeps the row and column on the 28×28 map.)
         let cell = MapCell { filter: cell.filter.min(filters.saturating_sub(1)), ..cell.moved((0, 0)) };
         self.model.work = Some(cell);
         vec![Effect::Send(ToWorker::Work { image: prediction.image.clone(), cell })]

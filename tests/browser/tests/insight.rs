@@ -240,7 +240,7 @@ async fn check_worked(b: &Browser, name: &str, image: &[f64], conv: &[f64], pool
 
 /// One convolution worked out, on both devices: a cell picked with a click on a pooled map, moved
 /// with the arrow keys to the padding, picked on a conv map; the numbers are the hand computation's
-/// and the maps'. Screenshots at phone, tablet and desktop width; axe finds nothing.
+/// and the maps'. Screenshots at phone, tablet and desktop width and in dark; axe finds nothing.
 #[tokio::test(flavor = "current_thread")]
 async fn one_convolution_worked_out_on_both_devices() {
     for (gpu, query, name) in [(Gpu::None, "", "cpu"), (Gpu::SwiftShader, "?device=webgpu", "webgpu")] {
@@ -286,6 +286,11 @@ async fn one_convolution_worked_out_on_both_devices() {
                 b.screenshot_of("worked-view", &format!("worked-{}", screen.name)).await;
             }
             b.emulate(harness::DESKTOP).await;
+            b.dark(true).await;
+            let violations = b.axe_violations().await;
+            assert!(violations.is_empty(), "axe-core, dark: {violations:#?}");
+            b.screenshot_of("worked-view", "worked-desktop-dark").await;
+            b.dark(false).await;
             // Closed, it is opened again from the keyboard's button.
             b.click("worked-close").await;
             b.click("work-cell").await;
