@@ -76,7 +76,7 @@ impl Samples {
         self.classes.is_empty()
     }
 
-    fn push(&mut self, image: &[u8], class: u8) {
+    pub fn push(&mut self, image: &[u8], class: u8) {
         self.pixels.extend(image.iter().map(|&p| p as f32 / 255.0));
         self.classes.push(class);
     }

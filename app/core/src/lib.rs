@@ -6,14 +6,14 @@ pub mod device;
 pub mod drawing;
 pub mod explain;
 pub mod fused;
-pub mod idx;
 pub mod model;
+pub mod my_digits;
 pub mod optimizer;
 pub mod training;
 pub mod worked;
-/// The network's numbers and the model file live in the protocol crate: plain data that the
-/// browser tests read and write too, without Burn.
-pub use filterlab_protocol::{model_file, weights};
+/// The network's numbers, the model file and the idx format live in the protocol crate: plain
+/// data that the page and the browser tests read and write too, without Burn.
+pub use filterlab_protocol::{idx, model_file, weights};
 
 pub use dataset::{DigitPair, Digits, Mnist, Split};
 pub use model::{Model, ModelConfig, NetShape};

@@ -139,6 +139,7 @@ impl EpochMetrics {
             test_acc: self.test_acc,
             seconds: self.seconds,
             dispatches_per_step: None,
+            my_acc: None,
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Form {
     pub pool: usize,
     /// Filters training leaves as they are (ticked in the filter editor).
     pub frozen: Vec<usize>,
+    /// "Train on my digits too".
+    pub my_digits: bool,
 }
 
 impl Default for Form {
@@ -44,6 +46,7 @@ impl Form {
             kernel: s.shape.kernel,
             pool: s.shape.pool,
             frozen: s.frozen.clone(),
+            my_digits: s.my_digits,
         }
     }
 
@@ -104,6 +107,7 @@ impl Form {
             },
             shape: NetShape { filters: whole("filters", &self.filters)? as usize, kernel: self.kernel, pool: self.pool, classes: self.classes() },
             frozen: Vec::new(),
+            my_digits: self.my_digits,
         };
         // Ticks beyond a smaller network's filters do not apply to it.
         settings.frozen = self.frozen.iter().copied().filter(|&f| f < settings.shape.filters).collect();

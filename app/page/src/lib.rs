@@ -6,6 +6,7 @@ pub mod address;
 pub mod files;
 pub mod form;
 pub mod library;
+pub mod my_digits;
 pub mod presets;
 pub mod room;
 pub mod state;

@@ -2,7 +2,7 @@
 //! holds and what Open, Delete and the other tabs' news do to it. `app/web/src/store.rs` only
 //! reads and writes what these decide; the records themselves are `filterlab_protocol::library`.
 
-use filterlab_protocol::{EpochRow, Filters, KeptRun, ModelFile, ModelSource, RunRecord, Settings};
+use filterlab_protocol::{EpochRow, Filters, KeptRun, Library, ModelFile, ModelSource, MyDigit, RunRecord, Settings};
 
 use crate::state::{Compared, Effect, PageState};
 
@@ -168,12 +168,12 @@ impl PageState {
     }
 
     /// A library file was read ("Import library"): its runs join the library, numbered after
-    /// every run listed, oldest first. A run already here (same id, same epochs and model size) is
+    /// every run listed, oldest first, and its digits the kept digits (those not kept yet). A run already here (same id, same epochs and model size) is
     /// recognised and left alone; one with the same id but other content comes in as a copy under
     /// a new id. Nothing kept is overwritten, and a refused file changes nothing.
-    pub fn import_library(&mut self, name: &str, read: Result<Vec<KeptRun>, String>, now_ms: f64) -> Vec<Effect> {
-        let mut incoming = match read {
-            Ok(runs) => runs,
+    pub fn import_library(&mut self, name: &str, read: Result<Library, String>, now_ms: f64) -> Vec<Effect> {
+        let (mut incoming, digits) = match read {
+            Ok(Library { runs, digits }) => (runs, digits),
             Err(why) => {
                 self.messages.error = Some(format!("{name} was not imported: {why}. Nothing was changed."));
                 return Vec::new();
@@ -198,24 +198,37 @@ impl PageState {
             record.number = number;
             add.push(KeptRun { record, file });
         }
-        if add.is_empty() {
+        let mut new_digits: Vec<MyDigit> = Vec::new();
+        for d in digits {
+            if !self.my_digits.set.iter().chain(&new_digits).any(|k| k.id == d.id) {
+                new_digits.push(d);
+            }
+        }
+        if add.is_empty() && new_digits.is_empty() {
             self.messages.notice = Some(format!("{name}: {} already here, nothing to import.", runs_word(already)));
             return Vec::new();
         }
-        vec![Effect::KeepAll { runs: add, already, name: name.into() }]
+        vec![Effect::KeepAll { runs: add, digits: new_digits, already, name: name.into() }]
     }
 
-    /// The runs of an imported library file were written (all in one transaction): they are
-    /// listed.
-    pub fn library_imported(&mut self, runs: Vec<RunRecord>, already: usize, name: &str) {
+    /// The runs and digits of an imported library file were written (all in one transaction):
+    /// they are listed (and the worker gets the digits).
+    pub fn library_imported(&mut self, runs: Vec<RunRecord>, digits: Vec<MyDigit>, already: usize, name: &str) -> Vec<Effect> {
         let mut said = format!("Imported {} from {name}", runs_word(runs.len()));
+        if !digits.is_empty() {
+            said += &format!(" and {}", crate::my_digits::digits_word(digits.len()));
+        }
         if already > 0 {
             said += &format!(" ({} already here)", runs_word(already));
         }
-        self.messages.notice = Some(said + ".");
         for record in runs {
             self.kept_elsewhere(record);
         }
+        if digits.is_empty() {
+            self.messages.notice = Some(said + ".");
+            return Vec::new();
+        }
+        self.digits_changed(digits, &[], said + ".")
     }
 
     /// Compare pressed on a kept run: its filters are shown next to the current model's (a second
@@ -339,7 +352,7 @@ fn runs_word(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use filterlab_protocol::KeptRun;
+    use filterlab_protocol::{KeptRun, Library, MyDigit};
 
     use super::BEAT_LOST_MS;
     use crate::state::{
@@ -359,8 +372,10 @@ mod tests {
         // "a" is the same run; "b" has the same id but went on training elsewhere; "c" and "d" are new.
         let mut b = kept("b", 5, 2.0);
         b.record.history.push(row(2, 2, 0.95));
-        let effects = p.import_library("lib.zip", Ok(vec![kept("d", 9, 4.0), kept("a", 1, 1.0), b, kept("c", 3, 3.0)]), 50.0);
-        let [Effect::KeepAll { runs, already: 1, name }] = &effects[..] else { panic!("{effects:?}") };
+        let digits = vec![MyDigit::new(3, vec![7; 784], 1.0).unwrap()];
+        let effects = p.import_library("lib.zip", Ok(Library { runs: vec![kept("d", 9, 4.0), kept("a", 1, 1.0), b, kept("c", 3, 3.0)], digits: digits.clone() }), 50.0);
+        let [Effect::KeepAll { runs, digits: new_digits, already: 1, name }] = &effects[..] else { panic!("{effects:?}") };
+        assert_eq!(new_digits, &digits);
         assert_eq!(name, "lib.zip");
         let added: Vec<_> = runs.iter().map(|r| (r.record.id.as_str(), r.record.number, r.record.label.as_str())).collect();
         // Oldest first, numbered after the library's runs; the changed "b" comes in under a new id.
@@ -369,8 +384,9 @@ mod tests {
         assert_eq!((added[1].0, added[2].0), ("c", "d"));
         assert!(p.library.iter().all(|r| r.label.starts_with("run ")), "nothing listed changed before the write");
         let records = runs.iter().map(|r| r.record.clone()).collect();
-        p.library_imported(records, 1, "lib.zip");
-        assert_eq!(p.messages.notice.as_deref(), Some("Imported 3 runs from lib.zip (1 run already here)."));
+        let effects = p.library_imported(records, digits, 1, "lib.zip");
+        assert!(matches!(&effects[..], [Effect::Send(filterlab_protocol::ToWorker::MyDigits { set })] if set.len() == 1), "{effects:?}");
+        assert_eq!(p.messages.notice.as_deref(), Some("Imported 3 runs from lib.zip and 1 digit (1 run already here)."));
         assert_eq!(p.library.len(), 5);
         assert_eq!(p.library.iter().find(|r| r.id == "b").unwrap().history.len(), 1, "the kept b is as it was");
     }
@@ -420,7 +436,7 @@ mod tests {
     fn a_library_already_here_or_refused_changes_nothing() {
         let mut p = page();
         p.library_listed(vec![record("a", 1, 1.0)], vec![]);
-        assert_eq!(p.import_library("same.zip", Ok(vec![kept("a", 1, 1.0)]), 0.0), vec![]);
+        assert_eq!(p.import_library("same.zip", Ok(Library { runs: vec![kept("a", 1, 1.0)], digits: vec![] }), 0.0), vec![]);
         assert_eq!(p.messages.notice.as_deref(), Some("same.zip: 1 run already here, nothing to import."));
         assert_eq!(p.import_library("bad.zip", Err("it is not a zip file Filterlab can read (x)".into()), 0.0), vec![]);
         assert_eq!(p.messages.error.as_deref(), Some("bad.zip was not imported: it is not a zip file Filterlab can read (x). Nothing was changed."));

@@ -9,12 +9,13 @@
 
 use filterlab_protocol::{
     BatchLoss, ConfusionMatrix, DeviceInfo, DevicePref, Digits, EpochRow, ExampleSet, Filters, FromWorker, Memory, ModelSource,
-    KeptRun, MapCell, NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker, WorkedStep,
+    KeptRun, MapCell, MyDigit, MyScore, NetShape, OptimizerKind, Prediction, Preview, Progress, RunRecord, Settings, ToWorker, WorkedStep,
 };
 
 use crate::{
     address::Address,
     form::Form,
+    my_digits::MyDigits,
     presets::Preset,
     words::{epochs, short},
 };
@@ -62,9 +63,12 @@ pub enum Effect {
     Keep { record: RunRecord, file: Vec<u8> },
     /// Delete these kept runs, then keep this run (the storage was full).
     MakeRoom { delete: Vec<String>, record: RunRecord, file: Vec<u8> },
-    /// Keep these runs of an imported library file, all or none (`already`: how many of the file's
-    /// runs were here before).
-    KeepAll { runs: Vec<KeptRun>, already: usize, name: String },
+    /// Keep these runs and digits of an imported library file, all or none (`already`: how many
+    /// of the file's runs were here before).
+    KeepAll { runs: Vec<KeptRun>, digits: Vec<MyDigit>, already: usize, name: String },
+    /// Keep these digits and delete those (by id) from the user's kept digits, in one write;
+    /// then [`PageState::digits_changed`] says `said`.
+    ChangeDigits { add: Vec<MyDigit>, remove: Vec<String>, said: String },
     /// Write this kept run's record alone (a new name).
     Relabel { record: RunRecord },
     /// Read this kept run's model file and open it ([`PageState::run_file_read`]).
@@ -131,6 +135,8 @@ pub struct ModelView {
     /// Why the drawing was not classified.
     pub refused: Option<String>,
     pub confusion: Option<ConfusionMatrix>,
+    /// Its score on the user's kept digits of its task.
+    pub my_score: Option<MyScore>,
     pub examples: Option<ExampleSet>,
     /// The filter open in the filter editor.
     pub edit: Option<FilterEdit>,
@@ -170,6 +176,7 @@ impl Default for ModelView {
             worked: None,
             refused: None,
             confusion: None,
+            my_score: None,
             examples: None,
             edit: None,
             checkpoint: None,
@@ -204,6 +211,8 @@ pub struct PageState {
     pub run: Option<Settings>,
     /// The run library: every kept run, newest first, as listed from the browser's storage.
     pub library: Vec<RunRecord>,
+    /// The user's kept digits.
+    pub my_digits: MyDigits,
     /// The kept runs whose curves are drawn on the charts.
     pub overlays: Vec<String>,
     /// Runs training in other tabs now: each with when its tab last beat (ms since this page
@@ -246,6 +255,7 @@ impl PageState {
             messages: Messages { status: "Starting the training worker…".into(), error: None, notice: None },
             run: None,
             library: Vec::new(),
+            my_digits: MyDigits::default(),
             overlays: Vec::new(),
             elsewhere: Vec::new(),
             room: None,
@@ -277,7 +287,13 @@ impl PageState {
         let mut effects = Vec::new();
         let (model, say) = (&mut self.model, &mut self.messages);
         match message {
-            FromWorker::Ready => say.status = "Worker ready; starting the device…".into(),
+            FromWorker::Ready => {
+                say.status = "Worker ready; starting the device…".into();
+                // A new worker: it gets the kept digits (once they are read).
+                if self.my_digits.listed {
+                    effects.push(self.send_my_digits());
+                }
+            }
             FromWorker::Device(device) => self.worker.device = Some(device),
             FromWorker::Calibrating => say.status = "Auto: timing a few training steps on WebGPU and on the CPU…".into(),
             FromWorker::DataProgress(progress) => {
@@ -293,7 +309,7 @@ impl PageState {
                 effects.push(Effect::KeepOffline { ten_digits: false });
                 effects.extend(self.take_restore());
             }
-            FromWorker::Training { settings, resumed_from, .. } => {
+            FromWorker::Training { settings, resumed_from, train, my_digits, .. } => {
                 model.optimizer = Some(settings.optimizer);
                 model.total_epochs = resumed_from + settings.epochs;
                 if resumed_from == 0 {
@@ -303,11 +319,12 @@ impl PageState {
                 say.error = None;
                 say.notice = None;
                 say.status = if resumed_from == 0 {
-                    format!("Training with {} (lr {})…", settings.optimizer, settings.lr)
+                    format!("Training with {} (lr {})", settings.optimizer, settings.lr)
                 } else {
                     // The optimizer's state (momentum's velocity, Adam's moments) is not in the model file.
-                    format!("Continuing from epoch {resumed_from} with {} (lr {}), its state started afresh…", settings.optimizer, settings.lr)
+                    format!("Continuing from epoch {resumed_from} with {} (lr {}), its state started afresh,", settings.optimizer, settings.lr)
                 };
+                say.status += &crate::words::training_images(train, my_digits);
                 self.start_record(&settings, resumed_from > 0, now_ms);
                 self.run = Some(settings);
             }
@@ -330,6 +347,7 @@ impl PageState {
                 model.confusion = Some(confusion);
                 model.examples = None;
             }
+            FromWorker::MyScore(score) => self.take_my_score(score),
             FromWorker::Examples(set) => {
                 // An answer about a matrix no longer shown (another model's classes) is dropped.
                 let fits = |c: usize| c < model.confusion.as_ref().map_or(0, |m| m.matrix.len());
@@ -611,6 +629,7 @@ pub(crate) mod tests {
             test_acc,
             seconds: 1.0,
             dispatches_per_step: None,
+            my_acc: None,
         }
     }
 
@@ -623,7 +642,7 @@ pub(crate) mod tests {
 
     pub(crate) fn training(p: &mut PageState, resumed_from: usize) {
         let settings = p.form.settings().unwrap();
-        p.apply(FromWorker::Training { settings, steps_per_epoch: 166, resumed_from }, 0.0);
+        p.apply(FromWorker::Training { settings, steps_per_epoch: 166, resumed_from, train: 10593, my_digits: 0 }, 0.0);
     }
 
     /// Applies a message, and has every run it asks to keep written (as the browser would).
@@ -724,7 +743,7 @@ pub(crate) mod tests {
         // the history and starts a new record.
         training(&mut p, 1);
         assert_eq!((p.model.history.len(), p.model.total_epochs), (1, 11));
-        assert_eq!(p.messages.status, "Continuing from epoch 1 with SGD (lr 0.001), its state started afresh…");
+        assert_eq!(p.messages.status, "Continuing from epoch 1 with SGD (lr 0.001), its state started afresh, on 10593 images…");
         kept(&mut p, FromWorker::Stopped);
         assert_eq!(p.library.len(), 1, "Continue adds to the same record");
         training(&mut p, 0);

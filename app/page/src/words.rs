@@ -78,3 +78,23 @@ mod tests {
         );
     }
 }
+
+/// "a 3", "an 8".
+pub fn a(digit: u8) -> String {
+    if digit == 8 { "an 8".into() } else { format!("a {digit}") }
+}
+
+/// How many images a run trains on, said after "Training with …": " on 10603 images (10593 of
+/// MNIST's and 2 of your digits, 5 times each: as drawn and shifted a pixel up, down, left and
+/// right)…". Nothing is said of images when the worker did not say (an older worker).
+pub fn training_images(train: usize, my_digits: usize) -> String {
+    let copies = filterlab_protocol::my_digits::COPIES;
+    match (train, my_digits) {
+        (0, _) => "…".into(),
+        (n, 0) => format!(" on {n} images…"),
+        (n, mine) => format!(
+            " on {n} images ({} of MNIST's and {mine} of your digits, {copies} times each: as drawn and shifted a pixel up, down, left and right)…",
+            n - copies * mine
+        ),
+    }
+}

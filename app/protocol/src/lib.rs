@@ -3,11 +3,13 @@
 //! the model file format, which the browser tests write too.
 
 pub mod adapter;
+pub mod idx;
 pub mod insight;
 pub mod library;
 pub mod library_file;
 pub mod messages;
 pub mod mnist;
+pub mod my_digits;
 pub mod model_file;
 pub mod model_link;
 pub mod notebook_file;
@@ -23,10 +25,11 @@ pub use messages::{DeviceKind, DevicePref, EpochRow, FromWorker, GpuMemory, Mode
 pub use insight::{Confusion, Example, Explanation};
 pub use record::{MAX_MODEL_FILE_BYTES, TrainingRecord};
 pub use library::{RECORD_VERSION, RunRecord};
-pub use library_file::KeptRun;
+pub use library_file::{KeptRun, Library};
 pub use reports::{BatchLoss, ConfusionMatrix, GradientNorms, DeviceInfo, ExampleSet, Filters, Memory, Prediction, Preview, Progress};
 pub use settings::{DigitError, DigitPair, Digits, Ops, OptimizerKind, Settings, SettingsError};
 pub use model_file::{ModelFile, ModelFileError};
 pub use shape::{NetShape, ParamInfo, ShapeError};
 pub use weights::Weights;
 pub use worked::{MapCell, PoolStep, WorkedStep};
+pub use my_digits::{MyDigit, MyScore};

@@ -123,5 +123,6 @@ impl RunRecord {
 /// A run's settings in a few words: "Adam lr 0.01 seed 42 8,1, 8 filters 3×3, pool 7".
 pub fn describe(s: &Settings) -> String {
     let digits = if s.digits == crate::Digits::All { "0–9".to_string() } else { s.digits.to_string() };
-    format!("{} lr {} seed {} {digits}, {}", s.optimizer, s.lr, s.seed, s.shape.knobs())
+    let mine = if s.my_digits { " + my digits" } else { "" };
+    format!("{} lr {} seed {} {digits}{mine}, {}", s.optimizer, s.lr, s.seed, s.shape.knobs())
 }

@@ -7,6 +7,8 @@
 //! runs/0001-<id>/model.flab       its model file
 //! runs/0001-<id>/epochs.csv       its epoch table, one row per epoch (for pandas or a lab report)
 //! runs/0001-<id>/curve.csv        its per-batch loss curve
+//! my-digits/my-digits-images-idx3-ubyte   the user's kept digits (`my_digits`), MNIST's format
+//! my-digits/my-digits-labels-idx1-ubyte
 //! ```
 //!
 //! Reading checks everything before anything is kept: the manifest, every record and model file,
@@ -18,7 +20,7 @@ use std::io::{Cursor, Read, Write};
 use serde::{Deserialize, Serialize};
 use zip::{CompressionMethod, ZipArchive, ZipWriter, write::SimpleFileOptions};
 
-use crate::{MAX_MODEL_FILE_BYTES, ModelFile, RunRecord};
+use crate::{MAX_MODEL_FILE_BYTES, ModelFile, MyDigit, RunRecord, my_digits};
 
 const MANIFEST: &str = "filterlab-library.json";
 const FORMAT: &str = "filterlab-library";
@@ -36,21 +38,34 @@ pub struct KeptRun {
     pub file: Vec<u8>,
 }
 
+/// Everything a library file holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Library {
+    pub runs: Vec<KeptRun>,
+    pub digits: Vec<MyDigit>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Manifest {
     format: String,
     version: u32,
     runs: usize,
+    /// The user's kept digits (files written before them have none).
+    #[serde(default)]
+    digits: usize,
 }
 
-/// The runs as one zip file.
-pub fn write(runs: &[KeptRun]) -> Vec<u8> {
+const DIGITS_FOLDER: &str = "my-digits/";
+
+/// The runs and the kept digits as one zip file.
+pub fn write(Library { runs, digits }: &Library) -> Vec<u8> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     let manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
         runs: runs.len(),
+        digits: digits.len(),
     };
     let mut add = |name: &str, bytes: &[u8]| {
         zip.start_file(name, options)
@@ -77,13 +92,18 @@ pub fn write(runs: &[KeptRun]) -> Vec<u8> {
             run.record.curve_csv().as_bytes(),
         );
     }
+    if !digits.is_empty() {
+        for (name, bytes) in my_digits::to_idx(digits) {
+            add(&format!("{DIGITS_FOLDER}{name}"), &bytes);
+        }
+    }
     zip.finish()
         .expect("writing to memory does not fail")
         .into_inner()
 }
 
 /// The runs in a library file, or why it cannot be used (then nothing in it is).
-pub fn read(bytes: &[u8]) -> Result<Vec<KeptRun>, String> {
+pub fn read(bytes: &[u8], now_ms: f64) -> Result<Library, String> {
     if bytes.len() > MAX_LIBRARY_BYTES {
         return Err(format!(
             "it is {} bytes, more than the {MAX_LIBRARY_BYTES} a library file can be",
@@ -164,7 +184,21 @@ pub fn read(bytes: &[u8]) -> Result<Vec<KeptRun>, String> {
             file,
         });
     }
-    Ok(runs)
+    let digits = match manifest.digits {
+        0 => Vec::new(),
+        n => {
+            let [(images_name, _), (labels_name, _)] = my_digits::to_idx(&[]);
+            let (images_name, labels_name) = (format!("{DIGITS_FOLDER}{images_name}"), format!("{DIGITS_FOLDER}{labels_name}"));
+            let images = entry(&mut zip, &images_name, my_digits::MAX_IMAGES_BYTES)?.ok_or_else(|| format!("it is damaged (no {images_name})"))?;
+            let labels = entry(&mut zip, &labels_name, my_digits::MAX_LABELS_BYTES)?.ok_or_else(|| format!("it is damaged (no {labels_name})"))?;
+            let digits = my_digits::from_idx((&images_name, &images), (&labels_name, &labels), now_ms).map_err(|e| format!("its digits: {e}"))?;
+            if digits.len() != n {
+                return Err(format!("it is damaged (it should hold {n} digits, it holds {})", digits.len()));
+            }
+            digits
+        }
+    };
+    Ok(Library { runs, digits })
 }
 
 /// An entry's bytes, if it is there; refused when it says, or turns out, to be over `limit`.
@@ -228,13 +262,18 @@ mod tests {
     #[test]
     fn a_library_reads_back_as_written() {
         let runs = vec![run(1), run(2), run(3)];
-        let bytes = write(&runs);
-        assert_eq!(read(&bytes).unwrap(), runs);
+        let digits: Vec<MyDigit> = (0..3).map(|d| MyDigit::new(d, vec![d * 50; 784], 7.0 + d as f64 * 1e-3).unwrap()).collect();
+        let library = Library { runs, digits };
+        let bytes = write(&library);
+        assert_eq!(read(&bytes, 7.0).unwrap(), library);
+        // An older file (no digits) reads as one with none.
+        let runs_only = Library { runs: library.runs.clone(), digits: vec![] };
+        assert_eq!(read(&write(&runs_only), 0.0).unwrap(), runs_only);
     }
 
     #[test]
     fn any_zip_tool_sees_a_folder_per_run_with_its_csvs() {
-        let bytes = write(&[run(7)]);
+        let bytes = write(&Library { runs: vec![run(7)], digits: vec![MyDigit::new(1, vec![0; 784], 0.0).unwrap()] });
         let zip = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
         let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
         for name in [
@@ -243,6 +282,8 @@ mod tests {
             "runs/0007-00000000007-7-abcdef/model.flab",
             "runs/0007-00000000007-7-abcdef/epochs.csv",
             "runs/0007-00000000007-7-abcdef/curve.csv",
+            "my-digits/my-digits-images-idx3-ubyte",
+            "my-digits/my-digits-labels-idx1-ubyte",
         ] {
             assert!(
                 names.iter().any(|n| n == name),
@@ -253,9 +294,9 @@ mod tests {
 
     #[test]
     fn damaged_files_are_refused_whole() {
-        let good = write(&[run(1), run(2)]);
+        let good = write(&Library { runs: vec![run(1), run(2)], digits: vec![] });
         let refused = |bytes: &[u8], says: &str| {
-            let why = read(bytes).unwrap_err();
+            let why = read(bytes, 0.0).unwrap_err();
             assert!(why.contains(says), "{why:?} does not say {says:?}");
         };
         refused(b"not a zip", "not a zip file");
@@ -307,21 +348,22 @@ mod tests {
         let newer = read(&library(
             r#"{"format":"filterlab-library","version":2,"runs":1}"#,
             &[run(1)],
-        ))
+        ), 0.0)
         .unwrap_err();
         assert!(newer.contains("newer Filterlab"), "{newer}");
         let short = read(&library(
             r#"{"format":"filterlab-library","version":1,"runs":2}"#,
             &[run(1)],
-        ))
+        ), 0.0)
         .unwrap_err();
         assert!(short.contains("should hold 2 runs"), "{short}");
         assert_eq!(
             read(&library(
                 r#"{"format":"filterlab-library","version":1,"runs":1}"#,
                 &[run(1)]
-            ))
+            ), 0.0)
             .unwrap()
+            .runs
             .len(),
             1
         );
@@ -342,7 +384,7 @@ mod tests {
         zip.write_all(&vec![0u8; 64 << 20]).unwrap();
         let bytes = zip.finish().unwrap().into_inner();
         assert!(bytes.len() < 1 << 20, "the bomb is small: {}", bytes.len());
-        let why = read(&bytes).unwrap_err();
+        let why = read(&bytes, 0.0).unwrap_err();
         assert!(why.contains("more than"), "{why}");
     }
 }

@@ -7,6 +7,7 @@ use crate::{
     reports::{ConfusionMatrix, DeviceInfo, ExampleSet, Filters, GradientNorms, Memory, Prediction, Preview, Progress},
     settings::{Digits, Ops, OptimizerKind, Settings},
     shape::NetShape,
+    my_digits::{MyDigit, MyScore},
     worked::{MapCell, WorkedStep},
 };
 
@@ -79,6 +80,9 @@ pub enum ToWorker {
     /// Work out one cell of one feature map of `image` (a drawing's 28×28, as its Prediction
     /// holds it) with the current model: answered by `Worked`.
     Work { image: Vec<f32>, cell: MapCell },
+    /// The user's kept digits, whole (sent whenever the set changes, and to a new worker): the
+    /// current model's score on them follows (`MyScore`), and "train on my digits too" uses them.
+    MyDigits { set: Vec<MyDigit> },
 }
 
 /// Where an imported model comes from.
@@ -118,6 +122,9 @@ pub struct EpochRow {
     pub seconds: f64,
     /// WebGPU compute dispatches per training step this epoch (`None` on the CPU).
     pub dispatches_per_step: Option<f64>,
+    /// The accuracy on the user's digits of the task, when any are kept.
+    #[serde(default)]
+    pub my_acc: Option<f32>,
 }
 
 /// Worker → page.
@@ -135,7 +142,17 @@ pub enum FromWorker {
     DataReady { train: usize, test: usize, digits: Digits },
     /// Training started with these settings (the optimizer actually used is in them), after
     /// `resumed_from` epochs already done (0 for a fresh model).
-    Training { settings: Settings, steps_per_epoch: usize, resumed_from: usize },
+    Training {
+        settings: Settings,
+        steps_per_epoch: usize,
+        resumed_from: usize,
+        /// Training images in all, and how many of the user's digits are among them (each
+        /// `my_digits::COPIES` times).
+        #[serde(default)]
+        train: usize,
+        #[serde(default)]
+        my_digits: usize,
+    },
     /// A training step's loss and gradient norms, as read back from the device.
     Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32, gradient: Option<GradientNorms> },
     Epoch { row: EpochRow },
@@ -147,6 +164,8 @@ pub enum FromWorker {
     Worked(WorkedStep),
     /// The current model's confusion matrix on the test set.
     Confusion(ConfusionMatrix),
+    /// The current model on the user's kept digits of its task.
+    MyScore(MyScore),
     /// Test images of one confusion-matrix cell.
     Examples(ExampleSet),
     /// A few random training images of each class.

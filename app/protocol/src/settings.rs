@@ -265,6 +265,11 @@ impl Digits {
         }
     }
 
+    /// The class a digit is in this task, if the task has it.
+    pub fn class_of(&self, digit: u8) -> Option<usize> {
+        (0..self.classes()).find(|&c| self.digit(c) == digit)
+    }
+
     /// The digits in class order.
     pub fn list(&self) -> Vec<u8> {
         (0..self.classes()).map(|c| self.digit(c)).collect()
@@ -325,6 +330,10 @@ pub struct Settings {
     /// Filters training leaves as they are (indices), for "train the head only".
     #[serde(default)]
     pub frozen: Vec<usize>,
+    /// "Train on my digits too": the user's kept digits of this task join the training set
+    /// (`my_digits::COPIES` times each).
+    #[serde(default)]
+    pub my_digits: bool,
 }
 
 impl Default for Settings {
@@ -338,6 +347,7 @@ impl Default for Settings {
             digits: Digits::default(),
             shape: NetShape::NOTEBOOK,
             frozen: Vec::new(),
+            my_digits: false,
         }
     }
 }

@@ -4,7 +4,7 @@
 use filterlab_protocol::{Digits, EpochRow, ModelFile, NetShape, OptimizerKind, RECORD_VERSION, RunRecord, Settings, TrainingRecord, Weights};
 
 fn row(epoch: usize) -> EpochRow {
-    EpochRow { epoch, epochs: 2, optimizer: OptimizerKind::Adam, train_loss: 0.2, train_acc: 0.9, test_loss: 0.1, test_acc: 0.95, seconds: 1.0, dispatches_per_step: None }
+    EpochRow { epoch, epochs: 2, optimizer: OptimizerKind::Adam, train_loss: 0.2, train_acc: 0.9, test_loss: 0.1, test_acc: 0.95, seconds: 1.0, dispatches_per_step: None, my_acc: None }
 }
 
 fn model_file(record: &TrainingRecord) -> Vec<u8> {

@@ -29,6 +29,7 @@ fn messages_round_trip() {
         test_acc: 0.9305,
         seconds: 1.5,
         dispatches_per_step: Some(41.5),
+        my_acc: None,
     };
     let from = [
         FromWorker::Ready,
@@ -71,6 +72,7 @@ fn row(epoch: usize) -> EpochRow {
         test_acc: 0.9,
         seconds: 0.5,
         dispatches_per_step: None,
+        my_acc: None,
     }
 }
 

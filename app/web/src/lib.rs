@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                 <DataPreview />
                 <Parameters />
                 <RunList />
+                <MyDigitsPanel />
             </div>
         </main>
         <footer class="small">

@@ -36,7 +36,7 @@ fn hash() -> String {
 }
 
 /// Milliseconds since the page was opened.
-fn since_open_ms() -> f64 {
+pub fn since_open_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or_default()
 }
 
@@ -62,6 +62,7 @@ impl Page {
             }),
             News::Deleted(id) => page.state.update(|s| s.deleted(&id)),
             News::Training(id) => page.state.update(|s| s.beat_heard(id, since_open_ms())),
+            News::Digits => page.list_digits(),
         });
         // Once a second: this tab's beat while it trains, and the marks of tabs that stopped.
         let heartbeat = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
@@ -90,6 +91,7 @@ impl Page {
                 Err(e) => page.notice(format!("Runs cannot be kept in this browser: {e}")),
             }
         });
+        page.list_digits();
         page.launch(page.state.with_untracked(|s| s.worker.pref), false);
         // The settings live in the address, so a link reproduces a run's setup.
         Effect::new(move |_| {
@@ -140,17 +142,30 @@ impl Page {
                     }
                     self.keep(record, file).await;
                 }),
-                Do::KeepAll { runs, already, name } => leptos::task::spawn_local(async move {
-                    match store::keep_all(&runs).await {
+                Do::KeepAll { runs, digits, already, name } => leptos::task::spawn_local(async move {
+                    match store::keep_all(&runs, &digits).await {
                         Ok(()) => {
                             let records: Vec<_> = runs.into_iter().map(|r| r.record).collect();
                             for r in &records {
                                 tabs::tell(News::Kept(r.id.clone()));
                             }
-                            self.state.update(|s| s.library_imported(records, already, &name));
+                            if !digits.is_empty() {
+                                tabs::tell(News::Digits);
+                            }
+                            self.act(|s| s.library_imported(records, digits, already, &name));
                             self.measure_storage();
                         }
                         Err(e) => self.error(format!("{name} was not imported: {e}. Nothing was changed.")),
+                    }
+                }),
+                Do::ChangeDigits { add, remove, said } => leptos::task::spawn_local(async move {
+                    match store::change_digits(&add, &remove).await {
+                        Ok(()) => {
+                            tabs::tell(News::Digits);
+                            self.act(|s| s.digits_changed(add, &remove, said));
+                            self.measure_storage();
+                        }
+                        Err(e) => self.error(format!("Your digits were not saved: {e}. Nothing was changed.")),
                     }
                 }),
                 Do::Relabel { record } => leptos::task::spawn_local(async move {
@@ -184,6 +199,17 @@ impl Page {
                 }
             }
         }
+    }
+
+    /// Reads the kept digits from the browser's storage (at load, and when another tab changed
+    /// them).
+    fn list_digits(self) {
+        leptos::task::spawn_local(async move {
+            match store::digits().await {
+                Ok((set, skipped)) => self.act(|s| s.my_digits_listed(set, skipped)),
+                Err(e) => self.notice(format!("Your digits cannot be kept in this browser: {e}")),
+            }
+        });
     }
 
     /// Keeps a run in the browser's storage; "Saved" once the write completed, else why not.

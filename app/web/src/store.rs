@@ -1,12 +1,15 @@
 //! The run library in this browser (IndexedDB): each kept run's record (JSON) in store `runs`,
 //! its model file in store `files`, both under the run's id. Listing reads only the records.
 //!
+//! The user's kept digits ("My digits") are in store `digits`, one record (JSON) per digit under
+//! its id, so two tabs keeping digits at once lose none.
+//!
 //! Schema versions: 1 held one model file in store `models` under key `current`; 2 adds `runs`
-//! and `files`, and the first listing after the upgrade makes that model the library's first run
+//! and `files`; 3 adds `digits`; and the first listing after the upgrade makes that model the library's first run
 //! (in one transaction: it is moved, never lost). What to keep and when is decided in
 //! `filterlab_page::state`; this only reads and writes.
 
-use filterlab_protocol::{KeptRun, RunRecord};
+use filterlab_protocol::{KeptRun, MyDigit, RunRecord};
 use idb::{
     Database, Error, Transaction, TransactionMode, TransactionResult,
     builder::{DatabaseBuilder, ObjectStoreBuilder},
@@ -16,9 +19,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DomException, IdbTransaction};
 
 const DATABASE: &str = "filterlab";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const RUNS: &str = "runs";
 const FILES: &str = "files";
+const DIGITS: &str = "digits";
 /// Version 1's one saved model, under [`OLD_KEY`].
 const OLD_MODELS: &str = "models";
 const OLD_KEY: &str = "current";
@@ -46,6 +50,7 @@ async fn open() -> Result<Db, String> {
         .add_object_store(ObjectStoreBuilder::new(OLD_MODELS))
         .add_object_store(ObjectStoreBuilder::new(RUNS))
         .add_object_store(ObjectStoreBuilder::new(FILES))
+        .add_object_store(ObjectStoreBuilder::new(DIGITS))
         .build()
         .await
         .map(Db)
@@ -148,16 +153,54 @@ pub async fn keep(record: &RunRecord, file: &[u8]) -> Result<(), String> {
     commit(tx).await
 }
 
-/// Keeps every run of an imported library, all in one transaction: all are kept or none.
-pub async fn keep_all(runs: &[KeptRun]) -> Result<(), String> {
+/// Keeps every run and digit of an imported library, all in one transaction: all are kept or none.
+pub async fn keep_all(runs: &[KeptRun], digits: &[MyDigit]) -> Result<(), String> {
     let db = open().await?;
-    let tx = db.transaction(&[RUNS, FILES], TransactionMode::ReadWrite).map_err(failed)?;
+    let tx = db.transaction(&[RUNS, FILES, DIGITS], TransactionMode::ReadWrite).map_err(failed)?;
     let (records, files) = (tx.object_store(RUNS).map_err(failed)?, tx.object_store(FILES).map_err(failed)?);
     for KeptRun { record, file } in runs {
         let key = JsValue::from_str(&record.id);
         // `add`, not `put`: a run kept meanwhile under the same id fails the whole import.
         records.add(&JsValue::from_str(&record.to_json()), Some(&key)).map_err(failed)?.await.map_err(failed)?;
         files.add(&Uint8Array::from(&file[..]).into(), Some(&key)).map_err(failed)?.await.map_err(failed)?;
+    }
+    // A digit's id is its content: one kept meanwhile is the same digit, so `put`.
+    let store = tx.object_store(DIGITS).map_err(failed)?;
+    for d in digits {
+        store.put(&JsValue::from_str(&d.to_json()), Some(&JsValue::from_str(&d.id))).map_err(failed)?.await.map_err(failed)?;
+    }
+    commit(tx).await
+}
+
+/// The kept digits, and why each record that cannot be read was skipped.
+pub async fn digits() -> Result<(Vec<MyDigit>, Vec<String>), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[DIGITS], TransactionMode::ReadOnly).map_err(failed)?;
+    let store = tx.object_store(DIGITS).map_err(failed)?;
+    let keys = store.get_all_keys(None, None).map_err(failed)?.await.map_err(failed)?;
+    let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+    let (mut set, mut skipped) = (Vec::new(), Vec::new());
+    for (key, value) in keys.iter().zip(values) {
+        let name = key.as_string().unwrap_or_else(|| format!("{key:?}"));
+        match value.as_string().ok_or_else(|| "it is damaged (not text)".to_string()).and_then(|json| MyDigit::from_json(&json)) {
+            Ok(d) if d.id == name => set.push(d),
+            Ok(_) => skipped.push(format!("digit {name}: it is damaged (its id does not match)")),
+            Err(why) => skipped.push(format!("digit {name}: {why}")),
+        }
+    }
+    Ok((set, skipped))
+}
+
+/// Keeps these digits and deletes those, in one transaction.
+pub async fn change_digits(add: &[MyDigit], remove: &[String]) -> Result<(), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[DIGITS], TransactionMode::ReadWrite).map_err(failed)?;
+    let store = tx.object_store(DIGITS).map_err(failed)?;
+    for id in remove {
+        store.delete(JsValue::from_str(id)).map_err(failed)?.await.map_err(failed)?;
+    }
+    for d in add {
+        store.put(&JsValue::from_str(&d.to_json()), Some(&JsValue::from_str(&d.id))).map_err(failed)?.await.map_err(failed)?;
     }
     commit(tx).await
 }

@@ -1,5 +1,5 @@
 //! The other tabs of this site in this browser: each tells the others when it has kept or
-//! deleted a run (`BroadcastChannel`), so every tab's run list follows without a reload, and beats
+//! deleted a run or changed the kept digits (`BroadcastChannel`), so every tab's run list follows without a reload, and beats
 //! once a second while it trains a run (a tab that is closed or killed stops beating, so no mark
 //! outlives it). What a message changes is decided in `filterlab_page::library` (`kept_elsewhere`,
 //! `deleted`, `beat_heard`).
@@ -21,6 +21,8 @@ pub enum News {
     Deleted(String),
     /// This run is training here now.
     Training(String),
+    /// The kept digits changed: read them again.
+    Digits,
 }
 
 impl News {
@@ -29,6 +31,7 @@ impl News {
             News::Kept(id) => format!("kept {id}"),
             News::Deleted(id) => format!("deleted {id}"),
             News::Training(id) => format!("training {id}"),
+            News::Digits => "digits -".into(),
         }
     }
 
@@ -38,6 +41,7 @@ impl News {
             "kept" => Some(News::Kept(id.into())),
             "deleted" => Some(News::Deleted(id.into())),
             "training" => Some(News::Training(id.into())),
+            "digits" => Some(News::Digits),
             _ => None,
         }
     }

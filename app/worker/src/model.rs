@@ -1,7 +1,7 @@
 //! The current model, from outside a run: a model file made current, a filter set by hand, a
 //! drawing read, and the test set's confusion matrix and its cells.
 
-use filterlab_core::{drawing, explain, idx::PIXELS, model_file::ModelFile, worked};
+use filterlab_core::{drawing, explain, idx::PIXELS, model_file::ModelFile, my_digits, worked};
 use filterlab_protocol::{ConfusionMatrix, Example, ExampleSet, FromWorker, MapCell, ModelSource, Prediction, TrainingRecord, insight};
 
 use crate::{
@@ -116,6 +116,18 @@ impl Session {
             s.history.len()
         });
         post(&FromWorker::Confusion(ConfusionMatrix { digits, epochs, matrix }));
+        self.post_my_score().await
+    }
+
+    /// The current model's score on the user's kept digits of its task.
+    pub async fn post_my_score(&self) -> Result<(), WorkerError> {
+        let (Some((model, digits)), Ok((device, _))) = (self.model(), self.device()) else { return Ok(()) };
+        let set = self.with(|s| s.my_digits.clone());
+        let score = my_digits::score(&model, &set, digits, &device).await.map_err(|e| e.to_string())?;
+        // Another model, or another set, may have come meanwhile: its own score follows it.
+        if self.model().map(|(_, d)| d) == Some(digits) && self.with(|s| std::rc::Rc::ptr_eq(&s.my_digits, &set)) {
+            post(&FromWorker::MyScore(score));
+        }
         Ok(())
     }
 

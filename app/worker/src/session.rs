@@ -13,7 +13,7 @@ use std::{
 
 use filterlab_core::{Digits, Mnist, Model, Split, Weights, burn::prelude::*, model_file::ModelFile};
 use filterlab_protocol::{
-    DeviceKind, EpochRow, Filters, FromWorker, Memory, Ops, Settings, ToWorker, TrainingRecord,
+    DeviceKind, EpochRow, Filters, FromWorker, Memory, MyDigit, Ops, Settings, ToWorker, TrainingRecord,
 };
 use wasm_bindgen_futures::spawn_local;
 
@@ -44,6 +44,8 @@ pub struct State {
     /// The test set of the latest confusion matrix and the model's class probabilities for each
     /// of its images, for the matrix's cells.
     pub test_probabilities: Option<(Rc<Split>, Vec<Vec<f32>>)>,
+    /// The user's kept digits, as the page last sent them.
+    pub my_digits: Rc<Vec<MyDigit>>,
     /// Bumped by everything that takes the model over: a task holding an older [`Run`] is
     /// superseded.
     run: u64,
@@ -116,6 +118,11 @@ impl Session {
             ToWorker::Work { image, cell } => {
                 let session = self.clone();
                 self.spawn(async move { session.work(&image, cell).await })
+            }
+            ToWorker::MyDigits { set } => {
+                self.with(|s| s.my_digits = Rc::new(set));
+                let session = self.clone();
+                self.spawn(async move { session.post_my_score().await })
             }
         }
     }

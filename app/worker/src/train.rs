@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use filterlab_core::{Split, TrainConfig, Trainer, burn::prelude::*, training::Progress};
+use filterlab_core::{Model, Split, TrainConfig, Trainer, burn::prelude::*, my_digits, training::Progress};
 use filterlab_protocol::{DeviceKind, FromWorker, Settings};
 
 use crate::{
@@ -40,8 +40,15 @@ impl Session {
         // This run supersedes any other from here on, as the split may take a download (the t10k
         // files): a Train, Stop, Reset or import meanwhile wins, and this one ends without a word.
         let run = self.begin();
-        let split = self.split(settings.digits).await?;
+        let mut split = self.split(settings.digits).await?;
         self.check(run)?;
+        // "Train on my digits too": the task's kept digits join this run's training images.
+        let mut mine = 0;
+        if settings.my_digits {
+            let set = self.with(|s| s.my_digits.clone());
+            let (more, used) = my_digits::with_my_digits(&split, &set);
+            (split, mine) = (Rc::new(more), used);
+        }
         self.with(|s| {
             s.settings = Some(settings.clone());
             if !resume {
@@ -53,7 +60,7 @@ impl Session {
             Some(model) => Trainer::with_model(&split, config, model, &device),
             None => Trainer::new(&split, config, &device).map_err(|e| e.to_string())?,
         };
-        post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch: trainer.steps_per_epoch(), resumed_from });
+        post(&FromWorker::Training { settings: settings.clone(), steps_per_epoch: trainer.steps_per_epoch(), resumed_from, train: split.train.len(), my_digits: mine });
         post_preview(&split);
         let steps = Steps { session: self, run, split, device, kind, settings, resumed_from };
         // From here the page knows of the run: taken over, it stopped.
@@ -106,6 +113,11 @@ impl Steps<'_> {
                     let mut row = m.row(self.resumed_from, self.settings.epochs, self.settings.optimizer);
                     let steps = trainer.steps_per_epoch() as f64;
                     row.dispatches_per_step = dispatches_at_last_step.zip(dispatches_before).map(|(after, before)| (after - before) / steps);
+                    // The epoch's model on the user's digits, beside its test accuracy.
+                    let set = session.with(|s| s.my_digits.clone());
+                    let model = Model::from_weights(&m.weights, &self.device);
+                    row.my_acc = my_digits::score(&model, &set, digits, &self.device).await.map_err(failed)?.accuracy();
+                    session.check(self.run)?;
                     session.with(|s| s.history.push(row.clone()));
                     post(&FromWorker::Epoch { row });
                     session.publish(&m.weights, digits, &self.device, Checkpoint::Store);

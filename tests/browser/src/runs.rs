@@ -10,7 +10,7 @@ use crate::Browser;
 pub fn old_model(epochs: usize) -> Vec<u8> {
     let shape = NetShape::NOTEBOOK;
     let values: Vec<f32> = (0..shape.params()).map(|i| ((i * 37 % 101) as f32 - 50.0) / 200.0).collect();
-    let row = |epoch| EpochRow { epoch, epochs, optimizer: OptimizerKind::Adam, train_loss: 0.3, train_acc: 0.9, test_loss: 0.2, test_acc: 0.94, seconds: 1.0, dispatches_per_step: None };
+    let row = |epoch| EpochRow { epoch, epochs, optimizer: OptimizerKind::Adam, train_loss: 0.3, train_acc: 0.9, test_loss: 0.2, test_acc: 0.94, seconds: 1.0, dispatches_per_step: None, my_acc: None };
     let record = TrainingRecord { settings: Some(Settings { optimizer: OptimizerKind::Adam, lr: 0.01, epochs, ..Settings::default() }), history: (1..=epochs).map(row).collect() };
     ModelFile { weights: Weights::from_slice(shape, &values), digits: Digits::default(), record: record.to_json() }.to_bytes()
 }

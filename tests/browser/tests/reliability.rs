@@ -214,7 +214,7 @@ async fn nonsense_settings_are_refused_by_the_form_and_by_the_worker() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_worker_panic_is_shown_and_the_restarted_worker_keeps_the_model() {
     // The message to break is picked by its `type` as the protocol serialises an epoch's message.
-    let row = EpochRow { epoch: 1, epochs: 1, optimizer: OptimizerKind::Sgd, train_loss: 0.0, train_acc: 0.0, test_loss: 0.0, test_acc: 0.0, seconds: 0.0, dispatches_per_step: None };
+    let row = EpochRow { epoch: 1, epochs: 1, optimizer: OptimizerKind::Sgd, train_loss: 0.0, train_acc: 0.0, test_loss: 0.0, test_acc: 0.0, seconds: 0.0, dispatches_per_step: None, my_acc: None };
     let epoch = serde_json::to_value(FromWorker::Epoch { row }).unwrap()["type"].clone();
     let panic = format!(
         r#"(() => {{

@@ -1,7 +1,8 @@
 //! The test set's confusion matrix (2×2 for a pair, 10×10 for all digits) with each class's
 //! accuracy; a cell shows its test images, least sure first.
 
-use filterlab_protocol::{ToWorker, insight::per_class_accuracy};
+use filterlab_page::words::a as a_digit;
+use filterlab_protocol::{Confusion, Digits, ToWorker, insight::per_class_accuracy};
 use leptos::{html, prelude::*};
 
 use super::redraw_on;
@@ -28,51 +29,11 @@ pub fn ConfusionPanel() -> impl IntoView {
     });
     let matrix = move || match confusion.get() {
         None => view! { <p class="small" data-testid="confusion">"After the first epoch, or once a model is loaded."</p> }.into_any(),
-        Some(c) => {
-            let (digits, epochs, m) = (c.digits, c.epochs, c.matrix);
-            let n = m.len();
-            let accuracy = per_class_accuracy(&m);
-            // A pair's table says it in words; ten digits' has room for the digits only.
-            let pair = n == 2;
-            let cell = |a: usize, p: usize, count: u32| {
-                view! {
-                    <td><button data-testid=format!("cell-{a}-{p}") class:wrong=a != p
-                        title="Show these test images"
-                        aria-label=format!("{count} test images of a {} read as {}: show them", digits.digit(a), digits.digit(p))
-                        on:click=move |_| worker::send(ToWorker::Examples { actual: a, predicted: p })>{count}</button></td>
-                }
-            };
-            let head = (0..n).map(|p| view! { <th scope="col">{if pair { format!("read as {}", digits.digit(p)) } else { digits.digit(p).to_string() }}</th> }).collect_view();
-            let rows = m
-                .iter()
-                .enumerate()
-                .map(|(a, row)| {
-                    let cells = row.iter().enumerate().map(|(p, &count)| cell(a, p, count)).collect_view();
-                    view! {
-                        <tr>
-                            <th scope="row">{if pair { format!("a {}", digits.digit(a)) } else { digits.digit(a).to_string() }}</th>
-                            {cells}
-                            // Each digit's accuracy: ten digits only (a pair's two rows say it at a glance,
-                            // and its wide cells leave no room at tablet width).
-                            {(!pair).then(|| view! { <td class="accuracy" data-testid=format!("accuracy-{a}")>{format!("{:.1} %", 100.0 * accuracy[a])}</td> })}
-                        </tr>
-                    }
-                })
-                .collect_view();
-            let flat: Vec<String> = m.iter().flatten().map(u32::to_string).collect();
-            view! {
-                <p class="small">{format!("After {}: rows are the actual digit, columns what the model read{}.", filterlab_page::words::epochs(epochs), if pair { "" } else { "; the last column is each digit's accuracy" })}</p>
-                // Ten digits on a phone: the matrix scrolls sideways inside its panel.
-                <div class:table-scroll=!pair>
-                    <table data-testid="confusion" class:ten=!pair data-classes=n data-matrix=flat.join(",") data-epochs=epochs
-                        data-accuracy=joined(&accuracy)>
-                        <thead><tr><th scope="col" class:visually-hidden-text=!pair>"actual"</th>{head}{(!pair).then(|| view! { <th scope="col">"right"</th> })}</tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
+        Some(c) => view! {
+            <p class="small">{format!("After {}: rows are the actual digit, columns what the model read{}.", filterlab_page::words::epochs(c.epochs), if c.matrix.len() == 2 { "" } else { "; the last column is each digit's accuracy" })}</p>
+            {table(c.digits, c.matrix, Some(c.epochs), "confusion", true)}
         }
+        .into_any(),
     };
     view! {
         <section class="panel confusion" aria-labelledby="confusion-title">
@@ -87,5 +48,53 @@ pub fn ConfusionPanel() -> impl IntoView {
                 data-probabilities=move || examples.with(|e| e.as_ref().map(|e| joined(&e.examples.iter().map(|x| x.probabilities.get(e.actual).copied().unwrap_or(f32::NAN)).collect::<Vec<_>>())).unwrap_or_default())
             ></canvas>
         </section>
+    }
+}
+
+/// A confusion matrix as a table: rows the actual digit, columns what the model read; ten digits
+/// add each digit's accuracy. `testid` names the table (`confusion` for the test set); with
+/// `examples` each cell is a button that shows its test images.
+pub fn table(digits: Digits, m: Confusion, epochs: Option<usize>, testid: &'static str, examples: bool) -> impl IntoView {
+    let n = m.len();
+    let accuracy = per_class_accuracy(&m);
+    // A pair's table says it in words; ten digits' has room for the digits only.
+    let pair = n == 2;
+    let cell = move |a: usize, p: usize, count: u32| match examples {
+        true => view! {
+            <td><button data-testid=format!("cell-{a}-{p}") class:wrong=a != p
+                title="Show these test images"
+                aria-label=format!("{count} test images of {} read as {}: show them", a_digit(digits.digit(a)), digits.digit(p))
+                on:click=move |_| worker::send(ToWorker::Examples { actual: a, predicted: p })>{count}</button></td>
+        }
+        .into_any(),
+        false => view! { <td class="count" class:wrong={a != p && count > 0} data-testid=format!("{testid}-{a}-{p}")>{count}</td> }.into_any(),
+    };
+    let head = (0..n).map(|p| view! { <th scope="col">{if pair { format!("read as {}", digits.digit(p)) } else { digits.digit(p).to_string() }}</th> }).collect_view();
+    let rows = m
+        .iter()
+        .enumerate()
+        .map(|(a, row)| {
+            let cells = row.iter().enumerate().map(|(p, &count)| cell(a, p, count)).collect_view();
+            view! {
+                <tr>
+                    <th scope="row">{if pair { a_digit(digits.digit(a)) } else { digits.digit(a).to_string() }}</th>
+                    {cells}
+                    // Each digit's accuracy: ten digits only (a pair's two rows say it at a glance,
+                    // and its wide cells leave no room at tablet width).
+                    {(!pair).then(|| view! { <td class="accuracy" data-testid=format!("{testid}-accuracy-{a}")>{format!("{:.1} %", 100.0 * accuracy[a])}</td> })}
+                </tr>
+            }
+        })
+        .collect_view();
+    let flat: Vec<String> = m.iter().flatten().map(u32::to_string).collect();
+    view! {
+        // Ten digits on a phone: the matrix scrolls sideways inside its panel.
+        <div class:table-scroll=!pair>
+            <table data-testid=testid class="matrix" class:ten=!pair data-classes=n data-matrix=flat.join(",") data-epochs=epochs.map(|e| e.to_string())
+                data-accuracy=joined(&accuracy)>
+                <thead><tr><th scope="col" class:visually-hidden-text=!pair>"actual"</th>{head}{(!pair).then(|| view! { <th scope="col">"right"</th> })}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
 }

@@ -5,7 +5,7 @@ use leptos::{html, prelude::*};
 use super::redraw_on;
 use crate::{
     draw::{self, joined},
-    page::page,
+    page::{self, page},
     pad,
 };
 
@@ -44,6 +44,18 @@ pub fn DrawPanel() -> impl IntoView {
                         </li>
                     }).collect_view()}
                 </ol>
+            })}
+            // Keep the drawing, with the digit it is, in "My digits".
+            {move || prediction.with(|p| p.is_some()).then(|| view! {
+                <div class="keep" role="group" aria-labelledby="keep-title">
+                    <p class="small" id="keep-title">"Keep this drawing as:"</p>
+                    <div class="keep-digits">
+                        {(0..10u8).map(|d| view! {
+                            <button data-testid=format!("keep-{d}") aria-label=format!("Keep this drawing as {}", filterlab_page::words::a(d))
+                                on:click=move |_| { let now = page::since_open_ms(); page.act(|s| s.keep_drawing(d, now)) }>{d.to_string()}</button>
+                        }).collect_view()}
+                    </div>
+                </div>
             })}
             <p class="small">"What the network saw (28×28):"</p>
             <canvas node_ref=seen data-testid="seen" width="112" height="112" role="img" aria-label="The drawing as the network saw it, 28×28 pixels"

@@ -50,33 +50,35 @@ fn export(page: Page, record: RunRecord, what: Export, link: web_sys::HtmlAnchor
     });
 }
 
-/// Downloads every kept run as one zip file (`filterlab_protocol::library_file`).
+/// Downloads every kept run, and the kept digits, as one zip file (`filterlab_protocol::library_file`).
 fn export_library(page: Page, link: web_sys::HtmlAnchorElement) {
     leptos::task::spawn_local(async move {
         let (runs, skipped) = match store::everything().await {
             Ok(all) => all,
             Err(e) => return page.error(format!("The library was not exported: {e}.")),
         };
-        let bytes = library_file::write(&runs);
+        let digits = page.state.with_untracked(|s| s.my_digits.set.clone());
+        let count = (runs.len(), digits.len());
+        let bytes = library_file::write(&filterlab_protocol::Library { runs, digits });
         let day = js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default().chars().take(10).collect::<String>();
         match files::download_url_as(&bytes, "application/zip") {
             Ok(url) => files::download(&link, &url, &format!("filterlab-library-{day}.zip")),
             Err(e) => return page.error(format!("The library was not exported: {e}")),
         }
         let left_out = if skipped.is_empty() { String::new() } else { format!(" Left out, unreadable: {}.", skipped.join("; ")) };
-        page.notice(format!("Exported {} runs as filterlab-library-{day}.zip.{left_out}", runs.len()));
+        page.notice(format!("Exported {} runs and {} as filterlab-library-{day}.zip.{left_out}", count.0, filterlab_page::my_digits::digits_word(count.1)));
     });
 }
 
-/// Reads a picked library file and merges its runs into this browser's library.
+/// Reads a picked library file and merges its runs and digits into this browser's.
 fn import_library(page: Page, ev: leptos::ev::Event) {
     let input: web_sys::HtmlInputElement = event_target(&ev);
     let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
     input.set_value("");
     leptos::task::spawn_local(async move {
         let name = file.name();
-        let read = files::read_up_to(&file, library_file::MAX_LIBRARY_BYTES, "a library file").await.and_then(|bytes| library_file::read(&bytes));
         let now = js_sys::Date::now();
+        let read = files::read_up_to(&file, library_file::MAX_LIBRARY_BYTES, "a library file").await.and_then(|bytes| library_file::read(&bytes, now));
         page.act(|s| {
             let since_open = now - s.opened_ms;
             s.import_library(&name, read, since_open)
@@ -179,8 +181,8 @@ pub fn RunList() -> impl IntoView {
             </p>
             <p class="small">"Runs live in this browser profile only: clearing the site's data deletes them, and Safari deletes them after seven days without a visit. Export the library to keep a copy or move it to another browser."</p>
             <div class="buttons">
-                <button data-testid="export-library" title="Download every kept run (model, record, epoch table, loss curve) as one .zip"
-                    prop:disabled=move || storage.get().0 == 0
+                <button data-testid="export-library" title="Download every kept run (model, record, epoch table, loss curve) and your digits as one .zip"
+                    prop:disabled=move || storage.get().0 == 0 && page.state.with(|s| s.my_digits.set.is_empty())
                     on:click=move |_| if let Some(a) = link.get_untracked() { export_library(page, a) }>"Export library"</button>
                 <label class="file-button">
                     "Import library…"

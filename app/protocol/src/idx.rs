@@ -28,7 +28,7 @@ pub enum IdxError {
     CountMismatch { images: usize, labels: usize },
 }
 
-pub use filterlab_protocol::mnist::{PIXELS, SIDE};
+pub use crate::mnist::{PIXELS, SIDE};
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
@@ -99,4 +99,25 @@ pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
         return Err(IdxError::LabelOutOfRange { file: file.into(), index, label });
     }
     Ok(data.to_vec())
+}
+
+/// An images file (raw, as MNIST's own before gzip): `images.len() / 784` images of 28×28.
+pub fn write_images(images: &[u8]) -> Vec<u8> {
+    let count = (images.len() / PIXELS) as u32;
+    let mut bytes = Vec::with_capacity(16 + images.len());
+    for word in [IMAGES_MAGIC, count, SIDE as u32, SIDE as u32] {
+        bytes.extend(word.to_be_bytes());
+    }
+    bytes.extend(&images[..count as usize * PIXELS]);
+    bytes
+}
+
+/// A labels file (raw): one byte per image.
+pub fn write_labels(labels: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(8 + labels.len());
+    for word in [LABELS_MAGIC, labels.len() as u32] {
+        bytes.extend(word.to_be_bytes());
+    }
+    bytes.extend(labels);
+    bytes
 }
