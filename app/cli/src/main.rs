@@ -166,7 +166,7 @@ async fn run(command: Command) -> Result<(), String> {
             };
             println!("\nOptimizer: {optimizer}, lr {lr}, batch size {batch_size}, {epochs} epochs, seed {seed}, {ops} ops");
 
-            let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits, shape: model.shape(), frozen: freeze };
+            let settings = Settings { optimizer, lr, epochs, batch_size, seed, digits, shape: model.shape(), frozen: freeze, my_digits: false };
             let mut history = Vec::new();
             trainer
                 .run(|progress| {

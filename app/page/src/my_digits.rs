@@ -120,6 +120,8 @@ impl PageState {
             }
         }
         self.my_digits.set.sort_by(|a, b| a.kept_ms.total_cmp(&b.kept_ms));
+        // A change that went through dismisses the last one's error.
+        self.messages.error = None;
         self.messages.notice = Some(said);
         vec![self.send_my_digits()]
     }

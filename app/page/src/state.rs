@@ -127,6 +127,9 @@ pub struct ModelView {
     pub total_epochs: usize,
     /// The optimizer its last run used.
     pub optimizer: Option<OptimizerKind>,
+    /// How many images its last run trained on, and how many of the user's digits were among
+    /// them (each `my_digits::COPIES` times).
+    pub trained_on: Option<(usize, usize)>,
     pub filters: Option<Filters>,
     pub prediction: Option<Prediction>,
     /// The feature-map cell of the drawing being worked out (worked.rs), and the worker's answer.
@@ -170,6 +173,7 @@ impl Default for ModelView {
             batches: Vec::new(),
             total_epochs: Settings::default().epochs,
             optimizer: None,
+            trained_on: None,
             filters: None,
             prediction: None,
             work: None,
@@ -325,6 +329,7 @@ impl PageState {
                     format!("Continuing from epoch {resumed_from} with {} (lr {}), its state started afresh,", settings.optimizer, settings.lr)
                 };
                 say.status += &crate::words::training_images(train, my_digits);
+                model.trained_on = (train > 0).then_some((train, my_digits));
                 self.start_record(&settings, resumed_from > 0, now_ms);
                 self.run = Some(settings);
             }

@@ -95,10 +95,11 @@ impl RunRecord {
 
     /// The epoch table as CSV, one row per epoch (for a lab report, pandas or matplotlib).
     pub fn epochs_csv(&self) -> String {
-        let mut csv = String::from("epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step\n");
+        let mut csv = String::from("epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step,my_digits_acc\n");
         for r in &self.history {
             let dispatches = r.dispatches_per_step.map(|d| d.to_string()).unwrap_or_default();
-            csv += &format!("{},{},{},{},{},{},{},{dispatches}\n", r.epoch, r.optimizer, r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds);
+            let mine = r.my_acc.map(|a| a.to_string()).unwrap_or_default();
+            csv += &format!("{},{},{},{},{},{},{},{dispatches},{mine}\n", r.epoch, r.optimizer, r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds);
         }
         csv
     }

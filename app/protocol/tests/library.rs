@@ -23,7 +23,7 @@ fn records_round_trip_and_refuse_damage_and_newer_versions() {
     assert_eq!(record.settings, Some(adam));
     let csv = record.epochs_csv();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines, ["epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step", "1,Adam,0.2,0.9,0.1,0.95,1,", "2,Adam,0.2,0.9,0.1,0.95,1,"]);
+    assert_eq!(lines, ["epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step,my_digits_acc", "1,Adam,0.2,0.9,0.1,0.95,1,,", "2,Adam,0.2,0.9,0.1,0.95,1,,"]);
     let batches = vec![
         filterlab_protocol::BatchLoss { at: 0.5, loss: 0.25, gradient: None },
         filterlab_protocol::BatchLoss { at: 1.0, loss: 0.125, gradient: Some(filterlab_protocol::GradientNorms { conv: 0.5, fc: 0.75 }) },

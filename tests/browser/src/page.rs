@@ -92,6 +92,12 @@ impl Browser {
         self.c().execute(script, vec![json!(Self::selector(id)), json!(value)]).await.unwrap();
     }
 
+    /// Picks an option of a select the way a person's choice arrives: value, then a change event.
+    pub async fn choose(&self, id: &str, value: &str) {
+        let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('change', {bubbles: true}));";
+        self.c().execute(script, vec![json!(Self::selector(id)), json!(value)]).await.unwrap();
+    }
+
     /// Types `text` into a field key by key, as a person would, after emptying it (WebDriver
     /// keystrokes: a field made again mid-typing loses them, and this fails).
     pub async fn type_into(&self, id: &str, text: &str) {

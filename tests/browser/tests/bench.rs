@@ -91,7 +91,6 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
         frames: frames["count"].as_u64().unwrap(),
         long_tasks: serde_json::from_value(frames["long"].clone()).unwrap_or_default(),
         dispatches_per_step: dispatches.last().copied(),
-        my_acc: None,
         test_acc: rows.last().unwrap()[4].clone(),
         downloaded: b.served().into_iter().filter(|p| !p.starts_with("mnist/")).collect(),
     };

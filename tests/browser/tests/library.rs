@@ -85,7 +85,7 @@ async fn sgd_then_reset_then_adam_both_runs_survive_a_reload() {
     let csv = String::from_utf8(b.downloaded("filterlab-run-1-epochs.csv", Duration::from_secs(10)).await).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "a header and one row per epoch: {csv}");
-    assert_eq!(lines[0], "epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step");
+    assert_eq!(lines[0], "epoch,optimizer,train_loss,train_acc,test_loss,test_acc,seconds,dispatches_per_step,my_digits_acc");
     let cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!((cells[0], cells[1]), ("1", "SGD"));
     let (csv_acc, table_acc): (f64, f64) = (cells[5].parse().unwrap(), sgd_rows[0][4].parse().unwrap());

@@ -8,6 +8,7 @@ use crate::{draw::insight, page::page};
 #[component]
 pub fn DataPreview() -> impl IntoView {
     let preview = page().select(|s| s.worker.preview.clone());
+    let trained_on = page().select(|s| s.model.trained_on);
     let canvas = NodeRef::<html::Canvas>::new();
     redraw_on(canvas, move || preview.track(), move |c| {
         preview.with_untracked(|p| {
@@ -31,6 +32,9 @@ pub fn DataPreview() -> impl IntoView {
         <section class="panel data" aria-labelledby="data-title">
             <h2 id="data-title">"The data"</h2>
             <p class="small">{caption}</p>
+            <p class="small" data-testid="trained-on" data-train=move || trained_on.get().map(|t| t.0.to_string()) data-my-digits=move || trained_on.get().map(|t| t.1.to_string())>
+                {move || trained_on.get().map(|(train, mine)| format!("The latest run trained{}", filterlab_page::words::training_images(train, mine).trim_end_matches('…').to_string() + "."))}
+            </p>
             // Sized for the gallery it will show (two rows of eight), so nothing below moves when it comes.
             <canvas node_ref=canvas data-testid="preview" width="368" height="120" role="img" aria-label=caption
                 data-images=move || preview.with(|p| p.as_ref().map(|p| p.images.iter().map(Vec::len).sum::<usize>().to_string()).unwrap_or_default())></canvas>

@@ -47,7 +47,7 @@ pub fn DrawPanel() -> impl IntoView {
             })}
             // Keep the drawing, with the digit it is, in "My digits".
             {move || prediction.with(|p| p.is_some()).then(|| view! {
-                <div class="keep" role="group" aria-labelledby="keep-title">
+                <div class="keep" data-testid="keep" role="group" aria-labelledby="keep-title">
                     <p class="small" id="keep-title">"Keep this drawing as:"</p>
                     <div class="keep-digits">
                         {(0..10u8).map(|d| view! {

@@ -85,6 +85,7 @@ pub fn MyDigitsPanel() -> impl IntoView {
         let (n, (used, unused)) = (set.with(Vec::len), used.get());
         match n {
             0 => "None kept yet: draw a digit above, then press the digit it is under “Keep this drawing as”.".to_string(),
+            _ if unused == 0 => format!("{} kept, all used by {}.", digits_word(n), task.get()),
             _ => format!("{} kept: {used} used by {}, {unused} of other digits kept but not used.", digits_word(n), task.get()),
         }
     };
@@ -101,7 +102,7 @@ pub fn MyDigitsPanel() -> impl IntoView {
         })
     };
     view! {
-        <section class="panel my-digits" aria-labelledby="my-digits-title">
+        <section class="panel my-digits" data-testid="my-digits-panel" aria-labelledby="my-digits-title">
             <h2 id="my-digits-title">"My digits"</h2>
             <p class="small">"Your own handwriting, kept in this browser (and in the library's export): see how the model reads it next to MNIST, and train on it too."</p>
             <p data-testid="my-digits-count" data-kept=move || set.with(Vec::len) data-used=move || used.get().0 data-unused=move || used.get().1>{count}</p>
