@@ -214,3 +214,49 @@ async fn training_on_my_digits_on_webgpu() {
     b.assert_no_console_errors().await;
     b.close().await;
 }
+
+/// Two tabs: a digit kept in one is listed in the other. A full storage keeps nothing and says so;
+/// the set stays as it was, after a reload too.
+#[tokio::test(flavor = "current_thread")]
+async fn another_tab_sees_kept_digits_and_a_full_storage_keeps_nothing() {
+    let b = Browser::open(Gpu::None).await;
+    b.wait_text("status", "Ready", MINUTE).await;
+    b.choose_file("import", &fixture("notebook.safetensors")).await;
+    b.wait_text("status", "Imported notebook.safetensors", MINUTE).await;
+    let first = b.open_tab().await;
+    b.wait_attr_eq("my-digits-count", "data-kept", "0", MINUTE).await;
+    let second = b.tab_handle().await;
+    b.switch_to(first.clone()).await;
+    let mut kept = 0;
+    keep(&b, &one(0.8), &[1], &mut kept).await;
+    b.switch_to(second).await;
+    b.wait_attr_eq("my-digits-count", "data-kept", "1", Duration::from_secs(10)).await;
+    let ids = b.attr("my-digits", "data-ids").await;
+    b.close_tab().await;
+    b.switch_to(first).await;
+
+    // The site's usage once settled, and a quota a little under it: no write fits.
+    let mut usage = 0.0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = b.js_async("const done = arguments[0]; navigator.storage.estimate().then((e) => done(e.usage));", vec![]).await.as_f64().unwrap();
+        if now == usage {
+            break;
+        }
+        usage = now;
+    }
+    b.quota(usage as u64 - 65_536).await;
+    // Chromium's IndexedDB trusts the space it last measured for up to 30 s before asking again.
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    b.click("clear").await;
+    b.draw(&eight(45.0)).await;
+    b.wait_attr_nonempty("prediction", "data-digit", Duration::from_secs(30)).await;
+    b.click("keep-8").await;
+    let error = b.wait_error("Your digits were not saved", Duration::from_secs(10)).await;
+    assert!(error.contains("no more storage space") && error.contains("Nothing was changed"), "{error}");
+    assert_eq!(b.attr("my-digits", "data-ids").await, ids);
+    b.goto(&b.site).await;
+    b.wait_attr_eq("my-digits-count", "data-kept", "1", MINUTE).await;
+    assert_eq!(b.attr("my-digits", "data-ids").await, ids);
+    b.close().await;
+}
