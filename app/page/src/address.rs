@@ -27,7 +27,8 @@ pub struct Address {
     pub fragment: Fragment,
 }
 
-/// The fragment: `v=1`, then its keys (`model`: a model as `model_link` writes it). One
+/// The fragment: `v=1`, then its keys (`model`: a model as `model_link` writes it; `lesson`: a
+/// lesson as `lesson.rs` writes it). One
 /// design for every link the page makes; a later version adds keys, and a fragment of a
 /// version this page does not know is refused whole.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,18 +53,38 @@ impl Fragment {
     /// The model the link carries, as text: `None` without one, an error for a fragment of
     /// another version.
     pub fn model(&self) -> Result<Option<&str>, String> {
-        match (self.get("v"), self.get("model")) {
+        self.versioned("model")
+    }
+
+    /// The lesson the link carries, as text (`lesson.rs` reads it): `None` without one, an error
+    /// for a fragment of another version.
+    pub fn lesson(&self) -> Result<Option<&str>, String> {
+        self.versioned("lesson")
+    }
+
+    fn versioned(&self, key: &str) -> Result<Option<&str>, String> {
+        match (self.get("v"), self.get(key)) {
             (_, None) => Ok(None),
-            (Some(FRAGMENT_VERSION), Some(model)) => Ok(Some(model)),
+            (Some(FRAGMENT_VERSION), Some(value)) => Ok(Some(value)),
             (None, Some(_)) => Err("the link has no version (v=1)".into()),
             (Some(v), Some(_)) => Err(format!("the link is of version {v:?}, and this page reads version {FRAGMENT_VERSION}")),
         }
     }
 
-    /// The fragment with this model (or none), every other key kept; empty when nothing is left.
-    pub fn with_model(&self, model: Option<&str>) -> String {
-        let rest: Vec<&(String, String)> = self.pairs.iter().filter(|(k, _)| k != "v" && k != "model").collect();
-        if rest.is_empty() && model.is_none() {
+    /// The fragment with `key` set to `value` (or removed), every other key kept.
+    pub fn set(&self, key: &str, value: Option<&str>) -> Fragment {
+        let mut pairs: Vec<(String, String)> = self.pairs.iter().filter(|(k, _)| k != key).cloned().collect();
+        if let Some(value) = value {
+            pairs.push((key.into(), value.into()));
+        }
+        Fragment { pairs }
+    }
+
+    /// The fragment as the address writes it (`#v=1&…`, the version first); empty when nothing
+    /// but the version is left.
+    pub fn text(&self) -> String {
+        let rest: Vec<&(String, String)> = self.pairs.iter().filter(|(k, _)| k != "v").collect();
+        if rest.is_empty() {
             return String::new();
         }
         let mut out = form_urlencoded::Serializer::new(String::new());
@@ -71,10 +92,17 @@ impl Fragment {
         for (k, v) in rest {
             out.append_pair(k, v);
         }
-        if let Some(model) = model {
-            out.append_pair("model", model);
-        }
         format!("#{}", out.finish())
+    }
+
+    /// The fragment with this model (or none), every other key kept; empty when nothing is left.
+    pub fn with_model(&self, model: Option<&str>) -> String {
+        self.set("model", model).text()
+    }
+
+    /// The fragment with this lesson (a lesson link carries its own model: no `model` key).
+    pub fn with_lesson(&self, lesson: &str) -> String {
+        self.set("model", None).set("lesson", Some(lesson)).text()
     }
 }
 

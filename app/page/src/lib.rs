@@ -5,6 +5,7 @@
 pub mod address;
 pub mod files;
 pub mod form;
+pub mod lesson;
 pub mod library;
 pub mod my_digits;
 pub mod presets;

@@ -15,6 +15,7 @@ use filterlab_protocol::{
 use crate::{
     address::Address,
     form::Form,
+    lesson::{LessonDraft, LessonView},
     my_digits::MyDigits,
     presets::Preset,
     words::{epochs, short},
@@ -243,6 +244,11 @@ pub struct PageState {
     pub link_settings: bool,
     /// The link's model was refused: the address drops it, so a reload does not refuse it again.
     pub link_refused: bool,
+    /// The lesson the link opened (lesson.rs); whether a lesson in the link was refused; what the
+    /// lesson builder holds.
+    pub lesson: Option<LessonView>,
+    pub lesson_refused: bool,
+    pub lesson_draft: LessonDraft,
     /// When the first training step of this page's life finished (ms since open), for the benchmark.
     pub first_step_ms: Option<f64>,
     /// When the run library was listed (ms since open), for the benchmark.
@@ -273,11 +279,15 @@ impl PageState {
             form: address.form.clone(),
             link_settings: address.names_settings,
             link_refused: false,
+            lesson: None,
+            lesson_refused: false,
+            lesson_draft: LessonDraft::default(),
             first_step_ms: None,
             listed_ms: None,
             randoms: 0,
         };
         page.open_link(address);
+        page.open_lesson(address);
         page
     }
 

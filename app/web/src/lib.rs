@@ -15,12 +15,23 @@ mod store;
 mod tabs;
 mod worker;
 
+use filterlab_page::lesson::Panel;
 use leptos::prelude::*;
 use panels::*;
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(page::Page::start());
+    let page = page::Page::start();
+    provide_context(page);
+    // A lesson may hide panels (until "Unlock everything").
+    let shown = move |panel: Panel| page.select(move |s| s.shown(panel));
+    let building = page.select(|s| s.lesson.as_ref().is_none_or(|l| l.unlocked));
+    macro_rules! panel {
+        ($panel:expr, $view:expr) => {{
+            let on = shown($panel);
+            view! { <Show when=move || on.get()>{$view}</Show> }
+        }};
+    }
     view! {
         // The title and what to do first are static in index.html, above this.
         <main>
@@ -29,22 +40,24 @@ pub fn App() -> impl IntoView {
                 <Status />
             </div>
             <Problems />
+            <LessonBanner />
             <div class="panels">
                 // The network, then how to train it: one column, so neither leaves a gap elsewhere.
                 <div class="side">
-                    <NetworkPanel />
+                    {panel!(Panel::Network, view! { <NetworkPanel /> })}
                     <TrainingPanel />
                 </div>
-                <Charts />
-                <DrawPanel />
-                <FiltersPanel />
-                <EpochLog />
-                <Features />
-                <ConfusionPanel />
-                <DataPreview />
-                <Parameters />
-                <RunList />
-                <MyDigitsPanel />
+                {panel!(Panel::Charts, view! { <Charts /> })}
+                {panel!(Panel::Drawing, view! { <DrawPanel /> })}
+                {panel!(Panel::Filters, view! { <FiltersPanel /> })}
+                {panel!(Panel::Epochs, view! { <EpochLog /> })}
+                {panel!(Panel::Features, view! { <Features /> })}
+                {panel!(Panel::Confusion, view! { <ConfusionPanel /> })}
+                {panel!(Panel::Data, view! { <DataPreview /> })}
+                {panel!(Panel::Parameters, view! { <Parameters /> })}
+                {panel!(Panel::Runs, view! { <RunList /> })}
+                {panel!(Panel::MyDigits, view! { <MyDigitsPanel /> })}
+                <Show when=move || building.get()><LessonBuilder /></Show>
             </div>
         </main>
         <footer class="small">

@@ -2,7 +2,7 @@
 //! every panel through context, and the side of the page that acts on it: the worker link, the
 //! browser's storage, the address.
 
-use filterlab_page::{Address, Effect as Do, PageState};
+use filterlab_page::{Address, Effect as Do, PageState, address::Fragment};
 use filterlab_protocol::{DevicePref, FromWorker, ToWorker};
 use leptos::prelude::*;
 
@@ -95,11 +95,18 @@ impl Page {
         page.launch(page.state.with_untracked(|s| s.worker.pref), false);
         // The settings live in the address, so a link reproduces a run's setup.
         Effect::new(move |_| {
-            // The fragment (a link's model) stays across edits and reloads; a refused model goes.
-            let fragment = match page.state.with(|s| s.link_refused) {
-                true => page.address.with_value(|a| a.fragment.with_model(None)),
-                false => hash(),
-            };
+            // The fragment (a link's model, a lesson) stays across edits and reloads; a refused
+            // model or lesson goes, and so does an unlocked lesson.
+            let fragment = page.state.with(|s| {
+                let mut fragment = Fragment::parse(&hash());
+                if s.link_refused {
+                    fragment = fragment.set("model", None);
+                }
+                if !s.keeps_lesson() {
+                    fragment = fragment.set("lesson", None);
+                }
+                fragment.text()
+            });
             let q = page.state.with(|s| page.address.with_value(|a| a.with_form(&s.form))) + &fragment;
             if q != query() + &hash() {
                 if let Ok(history) = window().history() {
@@ -264,6 +271,30 @@ impl Page {
             let said = match wasm_bindgen_futures::JsFuture::from(copy).await {
                 Ok(_) => "Link copied: it opens this network, its settings and (when it fits) this model, in any browser.",
                 Err(_) => "Copy the link below: it opens this network, its settings and (when it fits) this model, in any browser.",
+            };
+            self.notice(said.into());
+        });
+        Some(link)
+    }
+
+    /// The lesson the builder describes, as a link: copied to the clipboard where the browser
+    /// allows, and returned to be shown for copying by hand.
+    pub fn copy_lesson_link(self) -> Option<String> {
+        let link = match self.state.with_untracked(|s| self.address.with_value(|a| s.lesson_link(a))) {
+            Ok(relative) => {
+                let l = window().location();
+                format!("{}{}{relative}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default())
+            }
+            Err(e) => {
+                self.error(e);
+                return None;
+            }
+        };
+        let copy = window().navigator().clipboard().write_text(&link);
+        leptos::task::spawn_local(async move {
+            let said = match wasm_bindgen_futures::JsFuture::from(copy).await {
+                Ok(_) => "Lesson link copied: it opens this page as set here (settings, network, filters, panels, locks, title and task), in any browser.",
+                Err(_) => "Copy the lesson link below: it opens this page as set here, in any browser.",
             };
             self.notice(said.into());
         });

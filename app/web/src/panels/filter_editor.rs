@@ -10,7 +10,8 @@ use crate::page::page;
 #[component]
 pub fn FilterEditor() -> impl IntoView {
     let page = page();
-    let training = page.select(|s| s.training());
+    // The editor is off while training, and where a lesson locks it.
+    let training = page.select(|s| s.training() || s.locked(filterlab_page::lesson::Control::Filters));
     let count = page.select(|s| s.model.filters.as_ref().map(|f| f.shape.filters).unwrap_or(0));
     // Which filter is open: the fields are made again only when it changes, not on every
     // keystroke (which would take the focus from the field being typed in).

@@ -15,7 +15,8 @@ fn count(s: &NetShape) -> String {
 #[component]
 pub fn NetworkPanel() -> impl IntoView {
     let page = page();
-    let training = page.select(|s| s.training());
+    // The knobs are off while training, and where a lesson locks them.
+    let training = page.select(|s| s.training() || s.locked(filterlab_page::lesson::Control::Network));
     let filters = page.select(|s| s.form.filters.clone());
     let kernel = page.select(|s| s.form.kernel);
     let pool = page.select(|s| s.form.pool);

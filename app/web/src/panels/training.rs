@@ -1,7 +1,7 @@
 //! The training form (optimizer, numbers, digits), the run's buttons, and the model file's
 //! way in and out of the page (Export, Import, the copy saved in this browser).
 
-use filterlab_page::Form;
+use filterlab_page::{Form, lesson::Control};
 use filterlab_protocol::{GpuMemory, OptimizerKind, ToWorker};
 use leptos::{html, prelude::*};
 
@@ -34,10 +34,13 @@ pub fn TrainingPanel() -> impl IntoView {
     let optimizer = page.select(|s| s.form.optimizer);
 
     let all_digits = page.select(|s| s.form.all_digits);
+    // A lesson may lock the optimizer, or the other settings.
+    let optimizer_locked = page.select(|s| s.locked(Control::Optimizer));
+    let settings_locked = page.select(|s| s.locked(Control::Settings));
     let field = move |label: &'static str, id: &'static str, hint: &'static str, get: fn(&Form) -> String, put: fn(&mut Form, String)| {
         let value = page.select(move |s| get(&s.form));
         // The pair is kept, unused, while all ten digits are chosen.
-        let off = move || training.get() || (id == "digits" && all_digits.get());
+        let off = move || training.get() || settings_locked.get() || (id == "digits" && all_digits.get());
         view! {
             <label class="field">
                 <span>{label}</span>
@@ -55,7 +58,7 @@ pub fn TrainingPanel() -> impl IntoView {
         view! {
             <button data-testid=format!("optimizer-{}", kind.word()) class:active=move || optimizer.get() == kind aria-pressed=move || (optimizer.get() == kind).to_string()
                 on:click=move |_| page.state.update(|s| s.form.optimizer = kind)
-                prop:disabled=move || training.get()>{kind.to_string()}</button>
+                prop:disabled=move || training.get() || optimizer_locked.get()>{kind.to_string()}</button>
         }
     };
     let export_link = NodeRef::<html::A>::new();
@@ -104,7 +107,7 @@ pub fn TrainingPanel() -> impl IntoView {
             <label class="check">
                 <input type="checkbox" data-testid="all-digits" prop:checked=move || all_digits.get()
                     on:change=move |ev| page.state.update(|s| s.form.all_digits = event_target_checked(&ev))
-                    prop:disabled=move || training.get() />
+                    prop:disabled=move || training.get() || settings_locked.get() />
                 "All ten digits (a 10-way linear layer; tested on MNIST's t10k file, the standard split)"
             </label>
             <p data-testid="form-error" class="form-error" aria-live="polite">{move || form_error.get().unwrap_or_default()}</p>
