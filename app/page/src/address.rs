@@ -88,7 +88,8 @@ impl Fragment {
             return String::new();
         }
         let mut out = form_urlencoded::Serializer::new(String::new());
-        out.append_pair("v", FRAGMENT_VERSION);
+        // A fragment of another version keeps its own (and is refused for it when read).
+        out.append_pair("v", self.get("v").unwrap_or(FRAGMENT_VERSION));
         for (k, v) in rest {
             out.append_pair(k, v);
         }

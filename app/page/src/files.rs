@@ -62,7 +62,8 @@ impl PageState {
                 ))?)
             }
         };
-        Ok(format!("{query}{}", address.fragment.with_model(model.as_deref())))
+        // The page's link is the page, not the lesson it may have opened with.
+        Ok(format!("{query}{}", address.fragment.set("lesson", None).with_model(model.as_deref())))
     }
 }
 

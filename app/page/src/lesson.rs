@@ -20,8 +20,9 @@ use crate::{
 /// The longest title and task a lesson has (characters).
 pub const MAX_TITLE: usize = 120;
 pub const MAX_TASK: usize = 1200;
-/// The longest lesson text a link carries (a model's text is most of it).
-pub const MAX_LESSON_CHARS: usize = model_link::MAX_LINK_CHARS + 4000;
+/// The longest lesson text a link carries: a model's text at its longest, the title and task at
+/// theirs (4 bytes a character at most), in JSON, then in base64 (4 characters for 3 bytes).
+pub const MAX_LESSON_CHARS: usize = (model_link::MAX_LINK_CHARS + 4 * (MAX_TITLE + MAX_TASK) + 2000) * 4 / 3;
 
 /// A panel a lesson can hide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,8 +156,8 @@ impl Lesson {
             if text.chars().count() > most {
                 return Err(format!("its {what} is longer than {most} characters"));
             }
-            if text.chars().any(|c| c.is_control() && !(newlines && c == '\n')) {
-                return Err(format!("its {what} holds control characters"));
+            if text.chars().any(|c| (c.is_control() && !(newlines && c == '\n')) || invisible(c)) {
+                return Err(format!("its {what} holds control or invisible formatting characters"));
             }
             Ok(())
         };
@@ -164,6 +165,12 @@ impl Lesson {
         plain("task", &self.task, MAX_TASK, true)?;
         self.settings.validate().map_err(|e| format!("its settings are not possible ({e})"))
     }
+}
+
+/// Unicode's invisible formatting characters that can make text read other than it is (bidi
+/// overrides and isolates, zero-width characters).
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A lesson on the page: as opened, and whether the student unlocked everything.
@@ -215,6 +222,12 @@ impl PageState {
         !self.lesson.as_ref().is_some_and(|l| !l.unlocked && l.lesson.hidden.contains(&panel))
     }
 
+    /// Whether a lesson locks any control now: then its settings stay whatever model comes (a run
+    /// opened, a file imported).
+    pub fn lesson_locks(&self) -> bool {
+        Control::ALL.iter().any(|&c| self.locked(c))
+    }
+
     /// Whether a lesson locks these controls (until Unlock everything).
     pub fn locked(&self, control: Control) -> bool {
         self.lesson.as_ref().is_some_and(|l| !l.unlocked && l.lesson.locked.contains(&control))
@@ -241,12 +254,15 @@ impl PageState {
             None => None,
             Some(bytes) => {
                 let file = ModelFile::from_bytes(bytes).map_err(|e| e.to_string())?;
-                Some(model_link::encode(&file).ok_or("This model is too large for a link: a lesson carries networks of up to about 10,000 parameters.")?)
+                Some(model_link::encode(&file).ok_or("This model is too large for a link (a link carries networks of up to about 3,000 parameters): use a smaller network, or share the model file with Export.")?)
             }
         };
         let d = &self.lesson_draft;
         let lesson = Lesson { title: d.title.trim().to_string(), task: d.task.trim().to_string(), settings, hidden: d.hidden.clone(), locked: d.locked.clone(), model };
         lesson.check().map_err(|e| format!("The lesson cannot be made: {e}."))?;
+        if lesson.encode().len() > MAX_LESSON_CHARS {
+            return Err(format!("The lesson cannot be made: it is longer than the {MAX_LESSON_CHARS} characters a lesson link carries; shorten the task."));
+        }
         Ok(lesson)
     }
 
@@ -326,8 +342,10 @@ mod tests {
         refused(format!("#lesson={text}"), "no version");
         let long = Lesson { title: "x".repeat(MAX_TITLE + 1), ..lesson() };
         refused(format!("#v=1&lesson={}", long.encode()), "title is longer than 120");
-        let control = Lesson { title: "a\u{202e}b\u{1b}[31m".into(), ..lesson() };
-        refused(format!("#v=1&lesson={}", control.encode()), "control characters");
+        for title in ["a\u{1b}[31m", "txt.\u{202e}exe", "a\u{200b}b", "\u{2066}x"] {
+            let hostile = Lesson { title: title.into(), ..lesson() };
+            refused(format!("#v=1&lesson={}", hostile.encode()), "control or invisible formatting characters");
+        }
         let bad_settings = Lesson { settings: Settings { lr: -1.0, ..Settings::default() }, ..lesson() };
         refused(format!("#v=1&lesson={}", bad_settings.encode()), "settings are not possible");
         let bad_model = Lesson { model: Some("AAAA".into()), ..lesson() };
@@ -336,6 +354,30 @@ mod tests {
         let json = serde_json::to_string(&lesson()).unwrap().replace("\"confusion\"", "\"hologram\"");
         let forged = format!("{}.{:08x}", URL_SAFE_NO_PAD.encode(&json), crc32fast::hash(json.as_bytes()));
         refused(format!("#v=1&lesson={forged}"), "not a lesson this page can read");
+    }
+
+    #[test]
+    fn locks_hold_whatever_model_comes_and_the_page_link_is_not_the_lesson() {
+        use filterlab_protocol::{FromWorker, RunRecord};
+        let mut p = opened(&format!("#v=1&lesson={}", Lesson { model: None, ..lesson() }.encode()));
+        // A profile with kept runs: the lesson's page opens, not the newest run.
+        let run = RunRecord { version: 1, id: "r".into(), number: 1, label: "r".into(), parent: None, started_ms: 0.0, updated_ms: 0.0, device: None, settings: None, history: vec![], batches: vec![], file_bytes: 1 };
+        assert_eq!(p.library_listed(vec![run], vec![]), vec![]);
+        // A file imported, a model restored: the locked lesson's settings stay.
+        let sgd = Settings { optimizer: OptimizerKind::Sgd, frozen: vec![], ..Settings::default() };
+        p.apply(FromWorker::Restored { source: ModelSource::File { name: "m.flab".into() }, digits: Digits::default(), shape: NetShape::NOTEBOOK, settings: Some(sgd), history: vec![] }, 0.0);
+        assert_eq!((p.form.optimizer, p.form.frozen.clone()), (OptimizerKind::Adam, vec![0, 1]));
+        // Reset keeps frozen filters only where the lesson locks the filter editor.
+        p.reset();
+        assert!(p.form.frozen.is_empty(), "a lock on the optimizer alone does not keep them");
+        let mut locked = opened(&format!("#v=1&lesson={}", Lesson { model: None, locked: vec![Control::Filters], ..lesson() }.encode()));
+        locked.reset();
+        assert_eq!(locked.form.frozen, [0, 1]);
+        // The page's own link (Copy link) drops the lesson, keeps the version.
+        let a = Address::parse_page("", &format!("#v=1&lesson={}", lesson().encode()));
+        assert!(!p.link(&a).unwrap().contains("lesson="));
+        assert_eq!(a.fragment.set("x", Some("1")).text().split('&').next(), Some("#v=1"));
+        assert_eq!(Address::parse_page("", "#v=2&model=abc").fragment.text(), "#v=2&model=abc");
     }
 
     #[test]

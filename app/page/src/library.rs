@@ -16,10 +16,11 @@ impl PageState {
         runs.sort_by(newest_first);
         self.library = runs;
         if !skipped.is_empty() {
-            self.messages.notice = Some(format!("Skipped in the run library: {}. Every other run is listed.", skipped.join("; ")));
+            self.messages.add_notice(format!("Skipped in the run library: {}. Every other run is listed.", skipped.join("; ")));
         }
         match self.library.first().map(|r| r.id.clone()) {
-            Some(newest) if self.model.restore.is_none() && self.model.checkpoint.is_none() && self.model.opening.is_none() && !self.training() => {
+            // A lesson opens on its own page, not on a kept run.
+            Some(newest) if self.model.restore.is_none() && self.model.checkpoint.is_none() && self.model.opening.is_none() && !self.training() && self.lesson.is_none() => {
                 self.model.opening = Some(newest.clone());
                 vec![Effect::Open { id: newest, at_load: true }]
             }

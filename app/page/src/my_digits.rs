@@ -29,7 +29,7 @@ impl PageState {
         self.my_digits.set = set;
         self.my_digits.listed = true;
         if !skipped.is_empty() {
-            self.messages.notice = Some(format!("Skipped in your digits: {}. Every other digit is listed.", skipped.join("; ")));
+            self.messages.add_notice(format!("Skipped in your digits: {}. Every other digit is listed.", skipped.join("; ")));
         }
         vec![self.send_my_digits()]
     }
@@ -41,7 +41,11 @@ impl PageState {
 
     /// "Keep as `digit`" under the draw pad: the drawing as the network saw it joins the set.
     pub fn keep_drawing(&mut self, digit: u8, now_ms: f64) -> Vec<Effect> {
-        let Some(image) = self.model.prediction.as_ref().map(|p| p.image.clone()) else {
+        if self.my_digits.set.len() >= my_digits::MAX_MY_DIGITS {
+            self.messages.error = Some(format!("The drawing was not kept: you keep {} digits, the most a set can hold (and its file carry). Delete some first.", my_digits::MAX_MY_DIGITS));
+            return Vec::new();
+        }
+        let Some(image) = self.model.seen.clone() else {
             self.messages.error = Some("Draw a digit first: the drawing the network read is what is kept.".into());
             return Vec::new();
         };
@@ -66,9 +70,11 @@ impl PageState {
         if new.id == old.id {
             return Vec::new();
         }
-        let said = format!("Relabelled {} as {}.", a(old.digit), a(digit));
         // The same drawing already kept as that digit: the two become one.
-        let add = if self.my_digits.set.iter().any(|d| d.id == new.id) { Vec::new() } else { vec![new] };
+        let (add, said) = match self.my_digits.set.iter().any(|d| d.id == new.id) {
+            true => (Vec::new(), format!("Relabelled {} as {}: the same drawing was already kept as {}, so the two are one.", a(old.digit), a(digit), a(digit))),
+            false => (vec![new], format!("Relabelled {} as {}.", a(old.digit), a(digit))),
+        };
         vec![Effect::ChangeDigits { add, remove: vec![id.into()], said }]
     }
 
@@ -102,6 +108,14 @@ impl PageState {
         }
         if add.is_empty() {
             self.messages.notice = Some(format!("{name}: {} already kept, nothing to import.", digits_word(total)));
+            return Vec::new();
+        }
+        if self.my_digits.set.len() + add.len() > my_digits::MAX_MY_DIGITS {
+            self.messages.error = Some(format!(
+                "{name} was not imported: with its {} new digits you would keep more than the {} a set can hold (and its file carry). Nothing was changed.",
+                add.len(),
+                my_digits::MAX_MY_DIGITS
+            ));
             return Vec::new();
         }
         let mut said = format!("Imported {} from {name}", digits_word(add.len()));
@@ -210,6 +224,17 @@ mod tests {
         let effects = p.relabel_digit(&three, 8);
         assert_eq!(sent(&written(&mut p, effects)), [1, 8]);
         assert_eq!(p.my_digits_used(), (2, 0));
+        // The 8's drawing kept again as a 3, then relabelled as the 8 it is already kept as: the
+        // two become one.
+        p.model.seen = Some(p.my_digits.set[1].image());
+        let effects = p.keep_drawing(3, 9.0);
+        assert_eq!(sent(&written(&mut p, effects)), [1, 8, 3]);
+        let three = p.my_digits.set[2].id.clone();
+        let effects = p.relabel_digit(&three, 8);
+        let [Effect::ChangeDigits { add, remove, said }] = &effects[..] else { panic!("{effects:?}") };
+        assert!(add.is_empty() && remove == &[three.clone()], "{effects:?}");
+        assert_eq!(said, "Relabelled a 3 as an 8: the same drawing was already kept as an 8, so the two are one.");
+        assert_eq!(sent(&written(&mut p, effects)), [1, 8]);
         // Training on them says how many images the run has, and whose.
         p.form.my_digits = true;
         let settings = p.form.settings().unwrap();
@@ -240,6 +265,27 @@ mod tests {
         assert_eq!(p.my_digits.set.len(), 3);
         // Export gives the set back.
         assert_eq!(my_digits::read(&p.export_my_digits().unwrap(), 0.0).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_drawing_is_kept_before_any_model_and_a_full_set_says_so() {
+        let mut p = page();
+        started(&mut p);
+        p.my_digits_listed(vec![], vec![]);
+        let mut image = vec![0.0; 784];
+        image[10] = 1.0;
+        p.apply(FromWorker::Drawn { image }, 0.0);
+        assert_eq!(p.messages.error, None, "no model is no error");
+        let effects = p.keep_drawing(4, 0.0);
+        assert_eq!(sent(&written(&mut p, effects)), [4]);
+        // A set at its most takes no more, and no file brings more.
+        let full: Vec<MyDigit> = (0..my_digits::MAX_MY_DIGITS).map(|i| MyDigit::new(1, [(i % 256) as u8, (i / 256) as u8].into_iter().chain([0; 782]).collect(), i as f64).unwrap()).collect();
+        p.my_digits_listed(full, vec![]);
+        assert_eq!(p.keep_drawing(5, 1.0), vec![]);
+        assert!(p.messages.error.as_deref().unwrap().contains("the most a set can hold"));
+        let one = my_digits::write(&[MyDigit::new(2, vec![9; 784], 0.0).unwrap()]);
+        assert_eq!(p.import_digits("more.zip", my_digits::read(&one, 0.0)), vec![]);
+        assert!(p.messages.error.as_deref().unwrap().starts_with("more.zip was not imported: with its 1 new digits you would keep more than the 10000"));
     }
 
     #[test]

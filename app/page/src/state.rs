@@ -133,6 +133,8 @@ pub struct ModelView {
     pub trained_on: Option<(usize, usize)>,
     pub filters: Option<Filters>,
     pub prediction: Option<Prediction>,
+    /// The drawing as the network sees it (28×28 in [0, 1]), read or not: what "keep" keeps.
+    pub seen: Option<Vec<f32>>,
     /// The feature-map cell of the drawing being worked out (worked.rs), and the worker's answer.
     pub work: Option<MapCell>,
     pub worked: Option<WorkedStep>,
@@ -177,6 +179,7 @@ impl Default for ModelView {
             trained_on: None,
             filters: None,
             prediction: None,
+            seen: None,
             work: None,
             worked: None,
             refused: None,
@@ -204,6 +207,16 @@ pub struct Messages {
     pub error: Option<String>,
     /// Something the user should know that stops nothing (the model can't be saved here).
     pub notice: Option<String>,
+}
+
+impl Messages {
+    /// Adds to the notice shown (the run library's and the digits' listings each have theirs).
+    pub fn add_notice(&mut self, text: String) {
+        self.notice = Some(match self.notice.take() {
+            Some(shown) if shown != text => format!("{shown} {text}"),
+            _ => text,
+        });
+    }
 }
 
 /// Everything the page shows.
@@ -393,12 +406,18 @@ impl PageState {
             }
             FromWorker::Prediction(prediction) => {
                 model.refused = None;
+                model.seen = Some(prediction.image.clone());
                 model.prediction = Some(prediction);
                 effects.extend(self.rework());
             }
             FromWorker::Worked(step) => self.take_worked(step),
+            FromWorker::Drawn { image } => {
+                model.refused = None;
+                model.seen = Some(image);
+            }
             FromWorker::DrawingRefused { reason } => {
                 model.prediction = None;
+                model.seen = None;
                 model.refused = Some(reason);
             }
             FromWorker::Checkpoint { file, epoch_end } => {
@@ -467,7 +486,8 @@ impl PageState {
         let record_settings = settings.clone();
         let n = history.len();
         // The run opened at load is the page's own: the link's settings win over it.
-        let linked = matches!(source, ModelSource::Saved | ModelSource::Kept { at_load: true, .. }) && self.link_settings;
+        // A lesson that locks controls keeps its settings whatever model comes.
+        let linked = (matches!(source, ModelSource::Saved | ModelSource::Kept { at_load: true, .. }) && self.link_settings) || self.lesson_locks();
         match settings.as_ref() {
             Some(s) if !linked => self.form = Form::from_settings(s),
             // No settings in the file: no ticks from the model before it (a link's are its own).
@@ -597,7 +617,10 @@ impl PageState {
     /// Starts afresh: the model is forgotten here and in the worker; every kept run stays.
     pub fn reset(&mut self) -> Vec<Effect> {
         self.model = ModelView::default();
-        self.form.frozen.clear();
+        // A lesson that locks the filter editor keeps its frozen filters.
+        if !self.locked(crate::lesson::Control::Filters) {
+            self.form.frozen.clear();
+        }
         vec![Effect::Send(ToWorker::Reset)]
     }
 

@@ -170,6 +170,8 @@ pub enum FromWorker {
     Examples(ExampleSet),
     /// A few random training images of each class.
     Preview(Preview),
+    /// A drawing as the network would see it, when there is no model yet to read it.
+    Drawn { image: Vec<f32> },
     /// The drawing could not be read as a digit (empty, a dot); nothing was classified.
     DrawingRefused { reason: String },
     /// The current model as a model file (`.flab`, with its settings and history), sent at every

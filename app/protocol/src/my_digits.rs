@@ -177,7 +177,12 @@ pub fn read(bytes: &[u8], now_ms: f64) -> Result<Vec<MyDigit>, String> {
         return Err(format!("it is {} bytes, more than the {MAX_MY_DIGITS_BYTES} a file of digits can be", bytes.len()));
     }
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("it is not a zip file Filterlab can read ({e})"))?;
-    let names: Vec<String> = zip.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
+    // macOS's Finder adds `__MACOSX/._name` copies of each file's metadata: not data.
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| !n.starts_with("__MACOSX/") && !n.rsplit('/').next().unwrap_or_default().starts_with("._"))
+        .collect();
     let one = |suffix: &str| -> Result<String, String> {
         let found: Vec<&String> = names.iter().filter(|n| n.ends_with(suffix) || n.ends_with(&format!("{suffix}.gz"))).collect();
         match found[..] {
@@ -279,6 +284,14 @@ mod tests {
         gz.write_all(&idx::write_labels(&[7])).unwrap();
         let pooled = zip_of(&[("class/t-images-idx3-ubyte", idx::write_images(&[1; PIXELS])), ("class/t-labels-idx1-ubyte.gz", gz.finish().unwrap())]);
         assert_eq!(read(&pooled, 0.0).unwrap()[0].digit, 7);
+        // Zipped by macOS's Finder: its metadata entries are not the data.
+        let finder = zip_of(&[
+            ("set/a-images-idx3-ubyte", idx::write_images(&[1; PIXELS])),
+            ("set/a-labels-idx1-ubyte", idx::write_labels(&[4])),
+            ("__MACOSX/set/._a-images-idx3-ubyte", b"Mac OS X attributes".to_vec()),
+            ("__MACOSX/set/._a-labels-idx1-ubyte", b"Mac OS X attributes".to_vec()),
+        ]);
+        assert_eq!(read(&finder, 0.0).unwrap()[0].digit, 4);
     }
 
     #[test]

@@ -256,31 +256,20 @@ impl Page {
     /// The page's link, with the current model when it fits: copied to the clipboard where the
     /// browser allows, and returned to be shown for copying by hand.
     pub fn copy_link(self) -> Option<String> {
-        let link = match self.state.with_untracked(|s| self.address.with_value(|a| s.link(a))) {
-            Ok(relative) => {
-                let l = window().location();
-                format!("{}{}{relative}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default())
-            }
-            Err(e) => {
-                self.error(e);
-                return None;
-            }
-        };
-        let copy = window().navigator().clipboard().write_text(&link);
-        leptos::task::spawn_local(async move {
-            let said = match wasm_bindgen_futures::JsFuture::from(copy).await {
-                Ok(_) => "Link copied: it opens this network, its settings and (when it fits) this model, in any browser.",
-                Err(_) => "Copy the link below: it opens this network, its settings and (when it fits) this model, in any browser.",
-            };
-            self.notice(said.into());
-        });
-        Some(link)
+        let relative = self.state.with_untracked(|s| self.address.with_value(|a| s.link(a)));
+        self.copy(relative, "Link copied", "Copy the link below", "it opens this network, its settings and (when it fits) this model, in any browser.")
     }
 
-    /// The lesson the builder describes, as a link: copied to the clipboard where the browser
-    /// allows, and returned to be shown for copying by hand.
+    /// The lesson the builder describes, as a link, copied and returned as [`Page::copy_link`]'s.
     pub fn copy_lesson_link(self) -> Option<String> {
-        let link = match self.state.with_untracked(|s| self.address.with_value(|a| s.lesson_link(a))) {
+        let relative = self.state.with_untracked(|s| self.address.with_value(|a| s.lesson_link(a)));
+        self.copy(relative, "Lesson link copied", "Copy the lesson link below", "it opens this page as set here (settings, network, filters, panels, locks, title and task), in any browser.")
+    }
+
+    /// A link of this page (`relative`: `?…#…`, or why there is none) made absolute, copied to
+    /// the clipboard where the browser allows it, and returned to be shown; the notice says which.
+    fn copy(self, relative: Result<String, String>, copied: &'static str, by_hand: &'static str, what: &'static str) -> Option<String> {
+        let link = match relative {
             Ok(relative) => {
                 let l = window().location();
                 format!("{}{}{relative}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default())
@@ -292,11 +281,8 @@ impl Page {
         };
         let copy = window().navigator().clipboard().write_text(&link);
         leptos::task::spawn_local(async move {
-            let said = match wasm_bindgen_futures::JsFuture::from(copy).await {
-                Ok(_) => "Lesson link copied: it opens this page as set here (settings, network, filters, panels, locks, title and task), in any browser.",
-                Err(_) => "Copy the lesson link below: it opens this page as set here, in any browser.",
-            };
-            self.notice(said.into());
+            let said = if wasm_bindgen_futures::JsFuture::from(copy).await.is_ok() { copied } else { by_hand };
+            self.notice(format!("{said}: {what}"));
         });
         Some(link)
     }

@@ -83,7 +83,11 @@ impl Session {
                 return Ok(());
             }
         };
-        let (model, digits) = self.model().ok_or("train the model first, then draw")?;
+        // No model yet: the page still gets the image, to keep it in "My digits".
+        let Some((model, digits)) = self.model() else {
+            post(&FromWorker::Drawn { image });
+            return Ok(());
+        };
         let explanation = model.explain(&image).await.map_err(|e| e.to_string())?;
         // Softmax of the logits: the model's log-softmax, exponentiated.
         let top = explanation.logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -121,11 +125,12 @@ impl Session {
 
     /// The current model's score on the user's kept digits of its task.
     pub async fn post_my_score(&self) -> Result<(), WorkerError> {
+        let run = self.current();
         let (Some((model, digits)), Ok((device, _))) = (self.model(), self.device()) else { return Ok(()) };
         let set = self.with(|s| s.my_digits.clone());
         let score = my_digits::score(&model, &set, digits, &device).await.map_err(|e| e.to_string())?;
         // Another model, or another set, may have come meanwhile: its own score follows it.
-        if self.model().map(|(_, d)| d) == Some(digits) && self.with(|s| std::rc::Rc::ptr_eq(&s.my_digits, &set)) {
+        if self.check(run).is_ok() && self.with(|s| std::rc::Rc::ptr_eq(&s.my_digits, &set)) {
             post(&FromWorker::MyScore(score));
         }
         Ok(())

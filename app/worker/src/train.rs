@@ -44,8 +44,8 @@ impl Session {
         self.check(run)?;
         // "Train on my digits too": the task's kept digits join this run's training images.
         let mut mine = 0;
-        if settings.my_digits {
-            let set = self.with(|s| s.my_digits.clone());
+        let set = self.with(|s| s.my_digits.clone());
+        if settings.my_digits && filterlab_protocol::my_digits::used_by(&set, settings.digits).0 > 0 {
             let (more, used) = my_digits::with_my_digits(&split, &set);
             (split, mine) = (Rc::new(more), used);
         }

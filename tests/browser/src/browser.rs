@@ -329,6 +329,24 @@ impl Browser {
         self.cdp("Storage.overrideQuotaForOrigin", json!({"origin": origin, "quotaSize": bytes})).await;
     }
 
+    /// Sets the site's quota 64 KiB under what it stores once that has settled (the offline cache
+    /// too), so that no write fits, and waits out the 30 s that Chromium's IndexedDB trusts the
+    /// space it last measured. Returns what the site stores, in bytes.
+    pub async fn storage_full(&self) -> f64 {
+        let mut usage = 0.0;
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let now = self.js_async("const done = arguments[0]; navigator.storage.estimate().then((e) => done(e.usage));", vec![]).await.as_f64().unwrap();
+            if now == usage {
+                break;
+            }
+            usage = now;
+        }
+        self.quota(usage as u64 - 65_536).await;
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        usage
+    }
+
     /// Shows the page as on `screen` (its CSS pixels, at a device pixel ratio of 2 on phones
     /// and tablets), with touch there.
     pub async fn emulate(&self, screen: Screen) {

@@ -21,6 +21,12 @@ pub fn weights_in(file: &[u8]) -> Vec<f32> {
     ModelFile::from_bytes(file).expect("a valid model file").weights.to_vec()
 }
 
+/// A file of `tests/fixtures/notebook` (written by real PyTorch: tests/notebook_fixtures.py), as
+/// the canonical path WebDriver takes for a file input.
+pub fn fixture(name: &str) -> PathBuf {
+    std::fs::canonicalize(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/notebook").join(name)).unwrap()
+}
+
 /// Writes `bytes` to a file called `name` in a temporary folder (for Import) and returns its path.
 pub fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("filterlab-files-{}", std::process::id()));

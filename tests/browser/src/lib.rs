@@ -10,6 +10,6 @@ pub mod runs;
 pub mod server;
 
 pub use browser::{Browser, DESKTOP, Engine, Gpu, MINUTE, PHONE, SMALL_PHONE, Screen, TABLET, WIDE};
-pub use inputs::{eight, model_file, one, seven, temp_file, weights_in};
+pub use inputs::{eight, fixture, model_file, one, seven, temp_file, weights_in};
 pub use page::Pointer;
 pub use server::{Fault, page_policy};

@@ -30,6 +30,15 @@ pub async fn idb(b: &Browser, version: u32, upgrade: &str, body: &str, args: ser
 }
 
 
+/// The database version the page uses now, and the stores it has.
+pub const VERSION: u32 = 3;
+const STORES: &str = "for (const s of ['models', 'runs', 'files', 'digits']) { if (!db.objectStoreNames.contains(s)) db.createObjectStore(s); }";
+
+/// [`idb`] at the page's version, its stores made if the page has not made them yet.
+pub async fn idb_now(b: &Browser, body: &str, args: serde_json::Value) -> serde_json::Value {
+    idb(b, VERSION, STORES, body, args).await
+}
+
 /// Plants kept runs in the page's IndexedDB (ids `{prefix}-NN`, started one millisecond apart).
 /// Each has `epochs` epochs and a loss curve reported every 10 of each epoch's 166 steps, as a
 /// run trained here would.
@@ -42,10 +51,8 @@ pub async fn plant(b: &Browser, prefix: &str, count: u32, epochs: usize) {
             RunRecord { label: format!("{prefix} {n}"), batches: batches.clone(), ..record }.to_json()
         })
         .collect();
-    let planted = idb(
+    let planted = idb_now(
         b,
-        2,
-        "db.createObjectStore('models'); db.createObjectStore('runs'); db.createObjectStore('files');",
         "const [records, file] = args; const tx = db.transaction(['runs', 'files'], 'readwrite');
          for (const json of records) { const id = JSON.parse(json).id; tx.objectStore('runs').put(json, id); tx.objectStore('files').put(new Uint8Array(file), id); }
          tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",

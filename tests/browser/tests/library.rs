@@ -153,15 +153,14 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     assert!(b.attr("optimizer-adam", "class").await.contains("active") && b.value("lr").await == "0.01", "and its settings");
     assert!(b.text("runs").await.contains("#1 Adam lr 0.01"), "{}", b.text("runs").await);
     // Moved, not copied: the old key is gone, the run is in the new stores.
-    let layout = runs::idb(&b, 2, "", "const tx = db.transaction(['models', 'runs', 'files']); const n = {}; let left = 3; tx.onabort = () => finish('aborted'); for (const s of ['models', 'runs', 'files']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
-    assert_eq!(layout, json!({"models": 0, "runs": 1, "files": 1}));
+    let layout = runs::idb_now(&b, "const tx = db.transaction(['models', 'runs', 'files', 'digits']); const n = {}; let left = 4; tx.onabort = () => finish('aborted'); for (const s of ['models', 'runs', 'files', 'digits']) { const r = tx.objectStore(s).count(); r.onsuccess = () => { n[s] = r.result; if (--left === 0) finish(n); }; }", json!(null)).await;
+    assert_eq!(layout, json!({"models": 0, "runs": 1, "files": 1, "digits": 0}));
 
     // A damaged record and one from a newer page are skipped and named; the run still loads.
-    let planted = runs::idb(
+    // And a damaged kept digit.
+    let planted = runs::idb_now(
         &b,
-        2,
-        "",
-        "const tx = db.transaction('runs', 'readwrite'); const s = tx.objectStore('runs'); s.put('{not json', 'bad'); s.put(JSON.stringify({version: 99, id: 'future'}), 'future'); tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
+        "const tx = db.transaction(['runs', 'digits'], 'readwrite'); const s = tx.objectStore('runs'); s.put('{not json', 'bad'); s.put(JSON.stringify({version: 99, id: 'future'}), 'future'); tx.objectStore('digits').put('{\"digit\": 3', 'torn'); tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
         json!(null),
     )
     .await;
@@ -171,6 +170,8 @@ async fn the_one_saved_model_of_before_becomes_the_first_run_and_bad_records_are
     b.wait_text("notice", "Skipped in the run library", Duration::from_secs(10)).await;
     let notice = b.text("notice").await;
     assert!(notice.contains("run bad: it is damaged") && notice.contains("run future: it was written by a newer Filterlab"), "{notice}");
+    b.wait_text("notice", "Skipped in your digits: digit torn: it is damaged", Duration::from_secs(10)).await;
+    assert!(b.text("notice").await.contains("Skipped in the run library"), "both listings' notices are shown");
     assert!(b.text("runs").await.contains("#1 Adam lr 0.01"));
     b.assert_no_console_errors().await;
     b.close().await;

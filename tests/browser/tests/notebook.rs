@@ -4,19 +4,15 @@
 
 use filterlab_browser_tests as harness;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use filterlab_protocol::notebook_file;
 use harness::{Browser, Fault, Gpu, MINUTE};
 
-fn fixture(name: &str) -> PathBuf {
-    // WebDriver takes only a canonical path for a file input.
-    std::fs::canonicalize(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/notebook").join(name)).unwrap()
-}
 
 /// PyTorch's test accuracy for a fixture: correct images of its test split.
 fn torch_correct(name: &str) -> f64 {
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture(&format!("{name}.json"))).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(harness::fixture(&format!("{name}.json"))).unwrap()).unwrap();
     json["test_correct"].as_f64().unwrap()
 }
 
@@ -48,9 +44,9 @@ async fn pytorch_models_come_in_and_go_back_out() {
     ];
     for (file, classes) in files {
         let name = file.split(['.', '-']).next().unwrap();
-        b.choose_file("import", &fixture(file)).await;
+        b.choose_file("import", &harness::fixture(file)).await;
         b.wait_text("status", &format!("Imported {file}"), MINUTE).await;
-        let bytes = std::fs::read(fixture(file)).unwrap();
+        let bytes = std::fs::read(harness::fixture(file)).unwrap();
         b.wait_attr_eq("filters", "data-weights", &conv_of(&bytes), Duration::from_secs(10)).await;
         b.wait_attr_eq("confusion", "data-classes", &classes.to_string(), 2 * MINUTE).await;
         assert_eq!(correct(&b).await, torch_correct(name), "{file}: the page's test accuracy is PyTorch's");
@@ -65,18 +61,18 @@ async fn pytorch_models_come_in_and_go_back_out() {
     b.click("export-safetensors").await;
     let exported = b.downloaded("filterlab-model.safetensors", Duration::from_secs(10)).await;
     let back = notebook_file::open(&exported).unwrap();
-    let torch = notebook_file::open(&std::fs::read(fixture("wide.safetensors")).unwrap()).unwrap();
+    let torch = notebook_file::open(&std::fs::read(harness::fixture("wide.safetensors")).unwrap()).unwrap();
     assert_eq!((back.format, back.file.weights), (notebook_file::Format::Safetensors, torch.file.weights));
 
     // Hostile or broken files: refused, naming why; the model on the page and the runs kept
     // are unchanged.
     let before = b.attr("filters", "data-weights").await;
     let runs = b.text("runs").await;
-    let mut nan = std::fs::read(fixture("notebook.safetensors")).unwrap();
+    let mut nan = std::fs::read(harness::fixture("notebook.safetensors")).unwrap();
     let end = nan.len();
     nan[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
-    let pt = std::fs::read(fixture("notebook.pt")).unwrap();
-    let read = |name: &str| std::fs::read(fixture(name)).unwrap();
+    let pt = std::fs::read(harness::fixture("notebook.pt")).unwrap();
+    let read = |name: &str| std::fs::read(harness::fixture(name)).unwrap();
     for (name, bytes, why) in [
         ("hostile-os-system.pt", read("hostile-os-system.pt"), "refers to posix.system"),
         ("hostile-zip-bomb.pt", read("hostile-zip-bomb.pt"), "larger than a model file"),
@@ -104,7 +100,7 @@ async fn a_copied_link_opens_the_same_model_in_a_fresh_profile() {
     let b = Browser::open(Gpu::None).await;
     b.wait_text("status", "Ready", MINUTE).await;
     b.set_input("lr", "0.01").await;
-    b.choose_file("import", &fixture("notebook.safetensors")).await;
+    b.choose_file("import", &harness::fixture("notebook.safetensors")).await;
     b.wait_text("status", "Imported notebook.safetensors", MINUTE).await;
     let filters = b.attr("filters", "data-weights").await;
     b.draw(&harness::one()).await;
@@ -134,7 +130,7 @@ async fn a_copied_link_opens_the_same_model_in_a_fresh_profile() {
 
     // Damaged: cut short, not base64 at all, a NaN weight.
     let cut = &relative[..relative.len() - 40];
-    let mut nan = notebook_file::open(&std::fs::read(fixture("notebook.safetensors")).unwrap()).unwrap().file;
+    let mut nan = notebook_file::open(&std::fs::read(harness::fixture("notebook.safetensors")).unwrap()).unwrap().file;
     nan.weights.fc_bias[1] = f32::NAN;
     let nan = format!("?#v=1&model={}", filterlab_protocol::model_link::encode(&nan).unwrap());
     for (hash, why) in [

@@ -315,34 +315,20 @@ async fn a_full_storage_offers_to_delete_the_oldest_run_and_save_again() {
     let file = ModelFile { weights: Weights::from_slice(shape, &vec![0.01; shape.params()]), digits: DigitPair::default().into(), record: String::new() }.to_bytes();
     let old = RunRecord::from_model_file(&file, "old-run".into(), 1, 1.0e12).unwrap();
     let old = RunRecord { batches: (0..60_000).map(|i| BatchLoss { at: i as f64 / 166.0, loss: 0.5 + (i % 7) as f64 / 100.0, gradient: None }).collect(), ..old };
-    let planted = b
-        .js_async(
-            "const [json, file, done] = arguments; const open = indexedDB.open('filterlab', 2);
-             open.onupgradeneeded = () => { for (const s of ['models', 'runs', 'files']) open.result.createObjectStore(s); };
-             open.onsuccess = () => { const db = open.result; const tx = db.transaction(['runs', 'files'], 'readwrite');
-               tx.objectStore('runs').put(json, 'old-run'); tx.objectStore('files').put(new Uint8Array(file), 'old-run');
-               tx.oncomplete = () => { db.close(); done('ok'); }; tx.onabort = () => { db.close(); done('aborted'); }; };",
-            vec![json!(old.to_json()), json!(file)],
-        )
-        .await;
+    let planted = harness::runs::idb_now(
+        &b,
+        "const [json, file] = args; const tx = db.transaction(['runs', 'files'], 'readwrite');
+         tx.objectStore('runs').put(json, 'old-run'); tx.objectStore('files').put(new Uint8Array(file), 'old-run');
+         tx.oncomplete = () => finish('ok'); tx.onabort = () => finish('aborted');",
+        json!([old.to_json(), file]),
+    )
+    .await;
     assert_eq!(planted, "ok");
     b.goto(&b.site).await;
     b.wait_text("status", "Restored run #1", MINUTE).await;
-    // The site's usage once the page has settled (the offline cache too), and a quota a little
-    // under it: no write fits until the old run is deleted.
-    let mut usage = 0.0;
-    loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = b.js_async("const done = arguments[0]; navigator.storage.estimate().then((e) => done(e.usage));", vec![]).await.as_f64().unwrap();
-        if now == usage {
-            break;
-        }
-        usage = now;
-    }
+    // A quota a little under the site's usage: no write fits until the old run is deleted.
+    let usage = b.storage_full().await;
     assert!(usage > 2e6, "the old run is kept: {usage} bytes");
-    b.quota(usage as u64 - 65_536).await;
-    // Chromium's IndexedDB trusts the space it last measured for up to 30 s before asking again.
-    tokio::time::sleep(Duration::from_secs(31)).await;
 
     b.set_input("epochs", "1").await;
     b.click("train").await;

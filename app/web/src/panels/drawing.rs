@@ -14,21 +14,23 @@ pub fn DrawPanel() -> impl IntoView {
     let page = page();
     let prediction = page.select(|s| s.model.prediction.clone());
     let refused = page.select(|s| s.model.refused.clone());
+    let seen_image = page.select(|s| s.model.seen.clone());
     let seen = NodeRef::<html::Canvas>::new();
-    redraw_on(seen, move || prediction.track(), move |c| {
-        prediction.with_untracked(|p| {
-            if let Some(p) = p {
-                draw::image(c, &p.image)
+    redraw_on(seen, move || seen_image.track(), move |c| {
+        seen_image.with_untracked(|image| {
+            if let Some(image) = image {
+                draw::image(c, image)
             }
         })
     });
     view! {
         <section class="panel drawing" aria-labelledby="drawing-title">
             <h2 id="drawing-title">"Draw a digit"</h2>
-            <pad::DrawPad on_clear=move || page.state.update(|s| { s.model.prediction = None; s.model.refused = None; }) />
+            <pad::DrawPad on_clear=move || page.state.update(|s| { s.model.prediction = None; s.model.seen = None; s.model.refused = None; }) />
             <p data-testid="prediction" class="prediction" aria-live="polite"
                 data-digit=move || prediction.with(|p| p.as_ref().map(|p| p.digit().to_string()).unwrap_or_default())>
                 {move || match prediction.get() {
+                    None if seen_image.with(Option::is_some) => "No model reads it yet: train or import one. You can keep it in My digits already.".to_string(),
                     None => refused.get().unwrap_or_else(|| "Draw with the mouse, a pen or a finger.".to_string()),
                     Some(p) => filterlab_page::words::reading(&p),
                 }}
@@ -46,7 +48,7 @@ pub fn DrawPanel() -> impl IntoView {
                 </ol>
             })}
             // Keep the drawing, with the digit it is, in "My digits".
-            {move || prediction.with(|p| p.is_some()).then(|| view! {
+            {move || seen_image.with(Option::is_some).then(|| view! {
                 <div class="keep" data-testid="keep" role="group" aria-labelledby="keep-title">
                     <p class="small" id="keep-title">"Keep this drawing as:"</p>
                     <div class="keep-digits">
@@ -59,7 +61,7 @@ pub fn DrawPanel() -> impl IntoView {
             })}
             <p class="small">"What the network saw (28×28):"</p>
             <canvas node_ref=seen data-testid="seen" width="112" height="112" role="img" aria-label="The drawing as the network saw it, 28×28 pixels"
-                data-image=move || prediction.with(|p| p.as_ref().map(|p| joined(&p.image)).unwrap_or_default())></canvas>
+                data-image=move || seen_image.with(|i| i.as_ref().map(|i| joined(i)).unwrap_or_default())></canvas>
         </section>
     }
 }

@@ -2,7 +2,7 @@
 //! everything"), and the builder a teacher makes one with ("Copy lesson link"). What a lesson is
 //! and what it hides or locks is `filterlab_page::lesson`.
 
-use filterlab_page::lesson::{Control, MAX_TASK, MAX_TITLE, Panel};
+use filterlab_page::lesson::{Control, LessonDraft, MAX_TASK, MAX_TITLE, Panel};
 use leptos::prelude::*;
 
 use crate::page::page;
@@ -41,38 +41,9 @@ pub fn LessonBuilder() -> impl IntoView {
     let title = page.select(|s| s.lesson_draft.title.clone());
     let task = page.select(|s| s.lesson_draft.task.clone());
     let link = RwSignal::new(None::<String>);
-    let hide = move |panel: Panel| {
-        let ticked = page.select(move |s| s.lesson_draft.hidden.contains(&panel));
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("lesson-hide-{}", panel.word()) prop:checked=move || ticked.get()
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        page.state.update(|s| {
-                            s.lesson_draft.hidden.retain(|p| *p != panel);
-                            if on { s.lesson_draft.hidden.push(panel) }
-                        })
-                    } />
-                {panel.name()}
-            </label>
-        }
-    };
-    let lock = move |control: Control| {
-        let ticked = page.select(move |s| s.lesson_draft.locked.contains(&control));
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("lesson-lock-{}", control.word()) prop:checked=move || ticked.get()
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        page.state.update(|s| {
-                            s.lesson_draft.locked.retain(|c| *c != control);
-                            if on { s.lesson_draft.locked.push(control) }
-                        })
-                    } />
-                {control.name()}
-            </label>
-        }
-    };
+    // A tick for each panel to hide and each control to lock.
+    let hide = move |panel: Panel| tick(format!("lesson-hide-{}", panel.word()), panel.name(), panel, |d| &mut d.hidden);
+    let lock = move |control: Control| tick(format!("lesson-lock-{}", control.word()), control.name(), control, |d| &mut d.locked);
     view! {
         <section class="panel lesson-builder" data-testid="lesson-builder-panel" aria-labelledby="lesson-builder-title">
             <details>
@@ -90,11 +61,11 @@ pub fn LessonBuilder() -> impl IntoView {
                 </label>
                 <fieldset>
                     <legend>"Hide these panels"</legend>
-                    <div class="lesson-choices">{Panel::ALL.map(hide).to_vec()}</div>
+                    <div class="lesson-choices">{Panel::ALL.into_iter().map(hide).collect_view()}</div>
                 </fieldset>
                 <fieldset>
                     <legend>"Lock these controls"</legend>
-                    <div class="lesson-choices">{Control::ALL.map(lock).to_vec()}</div>
+                    <div class="lesson-choices">{Control::ALL.into_iter().map(lock).collect_view()}</div>
                 </fieldset>
                 <div class="buttons">
                     <button data-testid="copy-lesson-link" on:click=move |_| link.set(page.copy_lesson_link())>"Copy lesson link"</button>
@@ -108,5 +79,25 @@ pub fn LessonBuilder() -> impl IntoView {
                 </Show>
             </details>
         </section>
+    }
+}
+
+/// A tick that puts `item` in the draft's list (`list`) or takes it out.
+fn tick<T: Copy + PartialEq + Send + Sync + 'static>(id: String, name: &'static str, item: T, list: fn(&mut LessonDraft) -> &mut Vec<T>) -> impl IntoView {
+    let page = page();
+    let ticked = page.select(move |s| list(&mut s.lesson_draft.clone()).contains(&item));
+    view! {
+        <label class="check">
+            <input type="checkbox" data-testid=id prop:checked=move || ticked.get()
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    page.state.update(|s| {
+                        let list = list(&mut s.lesson_draft);
+                        list.retain(|x| *x != item);
+                        if on { list.push(item) }
+                    })
+                } />
+            {name}
+        </label>
     }
 }

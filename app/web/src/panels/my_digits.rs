@@ -113,6 +113,9 @@ pub fn MyDigitsPanel() -> impl IntoView {
                     prop:disabled=move || training.get() />
                 {format!("Train on my digits too: the next Train or Continue adds each of the task's digits {} times (as drawn, and shifted a pixel up, down, left and right).", my_digits::COPIES)}
             </label>
+            <Show when=move || train_too.get()>
+                <p class="small" data-testid="my-score-caveat">"A model trained on your digits is scored on drawings it has seen: keep a few new ones (or train without them) to see how it reads your writing fresh."</p>
+            </Show>
             <ul class="kept-digits" data-testid="my-digits" data-ids=move || set.with(|s| s.iter().map(|d| d.id.clone()).collect::<Vec<_>>().join(","))
                 data-digits=move || set.with(|s| joined(&s.iter().map(|d| d.digit as f32).collect::<Vec<_>>()))>
                 <For each=move || set.get().into_iter().enumerate() key=|(n, d)| (*n, d.id.clone()) let:((n, d))>

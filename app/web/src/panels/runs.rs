@@ -66,7 +66,8 @@ fn export_library(page: Page, link: web_sys::HtmlAnchorElement) {
             Err(e) => return page.error(format!("The library was not exported: {e}")),
         }
         let left_out = if skipped.is_empty() { String::new() } else { format!(" Left out, unreadable: {}.", skipped.join("; ")) };
-        page.notice(format!("Exported {} runs and {} as filterlab-library-{day}.zip.{left_out}", count.0, filterlab_page::my_digits::digits_word(count.1)));
+        let digits = if count.1 == 0 { String::new() } else { format!(" and {}", filterlab_page::my_digits::digits_word(count.1)) };
+        page.notice(format!("Exported {} runs{digits} as filterlab-library-{day}.zip.{left_out}", count.0));
     });
 }
 
