@@ -211,7 +211,16 @@ async fn two_tabs_train_at_once_keep_their_own_runs_and_follow_each_other() {
     assert!(b.enabled("stop").await, "still training: {}", b.text("status").await);
     // The first tab's run was marked here while it trained, until a few seconds after its last beat.
     b.wait_enabled("run-delete-2", Duration::from_secs(10)).await;
-    b.click("run-delete-2").await;
+    // Delete asks first: press until it asks (a press while a late beat turned it off again is
+    // lost), then confirm.
+    let start = std::time::Instant::now();
+    while !b.text("run-delete-2").await.contains("Really delete?") {
+        assert!(start.elapsed() < Duration::from_secs(10), "Delete never asked to confirm: {}", b.text("runs").await);
+        if b.enabled("run-delete-2").await {
+            b.click("run-delete-2").await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     b.click("run-delete-2").await;
     b.switch_to(first.clone()).await;
     let start = std::time::Instant::now();
