@@ -38,6 +38,12 @@ pub fn fused(config: &TrainConfig, steps: u32) -> Update {
     }
 }
 
+/// The fused op's schedule for `count` steps from step `from` (1-based): each step's
+/// [`Update::constants`], two numbers a step.
+pub fn schedule(config: &TrainConfig, from: u32, count: u32) -> Vec<f32> {
+    (from..from + count).flat_map(|t| fused(config, t).constants()).collect()
+}
+
 /// The optimizer's update, with every per-step constant worked out on the host in f32 exactly as
 /// Burn's optimizers do, so the fused and stock paths agree to the last bits that matter.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,6 +64,23 @@ impl Update {
         let t = time as i32;
         let correction_2 = (1.0 - beta_2.powi(t)).sqrt();
         Self::Adam { lr: lr as f32, beta_1, beta_2, scale: correction_2 / (1.0 - beta_1.powi(t)), eps_hat: epsilon * correction_2 }
+    }
+
+    /// The numbers that change from step to step (Adam's scale and eps_hat; none for the others),
+    /// as the fused op's schedule holds them, two per step.
+    pub fn constants(&self) -> [f32; 2] {
+        match *self {
+            Self::Adam { scale, eps_hat, .. } => [scale, eps_hat],
+            Self::Sgd { .. } | Self::Momentum { .. } => [0.0; 2],
+        }
+    }
+
+    /// This update with another step's [`Update::constants`].
+    pub fn with_constants(self, [s, e]: [f32; 2]) -> Self {
+        match self {
+            Self::Adam { lr, beta_1, beta_2, .. } => Self::Adam { lr, beta_1, beta_2, scale: s, eps_hat: e },
+            other => other,
+        }
     }
 
     /// The new value of parameter `p` with gradient `g` and the optimizer's two slots `m`, `v`

@@ -219,6 +219,28 @@ pub struct Trainer {
     cursor: usize,
     step_in_epoch: usize,
     epoch_start: Instant,
+    pace: Pace,
+}
+
+/// How many steps [`Trainer::next`] queues at once (one dispatch on a GPU): up to the next report,
+/// and no more than take [`Pace::BUDGET`] at the pace of the latest reported ones, so that no
+/// dispatch runs long enough to trip a GPU watchdog (Windows resets a GPU after 2 s).
+#[derive(Debug, Clone, Copy, Default)]
+struct Pace {
+    /// Seconds a step, from queueing the latest reported steps to reading their report back.
+    per_step: Option<f64>,
+}
+
+impl Pace {
+    const BUDGET: f64 = 0.5;
+
+    fn most(&self) -> usize {
+        self.per_step.map_or(usize::MAX, |s| ((Self::BUDGET / s) as usize).max(1))
+    }
+
+    fn took(&mut self, steps: usize, seconds: f64) {
+        self.per_step = Some(seconds / steps as f64);
+    }
 }
 
 impl Trainer {
@@ -265,6 +287,7 @@ impl Trainer {
             cursor: 0,
             step_in_epoch: 0,
             epoch_start: Instant::now(),
+            pace: Pace::default(),
             config,
         };
         trainer.start_epoch();
@@ -309,61 +332,84 @@ impl Trainer {
     /// Queues one optimizer step on the next batch; reads nothing back.
     /// Returns `false` (and does nothing) when this epoch's batches are used up.
     pub fn step(&mut self) -> bool {
-        if self.cursor >= self.train.len {
-            return false;
+        self.steps(1) == 1
+    }
+
+    /// Queues up to `most` optimizer steps on this epoch's next batches (on a GPU the fused path
+    /// takes them in one dispatch); reads nothing back. Returns how many it queued: none once
+    /// the epoch's batches are used up.
+    pub fn steps(&mut self, most: usize) -> usize {
+        let size = self.config.batch_size;
+        let count = most.min((self.train.len - self.cursor).div_ceil(size));
+        if count == 0 {
+            return 0;
         }
         if self.step_in_epoch == 0 {
             // The epoch's clock starts with its first step, not with whatever the caller does
             // between epochs (the page's confusion matrix, say).
             self.epoch_start = Instant::now();
         }
-        let end = (self.cursor + self.config.batch_size).min(self.train.len);
-        let batch = end - self.cursor;
+        let end = (self.cursor + count * size).min(self.train.len);
         match &mut self.engine {
             Engine::Stock { model, optim, loss_sum, correct, last_step } => {
-                let picks = self.order.clone().slice(self.cursor..end);
-                let images = self.train.images.clone().select(0, picks.clone());
-                let classes = self.train.classes.clone().select(0, picks);
+                for from in (self.cursor..end).step_by(size) {
+                    let to = (from + size).min(end);
+                    let batch = to - from;
+                    let picks = self.order.clone().slice(from..to);
+                    let images = self.train.images.clone().select(0, picks.clone());
+                    let classes = self.train.classes.clone().select(0, picks);
 
-                let log_probs = model.forward_flat(images); // [batch, classes]
-                let loss = nll_loss(log_probs.clone(), classes.clone());
-                let mut grads = GradientsParams::from_grads(loss.backward(), model);
-                freeze(&mut grads, model, self.config.frozen_bits());
-                let grad_sq = squared_norms(&grads, model);
-                *model = optim.step(self.config.lr, model.clone(), grads);
+                    let log_probs = model.forward_flat(images); // [batch, classes]
+                    let loss = nll_loss(log_probs.clone(), classes.clone());
+                    let mut grads = GradientsParams::from_grads(loss.backward(), model);
+                    freeze(&mut grads, model, self.config.frozen_bits());
+                    let grad_sq = squared_norms(&grads, model);
+                    *model = optim.step(self.config.lr, model.clone(), grads);
 
-                // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
-                let loss = loss.inner();
-                let predicted = log_probs.inner().argmax(1).reshape([batch]);
-                let right = predicted.equal(classes.inner()).int().sum();
-                *loss_sum = loss_sum.clone() + loss.clone() * batch as f32;
-                *correct = correct.clone() + right;
-                *last_step = Some(Tensor::cat(vec![loss, grad_sq], 0));
+                    // The notebook's bookkeeping: loss × batch size summed, correct predictions counted.
+                    let loss = loss.inner();
+                    let predicted = log_probs.inner().argmax(1).reshape([batch]);
+                    let right = predicted.equal(classes.inner()).int().sum();
+                    *loss_sum = loss_sum.clone() + loss.clone() * batch as f32;
+                    *correct = correct.clone() + right;
+                    *last_step = Some(Tensor::cat(vec![loss, grad_sq], 0));
+                }
             }
             Engine::Fused { state, steps } => {
-                *steps += 1;
-                let update = optimizer::fused(&self.config, *steps);
+                let from = *steps + 1;
+                *steps += count as u32;
                 let args = StepArgs {
                     shape: self.config.model.shape(),
                     start: self.cursor as u32,
-                    len: batch as u32,
+                    len: size as u32,
+                    count: count as u32,
+                    end: self.train.len as u32,
                     first: self.step_in_epoch == 0,
-                    update,
+                    update: optimizer::fused(&self.config, from),
                     frozen: self.config.frozen_bits(),
                 };
+                let schedule = optimizer::schedule(&self.config, from, count as u32);
+                let schedule = Tensor::from_data(TensorData::new(schedule, [2 * count]), &self.order.device());
                 let current = state.take().expect("the fused state is put back after every step");
                 *state = Some(fused::op::train_step(
                     self.train.images.clone(),
                     self.train.classes.clone(),
                     self.order.clone(),
+                    schedule,
                     current,
                     args,
                 ));
             }
         }
         self.cursor = end;
-        self.step_in_epoch += 1;
-        true
+        self.step_in_epoch += count;
+        count
+    }
+
+    /// The epoch's next reported step: its first, every `report_every`-th, and its last.
+    fn next_report(&self) -> usize {
+        let every = self.config.report_every;
+        if self.step_in_epoch == 0 { 1 } else { ((self.step_in_epoch / every + 1) * every).min(self.steps_per_epoch()) }
     }
 
     /// Reads the loss of the latest step back from the device.
@@ -474,14 +520,19 @@ impl Trainer {
             return Ok(None);
         }
         let steps_per_epoch = self.steps_per_epoch();
-        while self.step() {
-            let step = self.step_in_epoch;
-            if step == 1 || step % self.config.report_every == 0 || step == steps_per_epoch {
+        loop {
+            let report = self.next_report();
+            let began = Instant::now();
+            let taken = self.steps((report - self.step_in_epoch).min(self.pace.most()));
+            if taken == 0 {
+                return Ok(Some(Progress::Epoch(self.finish_epoch().await?)));
+            }
+            if self.step_in_epoch == report {
                 let (loss, gradient) = self.last_step().await?.unzip();
-                return Ok(Some(Progress::Step { epoch: self.epoch + 1, step, steps_per_epoch, loss, gradient }));
+                self.pace.took(taken, began.elapsed().as_secs_f64());
+                return Ok(Some(Progress::Step { epoch: self.epoch + 1, step: report, steps_per_epoch, loss, gradient }));
             }
         }
-        Ok(Some(Progress::Epoch(self.finish_epoch().await?)))
     }
 
     /// Trains for the configured number of epochs, giving each report of [`Trainer::next`] to

@@ -175,6 +175,7 @@ fn on(device: &Device) {
     let pair = DigitPair::default();
     // 97 = 64 + a short last batch of 33, as 10,593 = 165 × 64 + 33 ends the real epoch.
     let split = small_split(97, pair);
+    many_steps_at_once(&split, device);
     compare_gradient(&split, 64, ModelConfig::new(), device);
     compare(&split, TrainConfig::new().with_epochs(1), 2, true, device);
     compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(16), 6, false, device);
@@ -202,6 +203,48 @@ fn on(device: &Device) {
     stay_frozen(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![1]), &[1], device);
     compare(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_lr(0.05).with_batch_size(16).with_frozen(vec![1]), 6, false, device);
     stay_frozen(&ten, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_batch_size(16).with_frozen(vec![1]), &[1], device);
+}
+
+/// Steps queued several at a time (one dispatch each on a GPU) give the same numbers, to the
+/// last bit, as the same steps one at a time: with SGD and with Adam (whose constants change every
+/// step), across the epoch's short last batch, a frozen filter, and into the next epoch.
+fn many_steps_at_once(split: &Split, device: &Device) {
+    type Reads = Vec<((usize, usize), Vec<u32>)>;
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        // 97 images in batches of 16: 7 steps an epoch, the last of one image.
+        let config = TrainConfig::new().with_optimizer(optimizer).with_lr(0.01).with_batch_size(16).with_frozen(vec![2]);
+        // What is read back after each group of steps, by (epoch, step); the epoch's figures at
+        // step 0 of the next; the weights at the end.
+        let run = |epochs: [&[usize]; 2]| -> Reads {
+            let _turn = one_at_a_time();
+            let mut trainer = Trainer::new(split, config.clone(), device).unwrap();
+            pollster::block_on(async {
+                let mut reads = Vec::new();
+                for (e, groups) in epochs.into_iter().enumerate() {
+                    for &k in groups {
+                        assert_eq!(trainer.steps(k), k, "epoch {e}: {k} steps left");
+                        let (loss, gradient) = trainer.last_step().await.unwrap().unwrap();
+                        reads.push(((e, trainer.step_in_epoch()), bits(&[loss, gradient.conv, gradient.fc])));
+                    }
+                    if e == 0 {
+                        assert_eq!(trainer.steps(5), 0, "the epoch is over");
+                        let m = trainer.finish_epoch().await.unwrap();
+                        reads.push(((1, 0), bits(&[m.train_loss, m.train_acc, m.test_loss, m.test_acc])));
+                    }
+                }
+                reads.push(((9, 9), bits(&trainer.weights().await.unwrap().to_vec())));
+                reads
+            })
+        };
+        let one_by_one = run([&[1; 7], &[1; 5]]);
+        let at_once = run([&[3, 4], &[5]]);
+        assert_eq!(at_once.len(), 5);
+        for (at, read) in &at_once {
+            let single = &one_by_one.iter().find(|(a, _)| a == at).expect("read one by one too").1;
+            assert_eq!(single, read, "{optimizer:?} at (epoch, step) {at:?}: steps in one op differ from steps one at a time");
+        }
+    }
 }
 
 /// After a few steps on each path, the frozen filters' weights and biases are bit-identical to

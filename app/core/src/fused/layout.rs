@@ -56,19 +56,42 @@ impl Layout {
     }
 }
 
-/// What one step does, besides gathering `len` images from `order[start..]`.
+/// What the op does: `count` steps, each gathering up to `len` images from the epoch's shuffled
+/// order (`order[start..]`, then the next `len`, …; the last step may be short, at `end`).
+/// One dispatch runs them all on a GPU: the page's reports come between dispatches.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepArgs {
     /// The network the state holds.
     pub shape: NetShape,
-    /// First position in the epoch's shuffled order, and the batch's size.
+    /// First position in the epoch's shuffled order, and the batch size.
     pub start: u32,
     pub len: u32,
-    /// Zero the epoch figures before adding this batch's (the epoch's first step).
+    /// Steps to take, and where the epoch's order ends (a step never reads past it).
+    pub count: u32,
+    pub end: u32,
+    /// Zero the epoch figures before adding the first step's batch (the epoch's first step).
     pub first: bool,
+    /// The first step's update; Adam's per-step constants for every step come in the schedule
+    /// (see [`crate::optimizer::schedule`]).
     pub update: Update,
     /// Filters whose weights and bias stay as they are: bit `f` for filter `f`.
     pub frozen: u32,
+}
+
+impl StepArgs {
+    /// Step `k` of these alone (`count` 1), with its own update from the `schedule`.
+    pub fn nth(&self, k: u32, schedule: &[f32]) -> StepArgs {
+        let start = self.start + k * self.len;
+        let at = 2 * k as usize;
+        StepArgs {
+            start,
+            len: self.len.min(self.end - start),
+            count: 1,
+            first: self.first && k == 0,
+            update: self.update.with_constants([schedule[at], schedule[at + 1]]),
+            ..*self
+        }
+    }
 }
 
 impl Layout {

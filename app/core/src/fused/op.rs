@@ -21,12 +21,14 @@ use crate::{idx::PIXELS, model::NetShape};
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait FusedOps: Backend {
-    /// One training step on `state` (layout.rs); returns the updated state, written in place
-    /// when nothing else holds it. `images` `[n, 784]`, `classes` `[n]`, `order` `[n]`.
+    /// `args.count` training steps on `state` (layout.rs); returns the updated state, written in
+    /// place when nothing else holds it. `images` `[n, 784]`, `classes` `[n]`, `order` `[n]`,
+    /// `schedule` `[2 · count]` (see [`crate::optimizer::schedule`]).
     fn train_step(
         images: FloatTensor<Self>,
         classes: IntTensor<Self>,
         order: IntTensor<Self>,
+        schedule: FloatTensor<Self>,
         state: FloatTensor<Self>,
         args: StepArgs,
     ) -> FloatTensor<Self>;
@@ -36,19 +38,23 @@ pub trait FusedOps: Backend {
     fn evaluate(images: FloatTensor<Self>, classes: IntTensor<Self>, params: FloatTensor<Self>, shape: NetShape) -> FloatTensor<Self>;
 }
 
-/// One fused training step (see [`FusedOps::train_step`]); every tensor on the same device,
-/// without autodiff.
-pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, Int>, state: Tensor<1>, args: StepArgs) -> Tensor<1> {
+/// Fused training steps (see [`FusedOps::train_step`]); every tensor on the same device, without
+/// autodiff.
+pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, Int>, schedule: Tensor<1>, state: Tensor<1>, args: StepArgs) -> Tensor<1> {
     // The GPU kernel reads without bounds checks: shapes are checked here, on the host.
     let [rows, pixels] = images.dims();
     assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused step: images [n, 784] and classes [n]");
-    assert!(args.len > 0 && (args.start + args.len) as usize <= order.dims()[0].min(rows), "fused step: batch outside the order");
+    assert!(args.len > 0 && args.count > 0, "fused step: no batch");
+    assert!(args.end as usize <= order.dims()[0].min(rows), "fused step: the epoch's order ends past the images");
+    assert!(args.start + (args.count - 1) * args.len < args.end, "fused step: a batch outside the order");
+    assert_eq!(schedule.dims()[0], 2 * args.count as usize, "fused step: two schedule numbers a step");
     let len = Layout::of(args.shape).len;
     assert_eq!(state.dims()[0], len, "fused step: the state of {} holds {len} numbers", args.shape);
     Tensor::from_dispatch(<Dispatch as FusedOps>::train_step(
         images.inner().into_dispatch(),
         classes.inner().into_dispatch(),
         order.inner().into_dispatch(),
+        schedule.inner().into_dispatch(),
         state.inner().into_dispatch(),
         args,
     ))
@@ -97,10 +103,12 @@ fn owned(t: FlexTensor) -> FlexTensor {
 }
 
 impl FusedOps for Flex {
-    fn train_step(images: FlexTensor, classes: FlexTensor, order: FlexTensor, state: FlexTensor, args: StepArgs) -> FlexTensor {
+    fn train_step(images: FlexTensor, classes: FlexTensor, order: FlexTensor, schedule: FlexTensor, state: FlexTensor, args: StepArgs) -> FlexTensor {
         let mut state = owned(state);
-        let images = floats(&images);
-        cpu::train_step(&images, &ints(&classes), &ints(&order), state.storage_mut::<f32>(), &args);
+        let (images, classes, order, schedule) = (floats(&images), ints(&classes), ints(&order), floats(&schedule));
+        for k in 0..args.count {
+            cpu::train_step(&images, &classes, &order, state.storage_mut::<f32>(), &args.nth(k, &schedule));
+        }
         state
     }
 

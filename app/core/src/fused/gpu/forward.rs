@@ -76,12 +76,21 @@ pub(super) struct Memory {
 impl Memory {
     /// With the image slots zeroed (their borders stay so); ends on a barrier.
     pub(super) fn new(#[comptime] plan: Plan) -> Memory {
-        let mut scratch = Shared::<[f32]>::new_slice(comptime!(plan.scratch));
+        let mut mem = Memory {
+            scratch: Shared::<[f32]>::new_slice(comptime!(plan.scratch)),
+            part_best: Shared::<[f32]>::new_slice(comptime!(plan.by_part)),
+            part_at: Shared::<[u32]>::new_slice(comptime!(plan.by_part)),
+        };
+        mem.clear(plan);
+        mem
+    }
+
+    /// Zeroes the image slots (a step's last sums lie over them); ends on a barrier.
+    pub(super) fn clear(&mut self, #[comptime] plan: Plan) {
         for i in range_stepped(UNIT_POS as usize, comptime!(plan.slots * plan.wide * plan.wide), THREADS) {
-            scratch[i] = 0.0f32;
+            self.scratch[i] = 0.0f32;
         }
         sync_cube();
-        Memory { scratch, part_best: Shared::<[f32]>::new_slice(comptime!(plan.by_part)), part_at: Shared::<[u32]>::new_slice(comptime!(plan.by_part)) }
     }
 }
 

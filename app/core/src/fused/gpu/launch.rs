@@ -26,17 +26,19 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 }
 
 impl FusedOps for Cube {
-    fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
+    fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, schedule: FloatTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
         let images = checked(images, DType::F32, "images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
+        let schedule = checked(schedule, DType::F32, "the schedule");
         let state = checked(state, DType::F32, "the state");
         // Written in place when nothing else holds the buffer (as Burn's own in-place kernels do).
         let state = if state.can_mut() && state.is_nonoverlapping() { state } else { state.copy() };
         let client = state.client.clone();
-        let batch = BatchLaunch::new(args.start, args.len, u32::from(args.first), args.frozen);
+        let batch = BatchLaunch::new(args.start, args.len, args.count, args.end, u32::from(args.first), args.frozen);
         // SAFETY: every index the kernel reads or writes is in bounds by construction (images
-        // come from `order`, which holds rows of `images`; the state has the layout's length).
+        // come from `order` below `end`, which holds rows of `images`; the schedule has two
+        // numbers a step; the state has the layout's length).
         unsafe {
             train_step_kernel::launch_unchecked(
                 &client,
@@ -45,6 +47,7 @@ impl FusedOps for Cube {
                 images.into_tensor_arg(),
                 classes.into_tensor_arg(),
                 order.into_tensor_arg(),
+                schedule.into_tensor_arg(),
                 state.clone().into_tensor_arg(),
                 batch,
                 OptimizerLaunch::from(args.update),

@@ -16,36 +16,44 @@ const SGD: u32 = 0;
 const ADAM: u32 = 1;
 const MOMENTUM: u32 = 2;
 
-/// The step's batch: `len` images from `order[start..]`; `first` is 1 on the epoch's first step
-/// (its figures start from zero); bit `f` of `frozen` keeps filter `f` as it is.
+/// The steps' batches (`StepArgs`): `count` steps of `len` images from `order[start..]` on, none
+/// past `end`; `first` is 1 when the first step is the epoch's first (its figures start from
+/// zero); bit `f` of `frozen` keeps filter `f` as it is.
 #[derive(CubeType, CubeLaunch)]
 pub(super) struct Batch {
     pub start: u32,
     pub len: u32,
+    pub count: u32,
+    pub end: u32,
     pub first: u32,
     pub frozen: u32,
 }
 
-/// The optimizer's update (`optimizer::Update`): its kind, lr, β1 (or momentum's μ), β2, and
-/// Adam's scale and eps_hat for this step.
+/// The optimizer's update (`optimizer::Update`): its kind, lr, β1 (or momentum's μ), β2. Adam's
+/// scale and eps_hat change every step: they come from the schedule (`Constants`).
 #[derive(CubeType, CubeLaunch)]
 pub(super) struct Optimizer {
     pub kind: u32,
     pub lr: f32,
     pub beta_1: f32,
     pub beta_2: f32,
-    pub scale: f32,
-    pub eps_hat: f32,
 }
 
 impl From<Update> for OptimizerLaunch {
     fn from(update: Update) -> Self {
         match update {
-            Update::Sgd { lr } => Self::new(SGD, lr, 0.0, 0.0, 0.0, 0.0),
-            Update::Momentum { lr, momentum } => Self::new(MOMENTUM, lr, momentum, 0.0, 0.0, 0.0),
-            Update::Adam { lr, beta_1, beta_2, scale, eps_hat } => Self::new(ADAM, lr, beta_1, beta_2, scale, eps_hat),
+            Update::Sgd { lr } => Self::new(SGD, lr, 0.0, 0.0),
+            Update::Momentum { lr, momentum } => Self::new(MOMENTUM, lr, momentum, 0.0),
+            Update::Adam { lr, beta_1, beta_2, .. } => Self::new(ADAM, lr, beta_1, beta_2),
         }
     }
+}
+
+/// One step's `Update::constants`: Adam's scale and eps_hat.
+#[derive(CubeType)]
+struct Constants {
+    scale: f32,
+    eps_hat: f32,
 }
 
 /// What a cell-owning invocation keeps in registers through a step: its cells' fc weights and
@@ -83,61 +91,101 @@ impl Shares {
     }
 }
 
-/// One training step for the network of `plan`.
+/// `batch.count` training steps for the network of `plan`, one after another: each step's
+/// updates reach global memory before the next step's invocations read the state again.
 #[cube(launch_unchecked)]
-pub(super) fn train_step_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, order: &Tensor<i32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
-    let slots = comptime!(plan.slots);
-    let tally_len = comptime!(2 + plan.classes);
+pub(super) fn train_step_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, order: &Tensor<i32>, schedule: &Tensor<f32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
     let place = Place::of(plan);
     let mut mem = Memory::new(plan);
-    let filter = Filter::load(&*state, &place, plan);
-    let mut shares = Shares::load(&*state, &place, plan);
     let mut at = Array::<u32>::new(comptime!(plan.each));
     // d(loss)/d(logits) of each slot's image.
     let mut d_logits = Shared::<[f32]>::new_slice(comptime!(plan.slots * plan.classes));
+    // Each slot's tally for the updates and the figures.
+    let mut totals = Shared::<[f32]>::new_slice(comptime!(plan.slots * (2 + plan.classes)));
+    for k in 0..batch.count as usize {
+        if k > 0 {
+            // The previous step's updates, visible to every invocation; its sums, off the image slots.
+            sync_storage();
+            mem.clear(plan);
+        }
+        let start = batch.start as usize + k * batch.len as usize;
+        let len = (batch.end as usize - start).min(batch.len as usize);
+        let mut first = 0u32;
+        if k == 0 {
+            first = batch.first;
+        }
+        let constants = Constants { scale: schedule[2 * k], eps_hat: schedule[2 * k + 1] };
+        one_step(images, classes, order, state, &place, &mut mem, &mut at, &mut d_logits, &mut totals, start, len, first, batch.frozen, &optimizer, &constants, plan);
+    }
+}
+
+/// One training step: `len` images from `order[start..]`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn one_step(
+    images: &Tensor<f32>,
+    classes: &Tensor<i32>,
+    order: &Tensor<i32>,
+    state: &mut Tensor<f32>,
+    place: &Place,
+    mem: &mut Memory,
+    at: &mut Array<u32>,
+    d_logits: &mut Shared<[f32]>,
+    totals: &mut Shared<[f32]>,
+    start: usize,
+    len: usize,
+    first: u32,
+    frozen: u32,
+    optimizer: &Optimizer,
+    constants: &Constants,
+    #[comptime] plan: Plan,
+) {
+    let slots = comptime!(plan.slots);
+    let tally_len = comptime!(2 + plan.classes);
+    let filter = Filter::load(&*state, place, plan);
+    let mut shares = Shares::load(&*state, place, plan);
     // Invocations below `slots` (one per slot): Σ loss, number correct, the fc bias's gradient.
     let mut tally = Array::<f32>::new(tally_len);
     #[unroll]
     for k in 0..tally_len {
         tally[k] = 0.0f32;
     }
-    let n = batch.len as usize;
-    let inv_len = 1.0f32 / f32::cast_from(batch.len);
+    let n = len;
+    let inv_len = 1.0f32 / f32::cast_from(len as u32);
     for r in 0..n.div_ceil(slots) {
-        let first = batch.start as usize + r * slots;
+        let first_image = start + r * slots;
         let filled = (n - r * slots).min(slots);
         for s in 0..slots {
             let mut row = i32::new(-1);
             if s < filled {
-                row = order[first + s];
+                row = order[first_image + s];
             }
-            stage_image(images, row, s, &mut mem, plan);
+            stage_image(images, row, s, mem, plan);
         }
         sync_cube();
-        forward_round(&*state, &mut mem, &filter, &mut at, &place, filled, plan);
+        forward_round(&*state, mem, &filter, at, place, filled, plan);
         if place.tid < filled {
-            let class = classes[order[first + place.tid] as usize] as usize;
-            loss_round(&*state, &mem, class, &mut tally, &mut d_logits, inv_len, plan);
+            let class = classes[order[first_image + place.tid] as usize] as usize;
+            loss_round(&*state, &*mem, class, &mut tally, d_logits, inv_len, plan);
         }
         sync_cube();
         if place.owner && place.slot < filled {
-            backward_round(&mem, &d_logits, &at, &mut shares, &place, plan);
+            backward_round(&*mem, &*d_logits, &*at, &mut shares, place, plan);
         }
         sync_cube();
     }
-    // Each slot's tally for the updates and the figures (read after the barriers below).
-    let mut totals = Shared::<[f32]>::new_slice(comptime!(plan.slots * (2 + plan.classes)));
+    // Read after the barriers in the updates below.
     if place.tid < slots {
         #[unroll]
         for k in 0..tally_len {
             totals[place.tid * tally_len + k] = tally[k];
         }
     }
-    let conv_sq = update_conv(state, &mut mem, &shares, &place, batch.frozen, &optimizer, plan);
-    let fc_sq = update_fc(state, &mut mem, &shares, &place, &totals, &optimizer, plan);
-    gradient_norms(state, &mut mem, conv_sq, fc_sq, plan);
+    let conv_sq = update_conv(state, mem, &shares, place, frozen, optimizer, constants, plan);
+    let fc_sq = update_fc(state, mem, &shares, place, &*totals, optimizer, constants, plan);
+    gradient_norms(state, mem, conv_sq, fc_sq, plan);
     if place.tid == 0 {
-        epoch_figures(state, &totals, batch.first, inv_len, plan);
+        epoch_figures(state, &*totals, first, inv_len, plan);
     }
 }
 
@@ -198,7 +246,8 @@ fn backward_round(mem: &Memory, d_logits: &Shared<[f32]>, at: &Array<u32>, share
 /// tap i%k²) or a bias (filter i - conv_b) updated by one invocation. Returns the Σg² of the
 /// gradients this invocation applied.
 #[cube]
-fn update_conv(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, frozen: u32, optimizer: &Optimizer, #[comptime] plan: Plan) -> f32 {
+#[allow(clippy::too_many_arguments)]
+fn update_conv(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, frozen: u32, optimizer: &Optimizer, constants: &Constants, #[comptime] plan: Plan) -> f32 {
     let (taps, share) = comptime!((plan.taps, plan.share));
     let conv_b = comptime!(plan.layout.conv_b);
     #[unroll]
@@ -219,7 +268,7 @@ fn update_conv(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place
         }
         let old = state[i];
         squares += g * g;
-        update(state, i, old, g, optimizer, plan);
+        update(state, i, old, g, optimizer, constants, plan);
     }
     squares
 }
@@ -249,7 +298,8 @@ fn sum_conv_share(mem: &mut Memory, value: f32, place: &Place, k: usize, #[compt
 /// once, with more the other slots' shares are added to slot 0's, class by class. Then the fc
 /// biases, from the slots' tallies. Returns the Σg² of the gradients this invocation applied.
 #[cube]
-fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, totals: &Shared<[f32]>, optimizer: &Optimizer, #[comptime] plan: Plan) -> f32 {
+#[allow(clippy::too_many_arguments)]
+fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, totals: &Shared<[f32]>, optimizer: &Optimizer, constants: &Constants, #[comptime] plan: Plan) -> f32 {
     let (classes, cells, slots, active) = comptime!((plan.classes, plan.cells, plan.slots, plan.active));
     let mut squares = 0.0f32;
     #[unroll]
@@ -270,7 +320,7 @@ fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: 
             if place.owner && place.slot == 0 && cell < cells {
                 let i = comptime!(plan.layout.fc_w) + c * comptime!(plan.fc_in) + place.f * cells + cell;
                 squares += g * g;
-                update(state, i, shares.w_fc[m * classes + c], g, optimizer, plan);
+                update(state, i, shares.w_fc[m * classes + c], g, optimizer, constants, plan);
             }
             if comptime!(plan.slots > 1) {
                 sync_cube();
@@ -285,7 +335,7 @@ fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: 
         let i = comptime!(plan.layout.fc_b) + c;
         let old = state[i];
         squares += g * g;
-        update(state, i, old, g, optimizer, plan);
+        update(state, i, old, g, optimizer, constants, plan);
     }
     squares
 }
@@ -293,7 +343,7 @@ fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: 
 /// One parameter's update, with the optimizer's two slots in the state. A kind without a code
 /// here leaves the parameter as it is.
 #[cube]
-fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimizer, #[comptime] plan: Plan) {
+fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimizer, constants: &Constants, #[comptime] plan: Plan) {
     let m_at = comptime!(plan.layout.moment_1) + i;
     let v_at = comptime!(plan.layout.moment_2) + i;
     if optimizer.kind == SGD {
@@ -308,7 +358,7 @@ fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimiz
         let v = state[v_at] * optimizer.beta_2 + g * g * (1.0f32 - optimizer.beta_2);
         state[m_at] = m;
         state[v_at] = v;
-        state[i] = p - (m * optimizer.scale) / (v.sqrt() + optimizer.eps_hat) * optimizer.lr;
+        state[i] = p - (m * constants.scale) / (v.sqrt() + constants.eps_hat) * optimizer.lr;
     }
 }
 
