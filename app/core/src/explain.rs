@@ -39,7 +39,7 @@ pub async fn probabilities(model: &Model, samples: &Samples, device: &Device) ->
     let mut tx = Transaction::default();
     for start in (0..samples.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(samples.len());
-        let pixels = samples.pixels[start * PIXELS..end * PIXELS].to_vec();
+        let pixels = samples.floats(start..end);
         let images = Tensor::<2>::from_data(TensorData::new(pixels, [end - start, PIXELS]), device);
         tx = tx.register(model.forward_flat(images).exp());
     }

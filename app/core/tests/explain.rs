@@ -19,15 +19,21 @@ fn hand_made() -> Weights {
 }
 
 /// A 28×28 image with one bright 3×3 square at rows 8-10, columns 15-17.
-fn image() -> Vec<f32> {
-    let mut img = vec![0.0; 784];
+/// A small bright square with a brighter centre, as the bytes a data set holds.
+fn bytes() -> Vec<u8> {
+    let mut img = vec![0; 784];
     for r in 8..11 {
         for c in 15..18 {
-            img[r * 28 + c] = 0.75;
+            img[r * 28 + c] = 191;
         }
     }
-    img[9 * 28 + 16] = 1.0;
+    img[9 * 28 + 16] = 255;
     img
+}
+
+/// [`bytes`] as the network sees them.
+fn image() -> Vec<f32> {
+    bytes().into_iter().map(filterlab_core::dataset::intensity).collect()
 }
 
 #[test]
@@ -68,7 +74,7 @@ fn confusion_matrix_and_cells() {
 fn test_set_probabilities_agree_with_the_model() {
     let device = Device::flex();
     let model = Model::from_weights(&hand_made(), &device);
-    let samples = filterlab_core::dataset::Samples { pixels: [image(), vec![0.0; 784]].concat(), classes: vec![1, 0] };
+    let samples = filterlab_core::dataset::Samples { pixels: [bytes(), vec![0; 784]].concat(), classes: vec![1, 0] };
     let p = pollster::block_on(explain::probabilities(&model, &samples, &device)).unwrap();
     assert_eq!(p.len(), 2);
     assert!(p[0][1] > p[0][0], "the square lights class 1: {p:?}");
@@ -103,7 +109,7 @@ fn ten_class_models_explain_themselves() {
     let model = Model::from_weights(&Weights::from_slice(ten, &values), &device);
     let e = pollster::block_on(model.explain(&image())).unwrap();
     assert_eq!((e.logits.len(), e.contributions.len()), (10, 10 * 128));
-    let samples = filterlab_core::dataset::Samples { pixels: image(), classes: vec![3] };
+    let samples = filterlab_core::dataset::Samples { pixels: bytes(), classes: vec![3] };
     let p = pollster::block_on(explain::probabilities(&model, &samples, &device)).unwrap();
     assert_eq!(p[0].len(), 10);
     assert!((p[0].iter().sum::<f32>() - 1.0).abs() < 1e-5);

@@ -32,12 +32,12 @@ fn the_tasks_digits_join_the_training_set_five_times_each() {
     assert_eq!(added, &[0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
     // The first copy is the drawing as it is; the next ones are shifted up, down, left, right.
     let image = |i: usize| &more.train.pixels[(split.train.len() + i) * 784..(split.train.len() + i + 1) * 784];
-    assert_eq!(image(0)[10 * 28 + 12], 1.0);
-    assert_eq!((image(1)[9 * 28 + 12], image(1)[13 * 28 + 12]), (1.0, 0.0), "up one row");
-    assert_eq!((image(2)[14 * 28 + 12], image(2)[10 * 28 + 12]), (1.0, 0.0), "down one row");
-    assert_eq!((image(3)[10 * 28 + 11], image(3)[10 * 28 + 15]), (1.0, 0.0), "left one column");
-    assert_eq!((image(4)[10 * 28 + 16], image(4)[10 * 28 + 12]), (1.0, 0.0), "right one column");
-    assert!((image(5)[10 * 28 + 12] - 128.0 / 255.0).abs() < 1e-6);
+    assert_eq!(image(0)[10 * 28 + 12], 255);
+    assert_eq!((image(1)[9 * 28 + 12], image(1)[13 * 28 + 12]), (255, 0), "up one row");
+    assert_eq!((image(2)[14 * 28 + 12], image(2)[10 * 28 + 12]), (255, 0), "down one row");
+    assert_eq!((image(3)[10 * 28 + 11], image(3)[10 * 28 + 15]), (255, 0), "left one column");
+    assert_eq!((image(4)[10 * 28 + 16], image(4)[10 * 28 + 12]), (255, 0), "right one column");
+    assert_eq!(image(5)[10 * 28 + 12], 128);
     // Ink shifted past the edge is gone, and paper comes in.
     let mut edge = vec![0u8; 784];
     edge[27] = 9;

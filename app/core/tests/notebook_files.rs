@@ -50,7 +50,7 @@ fn matches_pytorch(name: &str) {
 
         let model = Model::from_weights(&opened.file.weights, &cpu);
         let picked: Vec<usize> = want["test_images"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-        let pixels: Vec<f32> = picked.iter().flat_map(|&i| split.test.pixels[i * 784..(i + 1) * 784].to_vec()).collect();
+        let pixels: Vec<f32> = picked.iter().flat_map(|&i| split.test.image(i)).collect();
         let images = Tensor::<4>::from_data(TensorData::new(pixels, [picked.len(), 1, 28, 28]), &cpu);
         let got: Vec<f32> = pollster::block_on(model.forward(images).into_data_async()).unwrap().try_to_vec::<f32>().unwrap();
         assert_eq!(got.len(), picked.len() * shape.classes);

@@ -28,7 +28,7 @@ fn tiny_split() -> Split {
     Split { digits: Digits::default(), train, test }
 }
 
-fn real_pixels(s: &Samples, range: std::ops::Range<usize>) -> Vec<f32> {
+fn real_pixels(s: &Samples, range: std::ops::Range<usize>) -> Vec<u8> {
     s.pixels[range.start * PIXELS..range.end * PIXELS].to_vec()
 }
 

@@ -161,7 +161,7 @@ fn saved_model_predicts_the_same_after_loading() {
     let file = ModelFile { weights: trained.clone(), digits: common::split().digits, record: String::new() }.to_bytes();
     let ModelFile { weights: loaded, digits: pair, .. } = ModelFile::from_bytes(&file).unwrap();
     assert_eq!((&loaded, pair), (trained, common::split().digits));
-    let images = Tensor::<2>::from_data(TensorData::new(common::split().test.pixels[..64 * 784].to_vec(), [64, 784]), &device);
+    let images = Tensor::<2>::from_data(TensorData::new(common::split().test.floats(0..64), [64, 784]), &device);
     let before = Model::from_weights(trained, &device).forward_flat(images.clone()).into_data();
     let after = Model::from_weights(&loaded, &device).forward_flat(images).into_data();
     assert_eq!(before, after);

@@ -4,11 +4,12 @@
 use std::rc::Rc;
 
 use filterlab_core::{
-    Digits, Mnist, Split,
+    Digits, Mnist, NetShape, Split,
     dataset::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS},
     idx::PIXELS,
+    training,
 };
-use filterlab_protocol::{DeviceInfo, DevicePref, FromWorker, Preview, Progress};
+use filterlab_protocol::{DeviceInfo, DeviceKind, DevicePref, FromWorker, Preview, Progress};
 
 use crate::{
     auto::{self, Plan},
@@ -35,6 +36,11 @@ impl Session {
             pref => Plan::Decided(device::start(pref).await),
         };
         self.check(run)?;
+        // The notebook's kernels compile in the browser's GPU process while the data downloads.
+        let (Plan::Decided(started) | Plan::Calibrate(started)) = &plan;
+        if started.kind == DeviceKind::WebGpu {
+            training::warm_up(NetShape::NOTEBOOK, &started.device);
+        }
         let to_calibrate = match plan {
             Plan::Decided(started) => {
                 use_device(started);
@@ -114,7 +120,7 @@ pub fn post_preview(split: &Split) {
         let of_class: Vec<usize> = (0..split.train.len()).filter(|&i| split.train.classes[i] as usize == class).collect();
         for _ in 0..each.min(of_class.len()) {
             let i = of_class[(js_sys::Math::random() * of_class.len() as f64) as usize % of_class.len()];
-            strip.push(split.train.pixels[i * PIXELS..(i + 1) * PIXELS].to_vec());
+            strip.push(split.train.image(i));
         }
     }
     post(&FromWorker::Preview(Preview { digits: split.digits, images }));

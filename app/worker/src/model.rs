@@ -148,7 +148,7 @@ impl Session {
         let examples = indices
             .iter()
             .take(MOST)
-            .map(|&index| Example { index, image: split.test.pixels[index * PIXELS..(index + 1) * PIXELS].to_vec(), probabilities: probabilities[index].clone() })
+            .map(|&index| Example { index, image: split.test.image(index), probabilities: probabilities[index].clone() })
             .collect();
         post(&FromWorker::Examples(ExampleSet { actual, predicted, total: indices.len(), examples }));
         Ok(())

@@ -39,8 +39,8 @@ async fn last_gradient(b: &Browser) -> Vec<f64> {
 
 /// WebGPU's run gave the CPU path's numbers: weights within 1e-4 relative (plus `slack`), the
 /// epoch row's figures as shown (4 decimals), the last gradient norms within 1e-3, and it ran the
-/// fused kernel (at most two dispatches a step).
-fn same_numbers(what: &str, gpu: &Run, cpu: &Run, slack: f32) {
+/// fused kernel, several steps a dispatch where it could (at most `most` dispatches a step).
+fn same_numbers(what: &str, gpu: &Run, cpu: &Run, slack: f32, most: f64) {
     for (i, (g, c)) in gpu.weights.iter().zip(&cpu.weights).enumerate() {
         let allowed = 1e-4 * c.abs().max(1e-2) + slack;
         assert!((g - c).abs() <= allowed, "{what}: weight {i}: WebGPU {g} vs CPU {c}");
@@ -51,7 +51,7 @@ fn same_numbers(what: &str, gpu: &Run, cpu: &Run, slack: f32) {
         assert!((g - c).abs() <= 2e-4, "{what}: column {k}: WebGPU {g} vs CPU {c}");
     }
     let dispatches: f64 = gpu.row[6].parse().expect("WebGPU counts its dispatches");
-    assert!(dispatches <= 2.0, "{what}: {dispatches} dispatches per step");
+    assert!(dispatches <= most, "{what}: {dispatches} dispatches per step, more than {most}");
     assert_eq!(cpu.row[6], "—", "the CPU path dispatches nothing");
     let (g, c) = (&gpu.gradient, &cpu.gradient);
     assert_eq!((g.len(), c.len()), (2, 2), "{what}: gradient norms {g:?} {c:?}");
@@ -92,7 +92,8 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers() {
         let start = harness::weights_in(&start_model());
         let moved = cpu.weights.iter().zip(&start).filter(|(a, b)| a != b).count();
         assert!(moved > 300, "{optimizer}: training moved only {moved} of 338 weights");
-        same_numbers(optimizer, &gpu, &cpu, 0.0);
+        // Three steps, each over 0.5 s on SwiftShader: one a dispatch.
+        same_numbers(optimizer, &gpu, &cpu, 0.0, 1.0);
     }
 }
 
@@ -201,7 +202,13 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers_for_other_networks() {
                 // Adam moves a weight whose gradient is near zero by up to lr a step, so rounding
                 // in its gradient shows as a part of lr (0.05) after the epoch's 6 to 47 steps.
                 let slack = if optimizer == "adam" { 1e-3 * 0.05 } else { 0.0 };
-                same_numbers(&format!("{shape} {optimizer}"), g, c, slack);
+                // Several steps a dispatch (the pair's 7 steps, ten digits' 16, reported after
+                // step 1, 10 and the last), unless steps are so slow on SwiftShader that the
+                // 0.5 s cap allows one at a time.
+                let steps = if ten { 16.0 } else { 7.0 };
+                let seconds: f64 = g.row[5].parse().unwrap();
+                let most = if seconds / steps > 0.2 { 1.0 } else { 0.5 };
+                same_numbers(&format!("{shape} {optimizer}"), g, c, slack, most);
             }
         }
     }

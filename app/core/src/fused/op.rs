@@ -17,15 +17,15 @@ use super::{
     cpu,
     layout::{Layout, StepArgs},
 };
-use crate::{idx::PIXELS, model::NetShape};
+use crate::{dataset::WORDS, model::NetShape};
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait FusedOps: Backend {
     /// `args.count` training steps on `state` (layout.rs); returns the updated state, written in
-    /// place when nothing else holds it. `images` `[n, 784]`, `classes` `[n]`, `order` `[n]`,
+    /// place when nothing else holds it. `images` `[n, 196]` (`Samples::packed`), `classes` `[n]`, `order` `[n]`,
     /// `schedule` `[2 · count]` (see [`crate::optimizer::schedule`]).
     fn train_step(
-        images: FloatTensor<Self>,
+        images: IntTensor<Self>,
         classes: IntTensor<Self>,
         order: IntTensor<Self>,
         schedule: FloatTensor<Self>,
@@ -34,16 +34,16 @@ pub trait FusedOps: Backend {
     ) -> FloatTensor<Self>;
 
     /// Σ loss and number correct over a set, as `[parts, 2]` partial sums (add the rows up),
-    /// for a network of `shape`.
-    fn evaluate(images: FloatTensor<Self>, classes: IntTensor<Self>, params: FloatTensor<Self>, shape: NetShape) -> FloatTensor<Self>;
+    /// for a network of `shape`; `images` packed as for the step.
+    fn evaluate(images: IntTensor<Self>, classes: IntTensor<Self>, params: FloatTensor<Self>, shape: NetShape) -> FloatTensor<Self>;
 }
 
 /// Fused training steps (see [`FusedOps::train_step`]); every tensor on the same device, without
 /// autodiff.
-pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, Int>, schedule: Tensor<1>, state: Tensor<1>, args: StepArgs) -> Tensor<1> {
+pub fn train_step(images: Tensor<2, Int>, classes: Tensor<1, Int>, order: Tensor<1, Int>, schedule: Tensor<1>, state: Tensor<1>, args: StepArgs) -> Tensor<1> {
     // The GPU kernel reads without bounds checks: shapes are checked here, on the host.
-    let [rows, pixels] = images.dims();
-    assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused step: images [n, 784] and classes [n]");
+    let [rows, words] = images.dims();
+    assert_eq!((words, classes.dims()[0]), (WORDS, rows), "fused step: packed images [n, 196] and classes [n]");
     assert!(args.len > 0 && args.count > 0, "fused step: no batch");
     assert!(args.end as usize <= order.dims()[0].min(rows), "fused step: the epoch's order ends past the images");
     assert!(args.start + (args.count - 1) * args.len < args.end, "fused step: a batch outside the order");
@@ -61,9 +61,9 @@ pub fn train_step(images: Tensor<2>, classes: Tensor<1, Int>, order: Tensor<1, I
 }
 
 /// `[parts, 2]` partial (Σ loss, correct) over a set (see [`FusedOps::evaluate`]).
-pub fn evaluate(images: Tensor<2>, classes: Tensor<1, Int>, params: Tensor<1>, shape: NetShape) -> Tensor<2> {
-    let [rows, pixels] = images.dims();
-    assert_eq!((pixels, classes.dims()[0]), (PIXELS, rows), "fused evaluation: images [n, 784] and classes [n]");
+pub fn evaluate(images: Tensor<2, Int>, classes: Tensor<1, Int>, params: Tensor<1>, shape: NetShape) -> Tensor<2> {
+    let [rows, words] = images.dims();
+    assert_eq!((words, classes.dims()[0]), (WORDS, rows), "fused evaluation: packed images [n, 196] and classes [n]");
     let n = shape.params();
     assert!(params.dims()[0] >= n, "fused evaluation: {n} parameters for {shape}");
     Tensor::from_dispatch(<Dispatch as FusedOps>::evaluate(
@@ -105,7 +105,7 @@ fn owned(t: FlexTensor) -> FlexTensor {
 impl FusedOps for Flex {
     fn train_step(images: FlexTensor, classes: FlexTensor, order: FlexTensor, schedule: FlexTensor, state: FlexTensor, args: StepArgs) -> FlexTensor {
         let mut state = owned(state);
-        let (images, classes, order, schedule) = (floats(&images), ints(&classes), ints(&order), floats(&schedule));
+        let (images, classes, order, schedule) = (ints(&images), ints(&classes), ints(&order), floats(&schedule));
         for k in 0..args.count {
             cpu::train_step(&images, &classes, &order, state.storage_mut::<f32>(), &args.nth(k, &schedule));
         }
@@ -113,7 +113,7 @@ impl FusedOps for Flex {
     }
 
     fn evaluate(images: FlexTensor, classes: FlexTensor, params: FlexTensor, shape: NetShape) -> FlexTensor {
-        let (images, params) = (floats(&images), floats(&params));
+        let (images, params) = (ints(&images), floats(&params));
         let totals = cpu::evaluate(&images, &ints(&classes), &params, shape);
         FlexTensor::from_data(TensorData::new(totals.to_vec(), [1, 2]))
     }

@@ -13,7 +13,11 @@ mod notebook;
 mod pass;
 
 use super::layout::{Layout, StepArgs};
-use crate::{idx::PIXELS, model::NetShape};
+use crate::{
+    dataset::{WORDS, unpack},
+    idx::PIXELS,
+    model::NetShape,
+};
 
 /// One image's way through a network whose parameters the pass holds.
 trait Pass {
@@ -30,8 +34,8 @@ trait Pass {
 
 /// One training step on `state` (laid out by [`Layout::of`] for `args.shape`): the batch
 /// `order[start..start+len]`, its mean NLL loss's exact gradient, the optimizer's update, and the
-/// epoch's running figures.
-pub fn train_step(images: &[f32], classes: &[i32], order: &[i32], state: &mut [f32], args: &StepArgs) {
+/// epoch's running figures. `images` packed four bytes a word (`Samples::packed`).
+pub fn train_step(images: &[i32], classes: &[i32], order: &[i32], state: &mut [f32], args: &StepArgs) {
     let l = Layout::of(args.shape);
     let params = &state[..l.params];
     let (mut grad, loss_sum, correct) = if args.shape == NetShape::NOTEBOOK {
@@ -43,22 +47,24 @@ pub fn train_step(images: &[f32], classes: &[i32], order: &[i32], state: &mut [f
 }
 
 /// Σ NLL loss and the number of correct predictions over every image of a set.
-pub fn evaluate(images: &[f32], classes: &[i32], params: &[f32], shape: NetShape) -> [f32; 2] {
+pub fn evaluate(images: &[i32], classes: &[i32], params: &[f32], shape: NetShape) -> [f32; 2] {
     let l = Layout::of(shape);
     let params = &params[..l.params];
     if shape == NetShape::NOTEBOOK { totals(notebook::Pass::new(params), images, classes) } else { totals(pass::Pass::new(l, params), images, classes) }
 }
 
 /// The batch's gradient (summed over its images, of the mean loss), Σ loss and number correct.
-fn batch(mut pass: impl Pass, l: &Layout, images: &[f32], classes: &[i32], order: &[i32], args: &StepArgs) -> (Vec<f32>, f32, f32) {
+fn batch(mut pass: impl Pass, l: &Layout, images: &[i32], classes: &[i32], order: &[i32], args: &StepArgs) -> (Vec<f32>, f32, f32) {
     let (start, len) = (args.start as usize, args.len as usize);
     let mut grad = vec![0.0f32; l.params];
     let mut d = vec![0.0f32; l.shape.classes];
     let (mut loss_sum, mut correct) = (0.0f32, 0.0f32);
     let scale = 1.0 / len as f32;
+    let mut image = [0.0f32; PIXELS];
     for &n in &order[start..start + len] {
         let n = n as usize;
-        pass.forward(&images[n * PIXELS..(n + 1) * PIXELS]);
+        unpack(&images[n * WORDS..(n + 1) * WORDS], &mut image);
+        pass.forward(&image);
         let class = classes[n] as usize;
         let (right, loss) = pass.outcome(class);
         loss_sum += loss;
@@ -72,10 +78,12 @@ fn batch(mut pass: impl Pass, l: &Layout, images: &[f32], classes: &[i32], order
     (grad, loss_sum, correct)
 }
 
-fn totals(mut pass: impl Pass, images: &[f32], classes: &[i32]) -> [f32; 2] {
+fn totals(mut pass: impl Pass, images: &[i32], classes: &[i32]) -> [f32; 2] {
     let mut totals = [0.0f32; 2];
-    for (image, &class) in images.chunks_exact(PIXELS).zip(classes) {
-        pass.forward(image);
+    let mut image = [0.0f32; PIXELS];
+    for (words, &class) in images.chunks_exact(WORDS).zip(classes) {
+        unpack(words, &mut image);
+        pass.forward(&image);
         let (right, loss) = pass.outcome(class as usize);
         totals[0] += loss;
         totals[1] += f32::from(u8::from(right));

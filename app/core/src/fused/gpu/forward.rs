@@ -6,7 +6,10 @@ use burn_cubecl::cubecl;
 use cubecl::prelude::*;
 
 use super::plan::{EVAL_CHUNK, Plan, THREADS};
-use crate::idx::{PIXELS, SIDE};
+use crate::{
+    dataset::{PER_WORD, WORDS},
+    idx::{PIXELS, SIDE},
+};
 
 /// A "minus infinity" WGSL accepts as a constant (it has no infinities).
 const LOWEST: f32 = -3.0e38;
@@ -95,16 +98,19 @@ impl Memory {
 }
 
 /// Copies the image at `row` (or nothing, for a negative row) into image slot `slot`, inside its
-/// zero border.
+/// zero border, each byte of the packed images (`Samples::packed`: four a word, little-endian)
+/// widened to what the network sees, byte / 255, as `dataset::intensity` does.
 #[cube]
-pub(super) fn stage_image(images: &Tensor<f32>, row: i32, slot: usize, mem: &mut Memory, #[comptime] plan: Plan) {
+pub(super) fn stage_image(images: &Tensor<i32>, row: i32, slot: usize, mem: &mut Memory, #[comptime] plan: Plan) {
     let pad = comptime!(plan.kernel / 2);
     let wide = comptime!(plan.wide);
     if row >= 0 {
-        let from = row as usize * PIXELS;
+        let from = row as usize * WORDS;
         let base = slot * wide * wide;
         for p in range_stepped(UNIT_POS as usize, PIXELS, THREADS) {
-            mem.scratch[base + (p / SIDE + pad) * wide + p % SIDE + pad] = images[from + p];
+            let word = u32::cast_from(images[from + p / PER_WORD]);
+            let byte = (word >> (8 * (p % PER_WORD) as u32)) & 255u32;
+            mem.scratch[base + (p / SIDE + pad) * wide + p % SIDE + pad] = f32::cast_from(byte) / 255.0f32;
         }
     }
 }
@@ -278,7 +284,7 @@ pub(super) fn argmax(logits: &Array<f32>, lse: f32, #[comptime] classes: usize) 
 /// Forward only, `EVAL_CHUNK` images per workgroup; workgroup g writes its (Σ loss, correct) to
 /// `out[2g..2g+2]`.
 #[cube(launch_unchecked)]
-pub(super) fn evaluate_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, params: &Tensor<f32>, out: &mut Tensor<f32>, len: u32, #[comptime] plan: Plan) {
+pub(super) fn evaluate_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, params: &Tensor<f32>, out: &mut Tensor<f32>, len: u32, #[comptime] plan: Plan) {
     let slots = comptime!(plan.slots);
     let place = Place::of(plan);
     let mut mem = Memory::new(plan);

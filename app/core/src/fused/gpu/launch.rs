@@ -26,8 +26,8 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
 }
 
 impl FusedOps for Cube {
-    fn train_step(images: FloatTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, schedule: FloatTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
-        let images = checked(images, DType::F32, "images");
+    fn train_step(images: IntTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, schedule: FloatTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
+        let images = checked(images, DType::I32, "the packed images");
         let classes = checked(classes, DType::I32, "classes");
         let order = checked(order, DType::I32, "the order");
         let schedule = checked(schedule, DType::F32, "the schedule");
@@ -57,8 +57,8 @@ impl FusedOps for Cube {
         state
     }
 
-    fn evaluate(images: FloatTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
-        let images = checked(images, DType::F32, "images");
+    fn evaluate(images: IntTensor<Cube>, classes: IntTensor<Cube>, params: FloatTensor<Cube>, shape: NetShape) -> FloatTensor<Cube> {
+        let images = checked(images, DType::I32, "the packed images");
         let classes = checked(classes, DType::I32, "classes");
         let params = checked(params, DType::F32, "the parameters");
         let len = images.shape().dims::<2>()[0];

@@ -94,7 +94,7 @@ impl Shares {
 /// `batch.count` training steps for the network of `plan`, one after another: each step's
 /// updates reach global memory before the next step's invocations read the state again.
 #[cube(launch_unchecked)]
-pub(super) fn train_step_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, order: &Tensor<i32>, schedule: &Tensor<f32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
+pub(super) fn train_step_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order: &Tensor<i32>, schedule: &Tensor<f32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
     let place = Place::of(plan);
     let mut mem = Memory::new(plan);
     let mut at = Array::<u32>::new(comptime!(plan.each));
@@ -123,7 +123,7 @@ pub(super) fn train_step_kernel(images: &Tensor<f32>, classes: &Tensor<i32>, ord
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn one_step(
-    images: &Tensor<f32>,
+    images: &Tensor<i32>,
     classes: &Tensor<i32>,
     order: &Tensor<i32>,
     state: &mut Tensor<f32>,
