@@ -178,6 +178,12 @@ fn on(device: &Device) {
     let split = small_split(97, pair);
     many_steps_at_once(&split, device);
     warm_up_changes_no_run(&split, device);
+    // Batches of 256 or more: on a GPU, split over workgroups of 128 images and summed in a
+    // second pass. 700 = 300 + 300 + a last batch of 100, which takes the one-workgroup step.
+    let big = small_split(700, pair);
+    compare_gradient(&big, 300, ModelConfig::new(), device);
+    compare(&big, TrainConfig::new().with_batch_size(300).with_epochs(1), 3, true, device);
+    compare(&big, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(300).with_frozen(vec![1]), 2, false, device);
     compare_gradient(&split, 64, ModelConfig::new(), device);
     compare(&split, TrainConfig::new().with_epochs(1), 2, true, device);
     compare(&split, TrainConfig::new().with_optimizer(OptimizerKind::Adam).with_batch_size(16), 6, false, device);
@@ -307,6 +313,7 @@ fn fused_step_matches_stock_burn_on_wgpu_where_there_is_an_adapter() {
 fn other_shapes_in_the_kernels(device: &Device) {
     let pair = small_split(97, DigitPair::default());
     let ten = small_ten_split(97);
+    let (big_pair, big_ten) = (small_split(300, DigitPair::default()), small_ten_split(300));
     let shapes = [
         ModelConfig::new().with_filters(2).with_pool(4),
         ModelConfig::new().with_filters(3),
@@ -326,6 +333,8 @@ fn other_shapes_in_the_kernels(device: &Device) {
         compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Adam).with_batch_size(16).with_frozen(vec![0]), 6, false, device);
         compare(split, TrainConfig::new().with_model(model).with_optimizer(OptimizerKind::Momentum).with_batch_size(16).with_frozen(vec![0]), 6, false, device);
         compare_gradient(split, 64, model, device);
+        // A batch split over three workgroups.
+        compare_gradient(if model.classes == 10 { &big_ten } else { &big_pair }, 300, model, device);
         eprintln!("{}: checked in {:.1} s", model.shape(), started.elapsed().as_secs_f64());
     }
 }

@@ -6,7 +6,6 @@ use std::rc::Rc;
 use filterlab_core::{
     Digits, Mnist, NetShape, Split,
     dataset::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS},
-    idx::PIXELS,
     training,
 };
 use filterlab_protocol::{DeviceInfo, DeviceKind, DevicePref, FromWorker, Preview, Progress};

@@ -1,7 +1,7 @@
 //! The current model, from outside a run: a model file made current, a filter set by hand, a
 //! drawing read, and the test set's confusion matrix and its cells.
 
-use filterlab_core::{drawing, explain, idx::PIXELS, model_file::ModelFile, my_digits, worked};
+use filterlab_core::{drawing, explain, model_file::ModelFile, my_digits, worked};
 use filterlab_protocol::{ConfusionMatrix, Example, ExampleSet, FromWorker, MapCell, ModelSource, Prediction, TrainingRecord, insight};
 
 use crate::{

@@ -79,18 +79,10 @@ pub struct StepArgs {
 }
 
 impl StepArgs {
-    /// Step `k` of these alone (`count` 1), with its own update from the `schedule`.
-    pub fn nth(&self, k: u32, schedule: &[f32]) -> StepArgs {
+    /// Step `k` of these alone (`count` 1); its update's constants are the schedule's `k`-th.
+    pub fn nth(&self, k: u32) -> StepArgs {
         let start = self.start + k * self.len;
-        let at = 2 * k as usize;
-        StepArgs {
-            start,
-            len: self.len.min(self.end - start),
-            count: 1,
-            first: self.first && k == 0,
-            update: self.update.with_constants([schedule[at], schedule[at + 1]]),
-            ..*self
-        }
+        StepArgs { start, len: self.len.min(self.end - start), count: 1, first: self.first && k == 0, ..*self }
     }
 }
 

@@ -107,7 +107,9 @@ impl FusedOps for Flex {
         let mut state = owned(state);
         let (images, classes, order, schedule) = (ints(&images), ints(&classes), ints(&order), floats(&schedule));
         for k in 0..args.count {
-            cpu::train_step(&images, &classes, &order, state.storage_mut::<f32>(), &args.nth(k, &schedule));
+            let at = 2 * k as usize;
+            let step = StepArgs { update: args.update.with_constants([schedule[at], schedule[at + 1]]), ..args.nth(k) };
+            cpu::train_step(&images, &classes, &order, state.storage_mut::<f32>(), &step);
         }
         state
     }

@@ -13,6 +13,7 @@ use cubecl::prelude::*;
 use super::{
     forward::evaluate_kernel,
     plan::{EVAL_CHUNK, Plan, THREADS},
+    split::{SPLIT_AT, SPLIT_CHUNK, apply_kernel, gradient_kernel, row_len},
     step::{BatchLaunch, OptimizerLaunch, train_step_kernel},
 };
 use crate::{
@@ -25,6 +26,51 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
     into_contiguous(t)
 }
 
+/// A big batch's steps, two dispatches each (`split.rs`): its chunks' gradients, then the update.
+fn split_steps(images: CubeTensor, classes: CubeTensor, order: CubeTensor, schedule: CubeTensor, state: &CubeTensor, args: StepArgs, plan: Plan) {
+    let client = state.client.clone();
+    let most = (args.len as usize).div_ceil(SPLIT_CHUNK);
+    let partials = empty_device_contiguous_dtype(client.clone(), state.device.clone(), Shape::new([most * row_len(&plan)]), DType::F32);
+    let update = OptimizerLaunch::from(args.update);
+    for k in 0..args.count {
+        let step = args.nth(k);
+        let parts = step.len.div_ceil(SPLIT_CHUNK as u32);
+        // SAFETY: workgroup w reads order[start + w·SPLIT_CHUNK..] below start + len ≤ end, rows
+        // of `images`, and writes row w of `partials` (`most` rows); the apply pass reads the
+        // `parts` rows written and updates the state within its layout.
+        unsafe {
+            gradient_kernel::launch_unchecked(
+                &client,
+                CubeCount::Static(parts, 1, 1),
+                CubeDim::new_1d(THREADS as u32),
+                images.clone().into_tensor_arg(),
+                classes.clone().into_tensor_arg(),
+                order.clone().into_tensor_arg(),
+                state.clone().into_tensor_arg(),
+                partials.clone().into_tensor_arg(),
+                step.start,
+                step.len,
+                plan,
+            );
+            apply_kernel::launch_unchecked(
+                &client,
+                CubeCount::Static(1, 1, 1),
+                CubeDim::new_1d(THREADS as u32),
+                partials.clone().into_tensor_arg(),
+                schedule.clone().into_tensor_arg(),
+                state.clone().into_tensor_arg(),
+                parts,
+                k,
+                u32::from(step.first),
+                args.frozen,
+                step.len,
+                OptimizerLaunch::new(update.kind, update.lr, update.beta_1, update.beta_2),
+                plan,
+            );
+        }
+    }
+}
+
 impl FusedOps for Cube {
     fn train_step(images: IntTensor<Cube>, classes: IntTensor<Cube>, order: IntTensor<Cube>, schedule: FloatTensor<Cube>, state: FloatTensor<Cube>, args: StepArgs) -> FloatTensor<Cube> {
         let images = checked(images, DType::I32, "the packed images");
@@ -35,6 +81,11 @@ impl FusedOps for Cube {
         // Written in place when nothing else holds the buffer (as Burn's own in-place kernels do).
         let state = if state.can_mut() && state.is_nonoverlapping() { state } else { state.copy() };
         let client = state.client.clone();
+        let plan = Plan::of(args.shape);
+        if args.len as usize >= SPLIT_AT {
+            split_steps(images, classes, order, schedule, &state, args, plan);
+            return state;
+        }
         let batch = BatchLaunch::new(args.start, args.len, args.count, args.end, u32::from(args.first), args.frozen);
         // SAFETY: every index the kernel reads or writes is in bounds by construction (images
         // come from `order` below `end`, which holds rows of `images`; the schedule has two
@@ -51,7 +102,7 @@ impl FusedOps for Cube {
                 state.clone().into_tensor_arg(),
                 batch,
                 OptimizerLaunch::from(args.update),
-                Plan::of(args.shape),
+                plan,
             )
         };
         state

@@ -5,7 +5,8 @@
 //! their launch (`launch.rs`, the backend extension's GPU half).
 //!
 //! A training step is one workgroup, because the batch's gradients must be summed before the
-//! update and WebGPU has no float atomics. Invocation `t` owns one filter and a few of its pooled
+//! update and WebGPU has no float atomics; a batch of 256 or more is split over workgroups and
+//! summed in a second pass instead (`split.rs`). Invocation `t` owns one filter and a few of its pooled
 //! cells (`plan.each`) of one image slot (`Place`), and keeps their filter, fc weights and
 //! gradient shares in registers (`Filter`, `Shares`); a round takes `plan.slots` images at
 //! once, and a small network splits each pooling window among `plan.parts` invocations so that
@@ -20,4 +21,5 @@
 mod forward;
 mod launch;
 mod plan;
+mod split;
 mod step;

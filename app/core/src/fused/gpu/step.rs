@@ -51,23 +51,23 @@ impl From<Update> for OptimizerLaunch {
 
 /// One step's `Update::constants`: Adam's scale and eps_hat.
 #[derive(CubeType)]
-struct Constants {
-    scale: f32,
-    eps_hat: f32,
+pub(super) struct Constants {
+    pub scale: f32,
+    pub eps_hat: f32,
 }
 
 /// What a cell-owning invocation keeps in registers through a step: its cells' fc weights and
 /// its gradient shares (its filter's taps then bias; its fc weights).
 #[derive(CubeType)]
-struct Shares {
+pub(super) struct Shares {
     w_fc: Array<f32>,
-    conv: Array<f32>,
-    fc: Array<f32>,
+    pub(super) conv: Array<f32>,
+    pub(super) fc: Array<f32>,
 }
 
 #[cube]
 impl Shares {
-    fn load(params: &Tensor<f32>, place: &Place, #[comptime] plan: Plan) -> Shares {
+    pub(super) fn load(params: &Tensor<f32>, place: &Place, #[comptime] plan: Plan) -> Shares {
         let (each, classes, cells) = comptime!((plan.each, plan.classes, plan.cells));
         let mut w_fc = Array::<f32>::new(comptime!(plan.each * plan.classes));
         let mut fc = Array::<f32>::new(comptime!(plan.each * plan.classes));
@@ -140,21 +140,51 @@ fn one_step(
     constants: &Constants,
     #[comptime] plan: Plan,
 ) {
-    let slots = comptime!(plan.slots);
-    let tally_len = comptime!(2 + plan.classes);
     let filter = Filter::load(&*state, place, plan);
     let mut shares = Shares::load(&*state, place, plan);
+    let inv_len = 1.0f32 / f32::cast_from(len as u32);
+    accumulate(images, classes, order, &*state, place, mem, &filter, &mut shares, at, d_logits, totals, start, len, inv_len, plan);
+    let conv_sq = update_conv(state, mem, &shares, place, frozen, optimizer, constants, plan);
+    let fc_sq = update_fc(state, mem, &shares, place, &*totals, optimizer, constants, plan);
+    gradient_norms(state, mem, conv_sq, fc_sq, plan);
+    if place.tid == 0 {
+        epoch_figures(state, &*totals, first, inv_len, plan);
+    }
+}
+
+/// The forward and backward passes of `len` images from `order[start..]`, each weighing
+/// `inv_len` in the mean loss: every invocation's gradient shares added to `shares`, each slot's
+/// tally into `totals` (to be read after the next barrier).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn accumulate(
+    images: &Tensor<i32>,
+    classes: &Tensor<i32>,
+    order: &Tensor<i32>,
+    params: &Tensor<f32>,
+    place: &Place,
+    mem: &mut Memory,
+    filter: &Filter,
+    shares: &mut Shares,
+    at: &mut Array<u32>,
+    d_logits: &mut Shared<[f32]>,
+    totals: &mut Shared<[f32]>,
+    start: usize,
+    len: usize,
+    inv_len: f32,
+    #[comptime] plan: Plan,
+) {
+    let slots = comptime!(plan.slots);
+    let tally_len = comptime!(2 + plan.classes);
     // Invocations below `slots` (one per slot): Σ loss, number correct, the fc bias's gradient.
     let mut tally = Array::<f32>::new(tally_len);
     #[unroll]
     for k in 0..tally_len {
         tally[k] = 0.0f32;
     }
-    let n = len;
-    let inv_len = 1.0f32 / f32::cast_from(len as u32);
-    for r in 0..n.div_ceil(slots) {
+    for r in 0..len.div_ceil(slots) {
         let first_image = start + r * slots;
-        let filled = (n - r * slots).min(slots);
+        let filled = (len - r * slots).min(slots);
         for s in 0..slots {
             let mut row = i32::new(-1);
             if s < filled {
@@ -163,29 +193,22 @@ fn one_step(
             stage_image(images, row, s, mem, plan);
         }
         sync_cube();
-        forward_round(&*state, mem, &filter, at, place, filled, plan);
+        forward_round(params, mem, filter, at, place, filled, plan);
         if place.tid < filled {
             let class = classes[order[first_image + place.tid] as usize] as usize;
-            loss_round(&*state, &*mem, class, &mut tally, d_logits, inv_len, plan);
+            loss_round(params, &*mem, class, &mut tally, d_logits, inv_len, plan);
         }
         sync_cube();
         if place.owner && place.slot < filled {
-            backward_round(&*mem, &*d_logits, &*at, &mut shares, place, plan);
+            backward_round(&*mem, &*d_logits, &*at, shares, place, plan);
         }
         sync_cube();
     }
-    // Read after the barriers in the updates below.
     if place.tid < slots {
         #[unroll]
         for k in 0..tally_len {
             totals[place.tid * tally_len + k] = tally[k];
         }
-    }
-    let conv_sq = update_conv(state, mem, &shares, place, frozen, optimizer, constants, plan);
-    let fc_sq = update_fc(state, mem, &shares, place, &*totals, optimizer, constants, plan);
-    gradient_norms(state, mem, conv_sq, fc_sq, plan);
-    if place.tid == 0 {
-        epoch_figures(state, &*totals, first, inv_len, plan);
     }
 }
 
@@ -276,7 +299,7 @@ fn update_conv(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place
 /// One number `k` of every filter's gradient share (a tap, or the bias at `k = taps`) summed
 /// over the invocations and slots that hold the filter, into `scratch[THREADS + f·share + k]`.
 #[cube]
-fn sum_conv_share(mem: &mut Memory, value: f32, place: &Place, k: usize, #[comptime] plan: Plan) {
+pub(super) fn sum_conv_share(mem: &mut Memory, value: f32, place: &Place, k: usize, #[comptime] plan: Plan) {
     let (group, active) = comptime!((plan.group, plan.active));
     if place.owner {
         mem.scratch[place.tid] = value;
@@ -343,7 +366,7 @@ fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: 
 /// One parameter's update, with the optimizer's two slots in the state. A kind without a code
 /// here leaves the parameter as it is.
 #[cube]
-fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimizer, constants: &Constants, #[comptime] plan: Plan) {
+pub(super) fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimizer, constants: &Constants, #[comptime] plan: Plan) {
     let m_at = comptime!(plan.layout.moment_1) + i;
     let v_at = comptime!(plan.layout.moment_2) + i;
     if optimizer.kind == SGD {
@@ -365,7 +388,7 @@ fn update(state: &mut Tensor<f32>, i: usize, p: f32, g: f32, optimizer: &Optimiz
 /// The step's squared gradient norms, each invocation's share summed through the scratch (free
 /// now: every update has read what it needed).
 #[cube]
-fn gradient_norms(state: &mut Tensor<f32>, mem: &mut Memory, conv_sq: f32, fc_sq: f32, #[comptime] plan: Plan) {
+pub(super) fn gradient_norms(state: &mut Tensor<f32>, mem: &mut Memory, conv_sq: f32, fc_sq: f32, #[comptime] plan: Plan) {
     let tid = UNIT_POS as usize;
     sync_cube();
     mem.scratch[tid] = conv_sq;
