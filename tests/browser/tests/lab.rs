@@ -239,7 +239,7 @@ async fn frozen_filters_stay_in_the_webgpu_kernel() {
 }
 
 /// On WebGPU the fused kernel takes other networks too (filters, kernel, pool and classes are
-/// its compile-time parameters): 3 filters 5×5 pooled to 2×2 train an epoch at one dispatch a step.
+/// its compile-time parameters): 3 filters 5×5 pooled to 2×2 train an epoch of batches of 512, split over four workgroups.
 #[tokio::test(flavor = "current_thread")]
 async fn a_5x5_network_trains_in_the_webgpu_kernel() {
     let b = open_on_webgpu("filters=3&kernel=5&pool=14&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
@@ -257,7 +257,7 @@ async fn a_5x5_network_trains_in_the_webgpu_kernel() {
 
 /// On WebGPU the fused kernel takes every network the knobs allow, large ones too: 16 filters
 /// pooled to 7×7 (784 pooled features, four cells an invocation) train an epoch of batches of
-/// 512 at one dispatch a step.
+/// 512, each split over four workgroups (two dispatches a step).
 #[tokio::test(flavor = "current_thread")]
 async fn a_wide_network_trains_in_the_webgpu_kernel() {
     let b = open_on_webgpu("filters=16&pool=4&optimizer=adam&lr=0.01&epochs=1&batch=512").await;
@@ -343,12 +343,14 @@ async fn all_ten_digits_on_the_cpu_path() {
     b.close().await;
 }
 
-/// All ten digits on WebGPU, in the fused kernel compiled for ten classes (one dispatch a step):
-/// an epoch of big batches, and the 10×10 matrix of the t10k file.
+/// All ten digits on WebGPU, in the fused kernels compiled for ten classes: an epoch of big
+/// batches, each split over 32 workgroups and summed in a second pass (two dispatches a step),
+/// and the 10×10 matrix of the t10k file.
 #[tokio::test(flavor = "current_thread")]
 async fn all_ten_digits_on_webgpu() {
     let b = open_on_webgpu("digits=all&optimizer=adam&lr=0.01&epochs=1&batch=4096").await;
     let row = train_in_the_kernel(&b, "all ten digits").await;
+    assert_eq!(row[6].parse::<f64>().unwrap(), 2.0, "a split step is two dispatches");
     b.wait_attr_eq("confusion", "data-epochs", "1", MINUTE).await;
     let m = numbers(&b, "confusion", "data-matrix").await;
     assert_eq!((m.len(), m.iter().sum::<f64>()), (100, 10_000.0));
