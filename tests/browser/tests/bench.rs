@@ -107,6 +107,36 @@ async fn browser_run(gpu: Gpu, query: &str, finish_within: Duration) -> BrowserR
     run
 }
 
+/// All ten digits (the 60,000 training images, the t10k test set) for two epochs.
+struct TenDigits {
+    epochs: Epochs,
+    dispatches_per_step: Option<f64>,
+    /// The worker's WebAssembly memory after the run (it never shrinks: the run's peak), and the
+    /// GPU memory Burn had in use.
+    wasm_bytes: f64,
+    gpu_bytes: Option<f64>,
+    test_acc: String,
+}
+
+async fn ten_digits(gpu: Gpu, query: &str) -> TenDigits {
+    let b = Browser::open_at(gpu, Fault::None, query).await;
+    b.wait_text("status", "Ready", Duration::from_secs(120)).await;
+    b.click("train").await;
+    b.wait_text("status", "Finished", Duration::from_secs(900)).await;
+    let rows = b.epoch_rows().await;
+    let seconds: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
+    b.wait_attr_nonempty("memory", "data-wasm-bytes", Duration::from_secs(30)).await;
+    let run = TenDigits {
+        epochs: Epochs::from(&seconds).expect("two epochs ran"),
+        dispatches_per_step: rows.last().and_then(|r| r[6].parse().ok()),
+        wasm_bytes: b.number("memory", "data-wasm-bytes").await,
+        gpu_bytes: b.attr("memory", "data-gpu-bytes").await.parse().ok(),
+        test_acc: rows.last().unwrap()[4].clone(),
+    };
+    b.close().await;
+    run
+}
+
 /// Epoch seconds from `filterlab train --ops <ops>` output ("... - Time: 0.52s").
 fn native_epochs(ops: &str) -> Option<Epochs> {
     let text = std::fs::read_to_string(bench_dir().join(format!("native-cpu-{ops}.txt"))).ok()?;
@@ -181,6 +211,8 @@ async fn benchmark() {
     let webgpu_stock = browser_run(Gpu::SwiftShader, "?device=webgpu&ops=stock", Duration::from_secs(900)).await;
     // Auto on this machine's software adapter: what a user of this machine gets by default.
     let auto = browser_run(Gpu::SwiftShader, "", Duration::from_secs(300)).await;
+    let ten_cpu = ten_digits(Gpu::None, "?device=cpu&digits=all&epochs=2").await;
+    let ten_webgpu = ten_digits(Gpu::SwiftShader, "?device=webgpu&digits=all&epochs=2&batch=4096&optimizer=adam&lr=0.01").await;
     let (native, native_stock) = (native_epochs("fused"), native_epochs("stock"));
     let torch1 = torch("1");
     let torchn = torch("default");
@@ -231,6 +263,19 @@ async fn benchmark() {
     }
     t += &format!("\nFused step, WebGPU ÷ CPU path (median epoch): {:.1}× (stock Burn: {:.1}×).", webgpu.epochs.median / cpu.epochs.median, webgpu_stock.epochs.median / cpu_stock.epochs.median);
     t += &format!(" Devices as the badge named them: CPU run \"{}\"; WebGPU run \"{}\"; Auto run \"{}\".\n", cpu.device, webgpu.device, auto.device);
+    t += "\nAll ten digits (60,000 training images, the 10,000 of the t10k file), two epochs, first apart; memory after the run:\n\n";
+    t += "| Run | First epoch (s) | Second epoch (s) | Dispatches / step | Worker WebAssembly memory (MB) | GPU memory in use (MB) | Test acc |\n|---|---|---|---|---|---|---|\n";
+    for (name, r) in [("Browser, CPU path (forced), batch 64, SGD lr 1e-3", &ten_cpu), ("Browser, WebGPU on SwiftShader (forced), batch 4096, Adam lr 0.01", &ten_webgpu)] {
+        t += &format!(
+            "| {name} | {:.2} | {:.2} | {} | {:.0} | {} | {} |\n",
+            r.epochs.first,
+            r.epochs.median,
+            r.dispatches_per_step.map(|d| format!("{d:.1}")).unwrap_or("—".into()),
+            r.wasm_bytes / 1e6,
+            r.gpu_bytes.map(|b| format!("{:.0}", b / 1e6)).unwrap_or("—".into()),
+            r.test_acc,
+        );
+    }
     t += &format!("\nRun library: 200 kept runs (10 epochs and a loss curve each; the site stores {:.1} MB) are listed **{listed_ms:.0} ms** after navigation start (median of three opens; the page reads the 200 records, no model file, then opens the newest run's).\n", library_bytes as f64 / 1e6);
     for (name, r) in [("Auto (this machine's default)", &auto), ("forced WebGPU", &webgpu)] {
         let files = sizes(&r.downloaded);
