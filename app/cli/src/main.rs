@@ -42,7 +42,7 @@ enum Command {
         digits: Option<Digits>,
         #[arg(long, default_value = "cpu")]
         device: DeviceKind,
-        /// How a step runs: the fused op (one kernel for up to ten steps on a GPU, for every network) or
+        /// How a step runs: the fused op (one dispatch for up to ten steps on a GPU, two a step for batches of 256 or more; every network) or
         /// Burn's stock autodiff path.
         #[arg(long, default_value = "fused")]
         ops: Ops,

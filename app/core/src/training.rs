@@ -244,7 +244,8 @@ pub struct Trainer {
     pace: Pace,
 }
 
-/// How many steps [`Trainer::next`] queues at once (one dispatch on a GPU): up to the next report,
+/// How many steps [`Trainer::next`] queues at once (one dispatch on a GPU; two a step for batches
+/// split over workgroups): up to the next report,
 /// and no more than take [`Pace::BUDGET`] at the pace of the latest reported ones, so that no
 /// dispatch runs long enough to trip a GPU watchdog (Windows resets a GPU after 2 s).
 #[derive(Debug, Clone, Copy, Default)]
@@ -358,7 +359,7 @@ impl Trainer {
     }
 
     /// Queues up to `most` optimizer steps on this epoch's next batches (on a GPU the fused path
-    /// takes them in one dispatch); reads nothing back. Returns how many it queued: none once
+    /// takes them in one dispatch, or two a step for a batch of 256 or more); reads nothing back. Returns how many it queued: none once
     /// the epoch's batches are used up.
     pub fn steps(&mut self, most: usize) -> usize {
         let size = self.config.batch_size;

@@ -179,7 +179,7 @@ fn on(device: &Device) {
     many_steps_at_once(&split, device);
     warm_up_changes_no_run(&split, device);
     // Batches of 256 or more: on a GPU, split over workgroups of 128 images and summed in a
-    // second pass. 700 = 300 + 300 + a last batch of 100, which takes the one-workgroup step.
+    // second pass. 700 = 300 + 300 + a last batch of 100 (split too, in one workgroup).
     let big = small_split(700, pair);
     compare_gradient(&big, 300, ModelConfig::new(), device);
     compare(&big, TrainConfig::new().with_batch_size(300).with_epochs(1), 3, true, device);

@@ -44,15 +44,12 @@ pub async fn plan(calibrate: bool) -> Plan {
 /// Mean milliseconds per training step (the notebook's batch of 64) on `device`, after a warm-up.
 async fn ms_per_step(split: &Split, device: &Device, ops: Ops) -> Result<f64, String> {
     let mut trainer = Trainer::new(split, TrainConfig::new().with_ops(ops), device).map_err(|e| e.to_string())?;
-    for _ in 0..WARMUP {
-        trainer.step();
-    }
+    // As training takes them: several steps an op (one dispatch on WebGPU).
+    trainer.steps(WARMUP);
     // Reading the loss back waits for the device to finish the queued steps.
     trainer.last_loss().await.map_err(|e| e.to_string())?;
     let start = Instant::now();
-    for _ in 0..TIMED {
-        trainer.step();
-    }
+    trainer.steps(TIMED);
     trainer.last_loss().await.map_err(|e| e.to_string())?;
     Ok(start.elapsed().as_secs_f64() * 1000.0 / TIMED as f64)
 }

@@ -92,8 +92,8 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers() {
         let start = harness::weights_in(&start_model());
         let moved = cpu.weights.iter().zip(&start).filter(|(a, b)| a != b).count();
         assert!(moved > 300, "{optimizer}: training moved only {moved} of 338 weights");
-        // Three steps, each over 0.5 s on SwiftShader: one a dispatch.
-        same_numbers(optimizer, &gpu, &cpu, 0.0, 1.0);
+        // Batches of 4096: each step split over 32 workgroups, then summed: two dispatches.
+        same_numbers(optimizer, &gpu, &cpu, 0.0, 2.0);
     }
 }
 
@@ -207,7 +207,7 @@ async fn fused_webgpu_steps_give_the_cpu_paths_numbers_for_other_networks() {
                 // 0.5 s cap allows one at a time.
                 let steps = if ten { 16.0 } else { 7.0 };
                 let seconds: f64 = g.row[5].parse().unwrap();
-                let most = if seconds / steps > 0.2 { 1.0 } else { 0.5 };
+                let most = if seconds / steps > 0.2 { 1.0 } else { 0.75 };
                 same_numbers(&format!("{shape} {optimizer}"), g, c, slack, most);
             }
         }

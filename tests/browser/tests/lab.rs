@@ -22,7 +22,8 @@ async fn open_on_webgpu(query: &str) -> Browser {
 }
 
 /// Trains the epochs set and returns the first epoch's row, after checking that the fused
-/// kernel ran it (at most 2 dispatches a step: the step, and the reads of the reports).
+/// kernel ran it (at most 2 dispatches a step: a batch of 256 or more is split over workgroups
+/// and summed in a second pass; smaller ones go up to ten steps a dispatch).
 async fn train_in_the_kernel(b: &Browser, what: &str) -> Vec<String> {
     b.click("train").await;
     b.wait_text("status", "Finished", 5 * MINUTE).await;

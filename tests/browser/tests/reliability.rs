@@ -107,8 +107,9 @@ async fn an_adapter_request_that_throws_falls_back_to_the_cpu() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_lost_gpu_keeps_the_model_and_training_goes_on_on_the_cpu() {
     // The 7th read back from the GPU: the run's first weights, then a loss and the weights at
-    // each of steps 1, 10 and 20 (the shader warm-up reads nothing; steps go ten a dispatch, so
-    // reads count steps better than dispatches do).
+    // each of steps 1, 10 and 20, or earlier where slow steps were measured in between (the
+    // shader warm-up reads nothing; steps go up to ten a dispatch, so reads count steps better
+    // than dispatches do).
     const LOSE_DEVICE: &str = r#"(() => {
   const request = GPUAdapter.prototype.requestDevice;
   GPUAdapter.prototype.requestDevice = async function (...args) {

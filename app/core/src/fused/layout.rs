@@ -58,7 +58,8 @@ impl Layout {
 
 /// What the op does: `count` steps, each gathering up to `len` images from the epoch's shuffled
 /// order (`order[start..]`, then the next `len`, …; the last step may be short, at `end`).
-/// One dispatch runs them all on a GPU: the page's reports come between dispatches.
+/// One dispatch runs them all on a GPU (a batch of 256 or more: two dispatches a step, split
+/// over workgroups): the page's reports come between dispatches.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepArgs {
     /// The network the state holds.

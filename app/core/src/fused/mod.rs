@@ -1,8 +1,9 @@
 //! The fused training path: a whole training step (gather the batch, forward, loss, exact
 //! backward, optimizer update, epoch figures) as one op on the device: one kernel on a GPU, one
 //! pass of plain loops on the CPU. One op takes every step up to the next report (the trainer
-//! caps them by time), so on a GPU that is one dispatch for up to ten steps. The stock Burn path (autodiff + optimizer) stays as
-//! the reference it is tested against, and for inference.
+//! caps them by time), so on a GPU that is one dispatch for up to ten steps (a batch of 256 or
+//! more is split over workgroups: two dispatches a step). The stock Burn path (autodiff +
+//! optimizer) stays as the reference it is tested against, and for inference.
 
 mod cpu;
 #[cfg(feature = "wgpu")]
