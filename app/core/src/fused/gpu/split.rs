@@ -10,7 +10,7 @@ use cubecl::prelude::*;
 use super::{
     forward::{Filter, Memory, Place},
     plan::{Plan, THREADS},
-    step::{Constants, Optimizer, Shares, accumulate, gradient_norms, sum_conv_share, update},
+    step::{Constants, Optimizer, Shares, accumulate, epoch_figures, fc_bias_gradient, gradient_norms, sum_conv_share, sum_fc_share, update},
 };
 
 /// Images each workgroup of a split step takes.
@@ -48,7 +48,7 @@ pub(super) fn gradient_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order
 /// `partials[row..]`; then its Σ loss and number correct.
 #[cube]
 fn store_gradient(partials: &mut Tensor<f32>, row: usize, mem: &mut Memory, shares: &Shares, place: &Place, totals: &Shared<[f32]>, #[comptime] plan: Plan) {
-    let (taps, share, classes, cells, slots, active) = comptime!((plan.taps, plan.share, plan.classes, plan.cells, plan.slots, plan.active));
+    let (taps, share, classes, cells, slots) = comptime!((plan.taps, plan.share, plan.classes, plan.cells, plan.slots));
     let (conv_b, fc_w, fc_b, tally_len) = comptime!((plan.layout.conv_b, plan.layout.fc_w, plan.layout.fc_b, 2 + plan.classes));
     #[unroll]
     for k in 0..share {
@@ -69,30 +69,14 @@ fn store_gradient(partials: &mut Tensor<f32>, row: usize, mem: &mut Memory, shar
         #[unroll]
         for c in 0..classes {
             let cell = place.q + comptime!(plan.group) * m;
-            let mut g = shares.fc[m * classes + c];
-            if comptime!(plan.slots > 1) {
-                if place.owner && place.slot > 0 {
-                    mem.scratch[(place.slot - 1) * active + place.u] = g;
-                }
-                sync_cube();
-                for s in 1..slots {
-                    g += mem.scratch[(s - 1) * active + place.u];
-                }
-            }
+            let g = sum_fc_share(mem, shares.fc[m * classes + c], place, plan);
             if place.owner && place.slot == 0 && cell < cells {
                 partials[row + fc_w + c * comptime!(plan.fc_in) + place.f * cells + cell] = g;
-            }
-            if comptime!(plan.slots > 1) {
-                sync_cube();
             }
         }
     }
     for c in range_stepped(place.tid, classes, THREADS) {
-        let mut g = 0.0f32;
-        for s in 0..slots {
-            g += totals[s * tally_len + 2 + c];
-        }
-        partials[row + fc_b + c] = g;
+        partials[row + fc_b + c] = fc_bias_gradient(totals, c, plan);
     }
     if place.tid == 0 {
         let mut loss = 0.0f32;
@@ -147,15 +131,6 @@ pub(super) fn apply_kernel(partials: &Tensor<f32>, schedule: &Tensor<f32>, state
             loss += partials[w * row_len + params];
             right += partials[w * row_len + params + 1];
         }
-        let (loss_sum, correct) = comptime!((plan.layout.loss_sum, plan.layout.correct));
-        let mut before_loss = state[loss_sum];
-        let mut before_correct = state[correct];
-        if first == 1u32 {
-            before_loss = 0.0f32;
-            before_correct = 0.0f32;
-        }
-        state[loss_sum] = before_loss + loss;
-        state[correct] = before_correct + right;
-        state[comptime!(plan.layout.last_loss)] = loss * (1.0f32 / f32::cast_from(len));
+        epoch_figures(state, loss, right, first, 1.0f32 / f32::cast_from(len), plan);
     }
 }

@@ -148,7 +148,14 @@ fn one_step(
     let fc_sq = update_fc(state, mem, &shares, place, &*totals, optimizer, constants, plan);
     gradient_norms(state, mem, conv_sq, fc_sq, plan);
     if place.tid == 0 {
-        epoch_figures(state, &*totals, first, inv_len, plan);
+        let tally_len = comptime!(2 + plan.classes);
+        let mut loss = 0.0f32;
+        let mut right = 0.0f32;
+        for s in 0..comptime!(plan.slots) {
+            loss += totals[s * tally_len];
+            right += totals[s * tally_len + 1];
+        }
+        epoch_figures(state, loss, right, first, inv_len, plan);
     }
 }
 
@@ -323,44 +330,59 @@ pub(super) fn sum_conv_share(mem: &mut Memory, value: f32, place: &Place, k: usi
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn update_fc(state: &mut Tensor<f32>, mem: &mut Memory, shares: &Shares, place: &Place, totals: &Shared<[f32]>, optimizer: &Optimizer, constants: &Constants, #[comptime] plan: Plan) -> f32 {
-    let (classes, cells, slots, active) = comptime!((plan.classes, plan.cells, plan.slots, plan.active));
+    let (classes, cells) = comptime!((plan.classes, plan.cells));
     let mut squares = 0.0f32;
     #[unroll]
     for m in 0..comptime!(plan.each) {
         #[unroll]
         for c in 0..classes {
             let cell = place.q + comptime!(plan.group) * m;
-            let mut g = shares.fc[m * classes + c];
-            if comptime!(plan.slots > 1) {
-                if place.owner && place.slot > 0 {
-                    mem.scratch[(place.slot - 1) * active + place.u] = g;
-                }
-                sync_cube();
-                for s in 1..slots {
-                    g += mem.scratch[(s - 1) * active + place.u];
-                }
-            }
+            let g = sum_fc_share(mem, shares.fc[m * classes + c], place, plan);
             if place.owner && place.slot == 0 && cell < cells {
                 let i = comptime!(plan.layout.fc_w) + c * comptime!(plan.fc_in) + place.f * cells + cell;
                 squares += g * g;
                 update(state, i, shares.w_fc[m * classes + c], g, optimizer, constants, plan);
             }
-            if comptime!(plan.slots > 1) {
-                sync_cube();
-            }
         }
     }
     for c in range_stepped(place.tid, classes, THREADS) {
-        let mut g = 0.0f32;
-        for s in 0..slots {
-            g += totals[s * (2 + classes) + 2 + c];
-        }
+        let g = fc_bias_gradient(totals, c, plan);
         let i = comptime!(plan.layout.fc_b) + c;
         let old = state[i];
         squares += g * g;
         update(state, i, old, g, optimizer, constants, plan);
     }
     squares
+}
+
+/// An fc weight's gradient share `g` of this invocation's slot, summed over the slots (each slot
+/// has an owner of the weight): the total, for the owner in slot 0. With several slots it
+/// passes through the scratch, between barriers.
+#[cube]
+pub(super) fn sum_fc_share(mem: &mut Memory, g: f32, place: &Place, #[comptime] plan: Plan) -> f32 {
+    let (slots, active) = comptime!((plan.slots, plan.active));
+    let mut total = g;
+    if comptime!(plan.slots > 1) {
+        if place.owner && place.slot > 0 {
+            mem.scratch[(place.slot - 1) * active + place.u] = g;
+        }
+        sync_cube();
+        for s in 1..slots {
+            total += mem.scratch[(s - 1) * active + place.u];
+        }
+        sync_cube();
+    }
+    total
+}
+
+/// Class `c`'s fc bias gradient: the slots' tallies added up.
+#[cube]
+pub(super) fn fc_bias_gradient(totals: &Shared<[f32]>, c: usize, #[comptime] plan: Plan) -> f32 {
+    let mut g = 0.0f32;
+    for s in 0..comptime!(plan.slots) {
+        g += totals[s * comptime!(2 + plan.classes) + 2 + c];
+    }
+    g
 }
 
 /// One parameter's update, with the optimizer's two slots in the state. A kind without a code
@@ -412,17 +434,11 @@ pub(super) fn gradient_norms(state: &mut Tensor<f32>, mem: &mut Memory, conv_sq:
     }
 }
 
-/// The batch's loss and number correct added to the epoch's (zeroed first on its first step),
+/// The batch's Σ loss and number correct added to the epoch's (zeroed first on its first step),
 /// and the batch's mean loss.
 #[cube]
-fn epoch_figures(state: &mut Tensor<f32>, totals: &Shared<[f32]>, first: u32, inv_len: f32, #[comptime] plan: Plan) {
-    let (loss_sum, correct, tally_len) = comptime!((plan.layout.loss_sum, plan.layout.correct, 2 + plan.classes));
-    let mut loss = 0.0f32;
-    let mut right = 0.0f32;
-    for s in 0..comptime!(plan.slots) {
-        loss += totals[s * tally_len];
-        right += totals[s * tally_len + 1];
-    }
+pub(super) fn epoch_figures(state: &mut Tensor<f32>, loss: f32, right: f32, first: u32, inv_len: f32, #[comptime] plan: Plan) {
+    let (loss_sum, correct) = comptime!((plan.layout.loss_sum, plan.layout.correct));
     let mut before_loss = state[loss_sum];
     let mut before_correct = state[correct];
     if first == 1u32 {
