@@ -411,8 +411,12 @@ impl Trainer {
                     update: optimizer::fused(&self.config, from),
                     frozen: self.config.frozen_bits(),
                 };
-                let schedule = optimizer::schedule(&self.config, from, count as u32);
-                let schedule = Tensor::from_data(TensorData::new(schedule, [2 * count]), &self.order.device());
+                // One length for the run's every dispatch (its groups are at most `report_every`
+                // steps long), so that the kernel's launch numbers stay the same (see `Batch`).
+                let mut schedule = optimizer::schedule(&self.config, from, count as u32);
+                schedule.resize(2 * count.max(self.config.report_every), 0.0);
+                let len = schedule.len();
+                let schedule = Tensor::from_data(TensorData::new(schedule, [len]), &self.order.device());
                 let current = state.take().expect("the fused state is put back after every step");
                 *state = Some(fused::op::train_step(
                     self.train.packed(),

@@ -373,12 +373,10 @@ fn a_real_epoch_trains_the_same_way() {
     compare(common::split(), config, 166, true, &Device::flex());
 }
 
-/// All ten digits train on a wgpu device held to WebGPU's default limits, as many phones and
-/// integrated GPUs report them: no buffer bound over 128 MiB (the 60,000 images as floats were
-/// 188 MB; packed as bytes, 47 MB), 16 KiB of workgroup memory, 256 invocations.
-#[test]
+/// A wgpu device of its own (so no other test's tensors are in its pools), held to WebGPU's
+/// default limits; `None` where wgpu has no adapter and none is required.
 #[cfg(feature = "wgpu")]
-fn ten_digits_train_within_webgpus_default_limits() {
+fn own_wgpu_device() -> Option<Device> {
     use burn::tensor::wgpu::{WgpuSetup, wgpu};
     let setup = pollster::block_on(async {
         let instance = wgpu::Instance::default();
@@ -392,9 +390,19 @@ fn ten_digits_train_within_webgpus_default_limits() {
     });
     let Some(setup) = setup else {
         assert!(std::env::var_os("FILTERLAB_REQUIRE_WGPU").is_none(), "FILTERLAB_REQUIRE_WGPU is set, but wgpu has no adapter");
-        return eprintln!("skipped: no wgpu adapter");
+        eprintln!("skipped: no wgpu adapter");
+        return None;
     };
-    let device = Device::wgpu_options().setup(setup).init().unwrap();
+    Some(Device::wgpu_options().setup(setup).init().unwrap())
+}
+
+/// All ten digits train on a wgpu device held to WebGPU's default limits, as many phones and
+/// integrated GPUs report them: no buffer bound over 128 MiB (the 60,000 images as floats were
+/// 188 MB; packed as bytes, 47 MB), 16 KiB of workgroup memory, 256 invocations.
+#[test]
+#[cfg(feature = "wgpu")]
+fn ten_digits_train_within_webgpus_default_limits() {
+    let Some(device) = own_wgpu_device() else { return };
     let split = Split::all(common::mnist(), common::t10k()).unwrap();
     let config = TrainConfig::new().with_model(ModelConfig::new().with_classes(10)).with_batch_size(256);
     let _turn = one_at_a_time();
@@ -402,4 +410,45 @@ fn ten_digits_train_within_webgpus_default_limits() {
     assert_eq!(trainer.steps(3), 3);
     let (loss, _) = pollster::block_on(trainer.last_step()).unwrap().unwrap();
     assert!(loss.is_finite() && loss > 0.0, "a ten-digit loss: {loss}");
+}
+
+/// Run after run on one GPU, memory in use comes back to the same figure once each run's trainer
+/// is dropped, and to nothing after a cleanup. The runs take their steps in groups that start at
+/// other places in the order (CubeCL keeps a small uniform buffer, in use until a cleanup, for
+/// each distinct set of launch numbers: a start among them grew that cache at every dispatch), read
+/// back after each group, end epochs, and use the model as the page does (its weights; the test
+/// set's probabilities).
+#[test]
+#[cfg(feature = "wgpu")]
+fn runs_leave_the_gpus_memory_as_they_found_it() {
+    let Some(device) = own_wgpu_device() else { return };
+    let split = small_split(512, DigitPair::default());
+    let _turn = one_at_a_time();
+    // 16 steps an epoch: the same group sizes in every run, starting at other steps.
+    let groups = [[2, 3, 3, 3, 3, 2], [2, 2, 3, 3, 3, 3], [2, 3, 2, 3, 3, 3]];
+    let mut in_use = Vec::new();
+    for sizes in groups {
+        let config = TrainConfig::new().with_epochs(5).with_batch_size(32).with_optimizer(OptimizerKind::Adam);
+        let mut trainer = Trainer::new(&split, config, &device).unwrap();
+        pollster::block_on(async {
+            for _epoch in 0..2 {
+                for size in sizes {
+                    assert_eq!(trainer.steps(size), size);
+                    trainer.last_step().await.unwrap().expect("a step was taken");
+                }
+                let metrics = trainer.finish_epoch().await.unwrap();
+                let model = Model::from_weights(&metrics.weights, &device);
+                filterlab_core::explain::probabilities(&model, &split.test, &device).await.unwrap();
+            }
+            trainer.steps(2);
+            trainer.weights().await.unwrap();
+        });
+        drop(trainer);
+        let usage = device.memory_pool_usage().expect("wgpu reports its pools");
+        in_use.push((usage.number_allocs, usage.bytes_in_use));
+    }
+    assert!(in_use.iter().all(|&u| u == in_use[0]), "GPU allocations and bytes in use after each run: {in_use:?}");
+    device.memory_cleanup();
+    let usage = device.memory_pool_usage().unwrap();
+    assert_eq!((usage.number_allocs, usage.bytes_in_use), (0, 0), "after a cleanup: {usage:?}");
 }

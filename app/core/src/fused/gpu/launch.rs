@@ -14,7 +14,7 @@ use super::{
     forward::evaluate_kernel,
     plan::{EVAL_CHUNK, Plan, THREADS},
     split::{SPLIT_AT, SPLIT_CHUNK, apply_kernel, gradient_kernel, row_len},
-    step::{BatchLaunch, OptimizerLaunch, train_step_kernel},
+    step::{BatchLaunch, CURSOR_COUNT, CURSOR_FIRST, CURSOR_LAST, CURSOR_START, OptimizerLaunch, train_step_kernel},
 };
 use crate::{
     fused::{layout::StepArgs, op::FusedOps},
@@ -26,16 +26,30 @@ fn checked(t: CubeTensor, dtype: DType, what: &str) -> CubeTensor {
     into_contiguous(t)
 }
 
+/// The steps' `cursor` (`step.rs`): where they start in the order, how many, whether the first
+/// is the epoch's first, and the last one's batch; a tensor on the state's device.
+fn cursor(state: &CubeTensor, args: &StepArgs) -> CubeTensor {
+    let mut numbers = [0i32; 4];
+    numbers[CURSOR_START] = args.start as i32;
+    numbers[CURSOR_COUNT] = args.count as i32;
+    numbers[CURSOR_FIRST] = i32::from(args.first);
+    numbers[CURSOR_LAST] = args.nth(args.count - 1).len as i32;
+    let bytes: Vec<u8> = numbers.iter().flat_map(|n| n.to_ne_bytes()).collect();
+    let handle = state.client.create_from_slice(&bytes);
+    CubeTensor::new_contiguous(state.client.clone(), state.device.clone(), Shape::new([numbers.len()]), handle, DType::I32)
+}
+
 /// A big batch's steps, two dispatches each (`split.rs`): its chunks' gradients, then the update.
 fn split_steps(images: CubeTensor, classes: CubeTensor, order: CubeTensor, schedule: CubeTensor, state: &CubeTensor, args: StepArgs, plan: Plan) {
     let client = state.client.clone();
     let most = (args.len as usize).div_ceil(SPLIT_CHUNK);
     let partials = empty_device_contiguous_dtype(client.clone(), state.device.clone(), Shape::new([most * row_len(&plan)]), DType::F32);
     let update = OptimizerLaunch::from(args.update);
+    let cursor = cursor(state, &args);
     for k in 0..args.count {
         let step = args.nth(k);
         let parts = step.len.div_ceil(SPLIT_CHUNK as u32);
-        // SAFETY: workgroup w reads order[start + w·SPLIT_CHUNK..] below start + len ≤ end, rows
+        // SAFETY: workgroup w reads order[step.start + w·SPLIT_CHUNK..] below step.start + len ≤ end, rows
         // of `images`, and writes row w of `partials` (`most` rows); the apply pass reads the
         // `parts` rows written and updates the state within its layout.
         unsafe {
@@ -46,9 +60,11 @@ fn split_steps(images: CubeTensor, classes: CubeTensor, order: CubeTensor, sched
                 images.clone().into_tensor_arg(),
                 classes.clone().into_tensor_arg(),
                 order.clone().into_tensor_arg(),
+                cursor.clone().into_tensor_arg(),
                 state.clone().into_tensor_arg(),
                 partials.clone().into_tensor_arg(),
-                step.start,
+                k,
+                args.len,
                 step.len,
                 plan,
             );
@@ -86,7 +102,8 @@ impl FusedOps for Cube {
             split_steps(images, classes, order, schedule, &state, args, plan);
             return state;
         }
-        let batch = BatchLaunch::new(args.start, args.len, args.count, args.end, u32::from(args.first), args.frozen);
+        let batch = BatchLaunch::new(args.len, args.frozen);
+        let cursor = cursor(&state, &args);
         // SAFETY: every index the kernel reads or writes is in bounds by construction (images
         // come from `order` below `end`, which holds rows of `images`; the schedule has two
         // numbers a step; the state has the layout's length).
@@ -98,6 +115,7 @@ impl FusedOps for Cube {
                 images.into_tensor_arg(),
                 classes.into_tensor_arg(),
                 order.into_tensor_arg(),
+                cursor.into_tensor_arg(),
                 schedule.into_tensor_arg(),
                 state.clone().into_tensor_arg(),
                 batch,

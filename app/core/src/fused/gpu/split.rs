@@ -10,7 +10,7 @@ use cubecl::prelude::*;
 use super::{
     forward::{Filter, Memory, Place},
     plan::{Plan, THREADS},
-    step::{Constants, Optimizer, Shares, accumulate, epoch_figures, fc_bias_gradient, gradient_norms, sum_conv_share, sum_fc_share, update},
+    step::{CURSOR_START, Constants, Optimizer, Shares, accumulate, epoch_figures, fc_bias_gradient, gradient_norms, sum_conv_share, sum_fc_share, update},
 };
 
 /// Images each workgroup of a split step takes.
@@ -25,10 +25,11 @@ pub(super) const fn row_len(plan: &Plan) -> usize {
     plan.layout.params + 2
 }
 
-/// Workgroup `w`: images `w·SPLIT_CHUNK..` of the step's `len` from `order[start..]`, its share of
-/// the batch's gradient of the mean loss into row `w` of `partials`.
+/// Workgroup `w`: images `w·SPLIT_CHUNK..` of step `k`'s `len` from `order[start + k·stride..]`
+/// (`start` in `cursor`, as for `step.rs`'s kernel), its share of the batch's gradient of the
+/// mean loss into row `w` of `partials`.
 #[cube(launch_unchecked)]
-pub(super) fn gradient_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order: &Tensor<i32>, state: &Tensor<f32>, partials: &mut Tensor<f32>, start: u32, len: u32, #[comptime] plan: Plan) {
+pub(super) fn gradient_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order: &Tensor<i32>, cursor: &Tensor<i32>, state: &Tensor<f32>, partials: &mut Tensor<f32>, k: u32, stride: u32, len: u32, #[comptime] plan: Plan) {
     let place = Place::of(plan);
     let mut mem = Memory::new(plan);
     let mut at = Array::<u32>::new(comptime!(plan.each));
@@ -40,7 +41,8 @@ pub(super) fn gradient_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order
     let filter = Filter::load(state, &place, plan);
     let mut shares = Shares::load(state, &place, plan);
     let inv_len = 1.0f32 / f32::cast_from(len);
-    accumulate(images, classes, order, state, &place, &mut mem, &filter, &mut shares, &mut at, &mut d_logits, &mut totals, start as usize + from, here, inv_len, plan);
+    let start = cursor[CURSOR_START] as usize + k as usize * stride as usize;
+    accumulate(images, classes, order, state, &place, &mut mem, &filter, &mut shares, &mut at, &mut d_logits, &mut totals, start + from, here, inv_len, plan);
     store_gradient(partials, w * comptime!(row_len(&plan)), &mut mem, &shares, &place, &totals, plan);
 }
 

@@ -16,18 +16,23 @@ const SGD: u32 = 0;
 const ADAM: u32 = 1;
 const MOMENTUM: u32 = 2;
 
-/// The steps' batches (`StepArgs`): `count` steps of `len` images from `order[start..]` on, none
-/// past `end`; `first` is 1 when the first step is the epoch's first (its figures start from
-/// zero); bit `f` of `frozen` keeps filter `f` as it is.
+/// What stays the same through a run (`StepArgs`): the batch size `len` and the frozen filters
+/// (bit `f` keeps filter `f` as it is). What changes from dispatch to dispatch comes in a tensor,
+/// `cursor`: CubeCL keeps a uniform buffer for each distinct set of launch numbers (up to 512, in
+/// use until a memory cleanup), which launch numbers that change at every dispatch would fill.
 #[derive(CubeType, CubeLaunch)]
 pub(super) struct Batch {
-    pub start: u32,
     pub len: u32,
-    pub count: u32,
-    pub end: u32,
-    pub first: u32,
     pub frozen: u32,
 }
+
+/// `cursor`'s numbers: where in the order the steps start, how many steps, whether the first is
+/// the epoch's first (its figures start from zero), and the last step's batch (the epoch's last
+/// batch may be short).
+pub(super) const CURSOR_START: usize = 0;
+pub(super) const CURSOR_COUNT: usize = 1;
+pub(super) const CURSOR_FIRST: usize = 2;
+pub(super) const CURSOR_LAST: usize = 3;
 
 /// The optimizer's update (`optimizer::Update`): its kind, lr, β1 (or momentum's μ), β2. Adam's
 /// scale and eps_hat change every step: they come from the schedule (`Constants`).
@@ -91,10 +96,10 @@ impl Shares {
     }
 }
 
-/// `batch.count` training steps for the network of `plan`, one after another: each step's
-/// updates reach global memory before the next step's invocations read the state again.
+/// `cursor`'s count of training steps for the network of `plan`, one after another: each step's updates reach global memory before the next step's
+/// invocations read the state again.
 #[cube(launch_unchecked)]
-pub(super) fn train_step_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order: &Tensor<i32>, schedule: &Tensor<f32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
+pub(super) fn train_step_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order: &Tensor<i32>, cursor: &Tensor<i32>, schedule: &Tensor<f32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
     let place = Place::of(plan);
     let mut mem = Memory::new(plan);
     let mut at = Array::<u32>::new(comptime!(plan.each));
@@ -102,17 +107,22 @@ pub(super) fn train_step_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, ord
     let mut d_logits = Shared::<[f32]>::new_slice(comptime!(plan.slots * plan.classes));
     // Each slot's tally for the updates and the figures.
     let mut totals = Shared::<[f32]>::new_slice(comptime!(plan.slots * (2 + plan.classes)));
-    for k in 0..batch.count as usize {
+    // Read-only storage, the same for every invocation: uniform, so the barriers below may follow.
+    let count = cursor[CURSOR_COUNT] as usize;
+    for k in 0..count {
         if k > 0 {
             // The previous step's updates, visible to every invocation; its sums, off the image slots.
             sync_storage();
             mem.clear(plan);
         }
-        let start = batch.start as usize + k * batch.len as usize;
-        let len = (batch.end as usize - start).min(batch.len as usize);
+        let start = cursor[CURSOR_START] as usize + k * batch.len as usize;
+        let mut len = batch.len as usize;
+        if k + 1 == count {
+            len = cursor[CURSOR_LAST] as usize;
+        }
         let mut first = 0u32;
         if k == 0 {
-            first = batch.first;
+            first = cursor[CURSOR_FIRST] as u32;
         }
         let constants = Constants { scale: schedule[2 * k], eps_hat: schedule[2 * k + 1] };
         one_step(images, classes, order, state, &place, &mut mem, &mut at, &mut d_logits, &mut totals, start, len, first, batch.frozen, &optimizer, &constants, plan);
