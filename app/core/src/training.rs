@@ -583,8 +583,8 @@ impl Trainer {
 
 /// Queues a tiny run's work on `device` and reads nothing back: a fresh model of `shape`, one
 /// fused step and the test evaluation, on two blank images. A GPU compiles a kernel at its first
-/// launch, and a browser compiles it in its GPU process while the worker goes on, so this, called
-/// before the data downloads, takes the shader compiles out of the first training step.
+/// launch, so this, called once the data is ready (the worker does), compiles the kernels while
+/// the user reads the page instead of in the first training step.
 pub fn warm_up(shape: NetShape, device: &Device) {
     let mut images = Samples::default();
     for class in 0..2 {

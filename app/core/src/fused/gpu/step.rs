@@ -96,8 +96,8 @@ impl Shares {
     }
 }
 
-/// `cursor`'s count of training steps for the network of `plan`, one after another: each step's updates reach global memory before the next step's
-/// invocations read the state again.
+/// `cursor`'s count of training steps for the network of `plan`, one after another: each step's
+/// updates reach global memory before the next step's invocations read the state again.
 #[cube(launch_unchecked)]
 pub(super) fn train_step_kernel(images: &Tensor<i32>, classes: &Tensor<i32>, order: &Tensor<i32>, cursor: &Tensor<i32>, schedule: &Tensor<f32>, state: &mut Tensor<f32>, batch: Batch, optimizer: Optimizer, #[comptime] plan: Plan) {
     let place = Place::of(plan);
